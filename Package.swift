@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// meshtop — a terminal console for service-mesh operators.
+// Targets follow docs/architecture.md §2: one-way data flow from sources to views.
+import PackageDescription
+
+let package = Package(
+    name: "meshtop",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "meshtop", targets: ["meshtop"]),
+        .library(name: "MeshModel", targets: ["MeshModel"]),
+        .library(name: "MeshSim", targets: ["MeshSim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        .target(name: "MeshModel"),
+        .target(
+            name: "MeshSim",
+            dependencies: [
+                "MeshModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "meshtop",
+            dependencies: [
+                "MeshModel",
+                "MeshSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
+        .testTarget(
+            name: "MeshSimTests",
+            dependencies: [
+                "MeshSim",
+                "MeshModel",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

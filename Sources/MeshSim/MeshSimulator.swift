@@ -1,0 +1,101 @@
+import Foundation
+import MeshModel
+import Synchronization
+
+/// The running simulated mesh: one `SimulatorState` behind a lock, advanced with wall time,
+/// answered by the istiod and Envoy admin routers.
+public final class MeshSimulator: Sendable {
+    public let options: SimOptions
+    private let state: Mutex<SimulatorState>
+    private let requestLog: RequestLog?
+
+    public init(options: SimOptions, now: Date = Date()) throws {
+        self.options = options
+        state = Mutex(try SimulatorState(options: options, now: now))
+        requestLog = try options.requestLogPath.map { try RequestLog(path: $0) }
+    }
+
+    /// Reads the state after bringing it up to date.
+    public func read<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
+        try state.withLock { state in
+            state.advance(to: Date())
+            return try body(state)
+        }
+    }
+
+    /// Changes the state (admin actions), after bringing it up to date.
+    public func mutate<T>(_ body: (inout SimulatorState) throws -> T) rethrows -> T {
+        try state.withLock { state in
+            state.advance(to: Date())
+            return try body(&state)
+        }
+    }
+
+    /// Advances time and hands back journal lines written since the last call.
+    public func tick(now: Date = Date()) -> [String] {
+        state.withLock { state in
+            state.advance(to: now)
+            let lines = state.journal
+            state.journal.removeAll()
+            return lines
+        }
+    }
+
+    func context(forProxy index: Int) -> ProxyContext {
+        read { ProxyContext(state: $0, proxy: index, now: Date()) }
+    }
+
+    /// What istiod intends a proxy to have (the newest routing), for `/debug/config_dump`.
+    func intendedContext(forProxyID id: String) -> ProxyContext? {
+        read { state in
+            guard let proxy = state.topology.proxies.first(where: { $0.id == id }), state.proxies[proxy.index].present else { return nil }
+            return ProxyContext(state: state, proxy: proxy.index, now: Date(), intended: true)
+        }
+    }
+
+    /// Routes a request that arrived at `request.localAddress`.
+    public func respond(to request: SimRequest, role: ListenerRole) -> SimResponse {
+        requestLog?.append(request)
+        switch role {
+        case .istiod: return IstiodRouter.respond(request, simulator: self)
+        case let .proxy(index):
+            // A request that slipped in while the proxy went away is refused like a dead socket would be.
+            guard read({ $0.proxies[index].present }) else { return .text(503, "proxy is gone\n") }
+            return EnvoyAdminRouter.respond(request, proxy: index, simulator: self)
+        }
+    }
+
+    /// Which proxies should be listening now.
+    public var presentProxies: [Bool] { read { $0.proxies.map(\.present) } }
+
+    public var topology: SimTopology { read { $0.topology } }
+}
+
+/// Who a listening socket belongs to.
+public enum ListenerRole: Sendable, Equatable {
+    case istiod
+    case proxy(Int)
+}
+
+/// `--log-requests FILE`: one line per request, `<unix-time> <method> <host:port> <path>`.
+final class RequestLog: Sendable {
+    private let handle: Mutex<FileHandle>
+
+    init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw SimError.invalidOption("--log-requests: cannot create \(path)")
+            }
+        }
+        guard let file = FileHandle(forWritingAtPath: path) else {
+            throw SimError.invalidOption("--log-requests: cannot open \(path)")
+        }
+        file.seekToEndOfFile()
+        handle = Mutex(file)
+    }
+
+    func append(_ request: SimRequest) {
+        let line = String(format: "%.3f", Date().timeIntervalSince1970) + " \(request.method) \(request.localAddress) \(request.uri)\n"
+        handle.withLock { $0.write(Data(line.utf8)) }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Everything `meshtop sim` (and `meshtop demo`) can be told.
+public struct SimOptions: Sendable {
+    /// Generate a mesh of this many services instead of Bookinfo.
+    public var services: Int?
+    public var seed: UInt64 = 1
+    /// istiod's debug port on 127.0.0.1 (0: any free port).
+    public var istiodPort: Int = 15014
+    /// The admin port every proxy listens on at its own loopback address (0: any free port each).
+    public var adminPort: Int = 15000
+    /// First loopback address handed to proxies.
+    public var adminAddressBase: String = "127.0.1.1"
+    /// Bearer token required from non-loopback debug callers (istiod ≥ 1.11 behaviour).
+    public var token: String?
+    /// Namespace-limited tokens: `namespace → token` (istiod ≥ 1.30 behaviour, 403 elsewhere).
+    public var namespaceTokens: [String: String] = [:]
+    /// Treat loopback callers as remote, so the token rules can be exercised on one machine.
+    public var requireTokenFromLoopback = false
+    public var certificates = CertificatePolicy()
+    /// How many proxies start STALE, NOT SENT or in ERROR for some xDS type.
+    public var staleProxies = 0
+    public var notSentProxies = 0
+    public var errorProxies = 0
+    public var scenarios: [ScenarioEvent] = []
+    /// Append one line per request received to this file.
+    public var requestLogPath: String?
+    public var istioVersion = "1.24.2"
+    public var envoyVersion = "1.32.3"
+
+    public init() {}
+}

@@ -1,0 +1,97 @@
+/// A service of the simulated mesh.
+public struct SimService: Sendable {
+    public var index: Int
+    public var name: String
+    public var namespace: String
+    public var port: Int
+    public var vip: String
+    public var serviceAccount: String
+    /// Indices into `SimTopology.workloads`, one per version.
+    public var workloads: [Int]
+    /// True for the ingress gateway (its proxies are `router`s and it has no inbound mesh traffic).
+    public var isGateway: Bool
+    /// Requests per second arriving from outside the mesh (only gateways have them).
+    public var externalRPS: Double
+
+    public var hostname: String { "\(name).\(namespace).svc.cluster.local" }
+    /// Envoy cluster name of the service without a subset: `outbound|9080||reviews.default.svc.cluster.local`.
+    public var defaultCluster: String { "outbound|\(port)||\(hostname)" }
+    public func subsetCluster(_ subset: String) -> String { "outbound|\(port)|\(subset)|\(hostname)" }
+}
+
+/// One version of a service (a Deployment): `reviews-v2`.
+public struct SimWorkload: Sendable {
+    public var index: Int
+    public var service: Int
+    public var name: String
+    public var version: String
+    /// Indices into `SimTopology.proxies`.
+    public var proxies: [Int]
+}
+
+/// One pod with its Envoy proxy.
+public struct SimProxy: Sendable {
+    public var index: Int
+    public var workload: Int
+    public var service: Int
+    public var podName: String
+    public var namespace: String
+    /// The address the pod has inside the simulated cluster (shown in endpoints, never bound).
+    public var podIP: String
+    /// The loopback address its admin API listens on (127.0.x.y).
+    public var adminHost: String
+    public var type: String
+
+    /// Node id short form, `<pod>.<namespace>`.
+    public var id: String { "\(podName).\(namespace)" }
+    /// Envoy's full node id: `sidecar~10.244.0.7~productpage-v1-….default~default.svc.cluster.local`.
+    public var nodeID: String { "\(type)~\(podIP)~\(podName).\(namespace)~\(namespace).svc.cluster.local" }
+}
+
+/// A call relation between two services with its traffic model.
+public struct SimEdge: Sendable {
+    public var index: Int
+    public var source: Int
+    public var destination: Int
+    /// Requests per second across all source pods.
+    public var rps: Double
+    /// Baseline shares of 5xx and 4xx answers.
+    public var serverErrorRate: Double
+    public var clientErrorRate: Double
+    /// Log-normal latency: median in ms and shape.
+    public var latencyMedianMs: Double
+    public var latencySigma: Double
+    /// Versions of the source service that make this call (nil: all). In Bookinfo only
+    /// reviews v2 and v3 call ratings.
+    public var sourceVersions: Set<String>? = nil
+}
+
+/// The whole simulated mesh: fixed at start (proxies may come and go, config may change, but the
+/// set of services, workloads and pods is stable).
+public struct SimTopology: Sendable {
+    public var services: [SimService]
+    public var workloads: [SimWorkload]
+    public var proxies: [SimProxy]
+    public var edges: [SimEdge]
+    /// The routing configuration at start (VirtualServices, DestinationRules, Gateways, Sidecars).
+    public var routing: RoutingConfig
+    /// Which services each namespace's sidecars receive (the egress of a `Sidecar` resource:
+    /// its own namespace, istio-system, and the services it calls elsewhere); a namespace missing
+    /// here sees the whole mesh.
+    public var sidecarScopes: [String: Set<Int>]
+
+    public var namespaces: [String] {
+        var seen: [String] = []
+        for service in services where !seen.contains(service.namespace) { seen.append(service.namespace) }
+        return seen
+    }
+
+    /// Services whose clusters a proxy in `namespace` receives.
+    public func visibleServices(from namespace: String) -> [SimService] {
+        guard let scope = sidecarScopes[namespace] else { return services }
+        return services.filter { scope.contains($0.index) }
+    }
+
+    /// Outbound edges of a service.
+    public func edges(from service: Int) -> [SimEdge] { edges.filter { $0.source == service } }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `meshtop`: a terminal console for service-mesh operators. Commands land one by one as they
+/// work for real; see README.md for what exists today.
+@main
+struct Meshtop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meshtop",
+        abstract: "A terminal console for service-mesh operators (Istio, Envoy, Linkerd, MOSN).",
+        subcommands: [SimCommand.self])
+}
+

@@ -1,0 +1,40 @@
+import Dispatch
+import Foundation
+
+/// Waits for SIGINT or SIGTERM without installing C handlers that would race with Swift code.
+enum Signals {
+    static func waitForTermination() async -> String {
+        await withCheckedContinuation { continuation in
+            let once = Once(continuation)
+            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { once.resume(name) }
+                source.resume()
+                Retained.sources.append(source)
+            }
+        }
+    }
+
+    /// Resumes a continuation at most once, whichever signal comes first.
+    final class Once: @unchecked Sendable {
+        // Safe: `lock` guards `continuation`, the only mutable state.
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<String, Never>?
+
+        init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
+
+        func resume(_ name: String) {
+            lock.lock()
+            let pending = continuation
+            continuation = nil
+            lock.unlock()
+            pending?.resume(returning: name)
+        }
+    }
+
+    /// Dispatch sources must stay alive for their handlers to fire.
+    enum Retained {
+        nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import MeshSim
+
+/// `meshtop sim`: runs the simulated mesh on loopback until SIGINT/SIGTERM.
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run a simulated Istio mesh (istiod debug API + one Envoy admin API per proxy) on loopback.",
+        discussion: """
+            The first line on stdout is `istiod: http://127.0.0.1:PORT`. Proxies listen on their own \
+            loopback addresses (127.0.1.1, 127.0.1.2, …) on the admin port. Runs until SIGINT or SIGTERM and exits 0.
+
+            Scenarios (`--scenario`, repeatable, or a YAML file with `--scenario-file`):
+              error-spike service=reviews at=30s for=60s rate=0.3
+              latency-regression service=ratings at=10s factor=8
+              proxy-stale proxy=reviews-v2 at=20s for=2m
+              cert-expiring workload=details-v1 left=2h
+              cert-expired workload=ratings-v1 ago=1h
+              weight-change virtualService=reviews at=30s weights=v1:0,v2:50,v3:50
+              proxy-down proxy=productpage at=15s for=30s
+            """)
+
+    @Option(help: "Generate a mesh of N services instead of Bookinfo.") var services: Int?
+    @Option(help: "Seed for topology, names, traffic and nonces.") var seed: UInt64 = 1
+    @Option(help: "istiod debug port on 127.0.0.1 (0 = any free port).") var istiodPort: Int = 15014
+    @Option(help: "Admin port of every proxy (0 = any free port each).") var adminPort: Int = 15000
+    @Option(help: "First loopback address handed to proxies.") var adminAddressBase: String = "127.0.1.1"
+    @Option(help: "Bearer token that non-loopback callers of istiod's debug API must present.") var token: String?
+    @Option(name: .customLong("namespace-token"), help: "NAMESPACE=TOKEN: a token limited to config_dump/ndsz/edsz of one namespace (repeatable).")
+    var namespaceTokens: [String] = []
+    @Flag(help: "Treat loopback callers as remote (to exercise the token rules on one machine).")
+    var requireTokenFromLoopback = false
+    @Option(help: "Workload certificate lifetime (e.g. 24h).") var leafLifetime: String = "24h"
+    @Option(help: "Share of the leaf lifetime after which certificates rotate.") var rotateAt: Double = 0.5
+    @Option(help: "Root CA lifetime (e.g. 3650d).") var rootLifetime: String = "3650d"
+    @Option(help: "Intermediate CA lifetime.") var intermediateLifetime: String = "730d"
+    @Option(help: "Number of proxies that stop acknowledging pushes (STALE).") var stale: Int = 0
+    @Option(help: "Number of proxies that never get RDS (NOT SENT).") var notSent: Int = 0
+    @Option(help: "Number of proxies that reject their CDS push (ERROR).") var xdsError: Int = 0
+    @Option(help: "A scenario event, `KIND key=value …` (repeatable).") var scenario: [String] = []
+    @Option(help: "A YAML file with a `scenarios:` list.") var scenarioFile: String?
+    @Option(help: "Append `<unix-time> <method> <host:port> <path>` per request to FILE.") var logRequests: String?
+    @Option(help: "Write every proxy's admin URL and labels to this YAML file.") var targetsFile: String?
+    @Option(help: "Istio version the mesh reports.") var istioVersion: String = "1.24.2"
+
+    func makeOptions() throws -> SimOptions {
+        var options = SimOptions()
+        options.services = services
+        options.seed = seed
+        options.istiodPort = istiodPort
+        options.adminPort = adminPort
+        options.adminAddressBase = adminAddressBase
+        options.token = token
+        for entry in namespaceTokens {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--namespace-token wants NAMESPACE=TOKEN, got \(entry)") }
+            options.namespaceTokens[parts[0]] = parts[1]
+        }
+        options.requireTokenFromLoopback = requireTokenFromLoopback
+        options.certificates.leafLifetime = try Duration.seconds(parsing: leafLifetime, context: "--leaf-lifetime")
+        options.certificates.rootLifetime = try Duration.seconds(parsing: rootLifetime, context: "--root-lifetime")
+        options.certificates.intermediateLifetime = try Duration.seconds(parsing: intermediateLifetime, context: "--intermediate-lifetime")
+        guard rotateAt > 0, rotateAt <= 1 else { throw ValidationError("--rotate-at must be in (0, 1]") }
+        options.certificates.rotateAt = rotateAt
+        options.staleProxies = stale
+        options.notSentProxies = notSent
+        options.errorProxies = xdsError
+        options.scenarios = try scenario.map { try ScenarioEvent.parse(inline: $0) }
+        if let scenarioFile {
+            guard let text = try? String(contentsOfFile: scenarioFile, encoding: .utf8) else {
+                throw ValidationError("--scenario-file: cannot read \(scenarioFile)")
+            }
+            options.scenarios += try ScenarioEvent.parse(yaml: text, file: scenarioFile)
+        }
+        options.requestLogPath = logRequests
+        options.istioVersion = istioVersion
+        return options
+    }
+
+    func run() async throws {
+        let options: SimOptions
+        let simulator: MeshSimulator
+        do {
+            options = try makeOptions()
+            simulator = try MeshSimulator(options: options)
+        } catch let error as SimError {
+            throw ValidationError(error.description)
+        }
+        let server = SimServer(simulator: simulator)
+        let istiodURL: String
+        do {
+            istiodURL = try await server.start()
+        } catch {
+            await server.shutdown()
+            FileHandle.standardError.write(Data("meshtop sim: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let topology = simulator.topology
+        let urls = server.adminURLs()
+        Console.out("istiod: \(istiodURL)")
+        Console.out("proxies: \(topology.proxies.count) admin APIs (\(urls[0] ?? "") … \(urls[topology.proxies.count - 1] ?? ""))")
+        Console.out("services: \(topology.services.count) in \(topology.namespaces.count) namespaces, edges: \(topology.edges.count)")
+        if let targetsFile {
+            let text = TargetsFile.render(TargetsFile.targets(topology: topology, urls: urls))
+            do { try text.write(toFile: targetsFile, atomically: true, encoding: .utf8) } catch {
+                FileHandle.standardError.write(Data("meshtop sim: cannot write --targets-file \(targetsFile): \(error)\n".utf8))
+                await server.shutdown()
+                throw ExitCode(1)
+            }
+            Console.out("targets: \(targetsFile)")
+        }
+        let ticker = Task { await server.run { Console.err($0) } }
+        let signal = await Signals.waitForTermination()
+        Console.err("received \(signal), stopping")
+        ticker.cancel()
+        await server.shutdown()
+    }
+}
+
+/// Line-buffered output that reaches a pipe at once (tests read the first line while we run).
+enum Console {
+    static func out(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func err(_ line: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
+    }
+}
