@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "meshtop", targets: ["meshtop"]),
         .library(name: "MeshModel", targets: ["MeshModel"]),
         .library(name: "MeshSim", targets: ["MeshSim"]),
+        .executable(name: "meshtop-bench", targets: ["meshtop-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,14 @@ let package = Package(
                 "MeshModel",
                 "MeshSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "meshtop-bench",
+            dependencies: [
+                "MeshSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),

@@ -29,8 +29,10 @@ enum ConfigDumpRenderer {
 
         var dynamicClusters: [JSONValue] = context.outboundClusters.map { cluster in
             obj(("version_info", version),
-                ("cluster", ConfigDumpResources.outboundCluster(name: cluster.name, service: cluster.service, subset: cluster.subset,
-                                                               rule: context.routing.destinationRule(for: cluster.service.index))),
+                ("cluster", context.cache.value(clusterKey(cluster.name, rule: context.routing.destinationRule(for: cluster.service.index))) {
+                    ConfigDumpResources.outboundCluster(name: cluster.name, service: cluster.service, subset: cluster.subset,
+                                                        rule: context.routing.destinationRule(for: cluster.service.index))
+                }),
                 ("last_updated", updated))
         }
         if !context.service.isGateway {
@@ -55,7 +57,9 @@ enum ConfigDumpRenderer {
             ("dynamic_listeners", .array(context.listenerNames.map { listener in
                 obj(("name", .string(listener.name)),
                     ("active_state", obj(("version_info", version),
-                                         ("listener", ConfigDumpResources.listener(name: listener.name, address: listener.address, port: listener.port)),
+                                         ("listener", context.cache.value("listener|\(listener.name)|\(listener.port)") {
+                                             ConfigDumpResources.listener(name: listener.name, address: listener.address, port: listener.port)
+                                         }),
                                          ("last_updated", updated))))
             })))
         let scoped = obj(("@type", .string(prefix + "envoy.admin.v3.ScopedRoutesConfigDump")))
@@ -63,7 +67,10 @@ enum ConfigDumpRenderer {
         let routes = obj(
             ("@type", .string(prefix + "envoy.admin.v3.RoutesConfigDump")),
             ("dynamic_route_configs", .array(ports.map { port in
-                obj(("version_info", version), ("route_config", ConfigDumpResources.routeConfiguration(port: port, context: context)),
+                obj(("version_info", version),
+                    ("route_config", context.cache.value("route|\(port)|\(context.proxy.namespace)|\(context.routing.revision)|\(context.service.isGateway)") {
+                        ConfigDumpResources.routeConfiguration(port: port, context: context)
+                    }),
                     ("last_updated", updated))
             })))
         var secrets: [JSONValue] = []
@@ -113,6 +120,11 @@ enum ConfigDumpRenderer {
         return obj(("@type", .string(prefix + "envoy.admin.v3.EndpointsConfigDump")), ("dynamic_endpoint_configs", .array(configs)))
     }
 
+    /// Everything an outbound cluster's JSON depends on.
+    static func clusterKey(_ name: String, rule: SimDestinationRule?) -> String {
+        "cluster|\(name)|\(rule.map { "\($0.namespace)/\($0.name)@\($0.resourceVersion)|\($0.loadBalancer ?? "")" } ?? "-")"
+    }
+
     /// Element type of each repeated field that `?resource=` can select.
     static let resourceTypes: [String: String] = [
         "static_clusters": "envoy.admin.v3.ClustersConfigDump.StaticCluster",
@@ -144,9 +156,9 @@ enum ConfigDumpRenderer {
             }
             var elements: [JSONValue] = []
             for dump in configs {
-                guard case let .array(items)? = dump[resource] else { continue }
+                guard let items = dump[resource]?.arrayValue else { continue }
                 for item in items {
-                    guard case let .object(pairs) = item else { continue }
+                    guard case let .object(pairs) = item.resolved else { continue }
                     elements.append(.object([("@type", .string(prefix + elementType))] + pairs))
                 }
             }
@@ -172,12 +184,12 @@ enum ConfigDumpRenderer {
                 ?? item["route_config"]?["name"]?.stringValue ?? item["endpoint_config"]?["cluster_name"]?.stringValue
                 ?? item["active_state"]?["listener"]?["name"]?.stringValue
         }
-        guard case let .object(pairs) = value else { return value }
+        guard case let .object(pairs) = value.resolved else { return value }
         if let name = nameOf(value), pairs.first?.0 == "@type", value["bootstrap"] == nil, resourceLike(value) {
             return matches(name) ? value : nil
         }
         return .object(pairs.map { key, item in
-            guard case let .array(items) = item, key != "stats_tags" else { return (key, item) }
+            guard case let .array(items) = item.resolved, key != "stats_tags" else { return (key, item) }
             return (key, .array(items.filter { element in nameOf(element).map(matches) ?? true }))
         })
     }
@@ -192,7 +204,7 @@ enum ConfigDumpRenderer {
 /// applies a path through repeated fields to each element, as Envoy's `?mask=` does.
 enum FieldMask {
     static func apply(_ paths: [[String]], to value: JSONValue) -> JSONValue {
-        switch value {
+        switch value.resolved {
         case let .object(pairs):
             var kept: [(String, JSONValue)] = []
             for (key, item) in pairs {

@@ -6,6 +6,10 @@ enum EnvoyAdminRenderer {
     static let envoySHA = "8a3511baac4f20ff7761c2efaf13e2dbda7901ca"
 
     static func node(_ context: ProxyContext) -> JSONValue {
+        context.cache.value("node|\(context.proxy.index)") { buildNode(context) }
+    }
+
+    private static func buildNode(_ context: ProxyContext) -> JSONValue {
         let service = context.service
         let workload = context.workload
         let labels = service.isGateway
@@ -56,13 +60,22 @@ enum EnvoyAdminRenderer {
     /// `/clusters?format=json` with per-host counters summed from the flows through each host.
     static func clusters(_ context: ProxyContext) -> JSONValue {
         var statuses: [JSONValue] = []
-        let breakers = obj(("thresholds", [
+        let breakers = context.cache.value("breakers") { circuitBreakers }
+        for cluster in context.outboundClusters {
+            statuses.append(clusterStatus(cluster, breakers: breakers, context: context))
+        }
+        return finishClusters(statuses, breakers: breakers, context: context)
+    }
+
+    static let circuitBreakers = obj(("thresholds", [
             obj(("max_connections", 4_294_967_295), ("max_pending_requests", 4_294_967_295),
                 ("max_requests", 4_294_967_295), ("max_retries", 4_294_967_295)),
             obj(("priority", "HIGH"), ("max_connections", 1024), ("max_pending_requests", 1024),
                 ("max_requests", 1024), ("max_retries", 3)),
         ]))
-        for cluster in context.outboundClusters {
+
+    static func clusterStatus(_ cluster: (name: String, service: SimService, subset: String?), breakers: JSONValue,
+                              context: ProxyContext) -> JSONValue {
             let hosts: [JSONValue] = context.endpoints(of: cluster.service, subset: cluster.subset).map { pod in
                 let counters = context.traffic.byClusterHost[cluster.name]?[pod.index] ?? FlowCounters()
                 let errors = counters.byCode[2].count + counters.byCode[3].count
@@ -80,11 +93,14 @@ enum EnvoyAdminRenderer {
                     ("health_status", obj(("eds_health_status", context.serving[pod.index] ? "HEALTHY" : "UNHEALTHY"))),
                     ("weight", 1), ("locality", obj(("region", "region1"), ("zone", "zone1"))))
             }
-            statuses.append(obj(
+            return obj(
                 ("name", .string(cluster.name)), ("added_via_api", true), ("circuit_breakers", breakers),
                 ("observability_name", .string(cluster.name + ";")), ("eds_service_name", .string(cluster.name)),
-                ("host_statuses", hosts.isEmpty ? nil : .array(hosts))))
-        }
+                ("host_statuses", hosts.isEmpty ? nil : .array(hosts)))
+    }
+
+    static func finishClusters(_ outbound: [JSONValue], breakers: JSONValue, context: ProxyContext) -> JSONValue {
+        var statuses = outbound
         if !context.service.isGateway {
             statuses.append(obj(("name", .string(context.inboundCluster)), ("added_via_api", true), ("circuit_breakers", breakers),
                                 ("observability_name", .string(context.inboundCluster + ";"))))

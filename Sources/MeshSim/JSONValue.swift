@@ -8,9 +8,17 @@ public indirect enum JSONValue: Sendable, Equatable {
     case double(Double)
     case bool(Bool)
     case null
+    /// An immutable subtree shared between responses, with its serialized bytes memoised.
+    case cached(CachedJSON)
+
+    /// The value with any `.cached` wrapper removed (one level).
+    public var resolved: JSONValue {
+        if case let .cached(shared) = self { return shared.value }
+        return self
+    }
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
-        switch (lhs, rhs) {
+        switch (lhs.resolved, rhs.resolved) {
         case let (.object(a), .object(b)):
             a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case let (.array(a), .array(b)): a == b
@@ -25,17 +33,17 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// The value of `key` when this is an object.
     public subscript(key: String) -> JSONValue? {
-        guard case let .object(pairs) = self else { return nil }
+        guard case let .object(pairs) = resolved else { return nil }
         return pairs.first { $0.0 == key }?.1
     }
 
     public var arrayValue: [JSONValue]? {
-        if case let .array(items) = self { return items }
+        if case let .array(items) = resolved { return items }
         return nil
     }
 
     public var stringValue: String? {
-        if case let .string(text) = self { return text }
+        if case let .string(text) = resolved { return text }
         return nil
     }
 }

@@ -29,6 +29,13 @@ public struct JSONWriter {
         for _ in 0..<(depth * 2) { bytes.append(0x20) }
     }
 
+    /// Serializes a subtree as it would appear at `depth` (for memoisation).
+    static func fragment(_ value: JSONValue, pretty: Bool, depth: Int) -> [UInt8] {
+        var writer = JSONWriter(pretty: pretty)
+        writer.append(value, depth: depth)
+        return writer.bytes
+    }
+
     mutating func append(_ value: JSONValue, depth: Int) {
         switch value {
         case let .object(pairs):
@@ -59,6 +66,7 @@ public struct JSONWriter {
         case let .double(number): bytes += Array(Self.format(number).utf8)
         case let .bool(flag): bytes += Array((flag ? "true" : "false").utf8)
         case .null: bytes += Array("null".utf8)
+        case let .cached(shared): bytes += shared.bytes(pretty: pretty, depth: depth)
         }
     }
 

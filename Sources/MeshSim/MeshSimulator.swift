@@ -8,6 +8,8 @@ public final class MeshSimulator: Sendable {
     public let options: SimOptions
     private let state: Mutex<SimulatorState>
     private let requestLog: RequestLog?
+    /// JSON subtrees shared across proxies' responses (clusters, listeners, route tables).
+    let renderCache = RenderCache()
 
     public init(options: SimOptions, now: Date = Date()) throws {
         self.options = options
@@ -42,15 +44,19 @@ public final class MeshSimulator: Sendable {
     }
 
     func context(forProxy index: Int) -> ProxyContext {
-        read { ProxyContext(state: $0, proxy: index, now: Date()) }
+        var context = read { ProxyContext(state: $0, proxy: index, now: Date(), cache: renderCache, derive: false) }
+        context.derive()
+        return context
     }
 
     /// What istiod intends a proxy to have (the newest routing), for `/debug/config_dump`.
     func intendedContext(forProxyID id: String) -> ProxyContext? {
-        read { state in
+        var context = read { state -> ProxyContext? in
             guard let proxy = state.topology.proxies.first(where: { $0.id == id }), state.proxies[proxy.index].present else { return nil }
-            return ProxyContext(state: state, proxy: proxy.index, now: Date(), intended: true)
+            return ProxyContext(state: state, proxy: proxy.index, now: Date(), intended: true, cache: renderCache, derive: false)
         }
+        context?.derive()
+        return context
     }
 
     /// Routes a request that arrived at `request.localAddress`.

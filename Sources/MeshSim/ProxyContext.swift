@@ -19,6 +19,8 @@ struct ProxyContext {
     /// `version_info` of the proxy's applied config: `<push time>/<push counter>`.
     let versionInfo: String
     let lastUpdated: Date
+    /// Subtrees shared with other proxies' responses.
+    let cache: RenderCache
     /// Computed once per request: outbound clusters, all cluster names, member counts, listeners.
     private(set) var outboundClusters: [(name: String, service: SimService, subset: String?)] = []
     private(set) var clusterNames: [String] = []
@@ -27,7 +29,11 @@ struct ProxyContext {
     private(set) var listenerNames: [(name: String, address: String, port: Int)] = []
 
     /// `intended`: render what istiod would send (newest routing), not what the proxy applied.
-    init(state: SimulatorState, proxy index: Int, now: Date, intended: Bool = false) {
+    /// `derive: false` leaves the derived tables (clusters, members, listeners) for `derive()`,
+    /// so the simulator can build them after releasing its lock.
+    init(state: SimulatorState, proxy index: Int, now: Date, intended: Bool = false, cache: RenderCache = RenderCache(),
+         derive: Bool = true) {
+        self.cache = cache
         self.now = now
         proxy = state.topology.proxies[index]
         runtime = state.proxies[index]
@@ -42,6 +48,11 @@ struct ProxyContext {
         let cds = state.proxies[index].xds[XDSType.cds.rawValue]
         lastUpdated = cds?.sentTime ?? state.startedAt
         versionInfo = "\(Timestamp.rfc3339(lastUpdated))/\(state.pushCount)"
+        if derive { self.derive() }
+    }
+
+    /// Computes the tables every renderer uses, once per request.
+    mutating func derive() {
         outboundClusters = computeOutboundClusters()
         clusterNames = computeClusterNames()
         (members, healthyMembers) = computeMembers()

@@ -1,7 +1,7 @@
 extension SimTopology {
     /// Istio's Bookinfo: istio-ingressgateway → productpage → details, and reviews v1/v2/v3
     /// (v2 and v3 → ratings), with a VirtualService splitting reviews 50/30/20 over subsets.
-    static func bookinfo(seed: UInt64, adminBase: String) throws -> SimTopology {
+    public static func bookinfo(seed: UInt64, adminBase: String) throws -> SimTopology {
         var builder = try TopologyBuilder(seed: seed, adminBase: adminBase)
         let gateway = builder.addService(
             name: "istio-ingressgateway", namespace: "istio-system", port: 80, versions: ["1.24.2"],

@@ -16,7 +16,7 @@ extension SimTopology {
     /// (fan-out 1–5 towards deeper layers, a few hub services that many callers share), spread
     /// over several namespaces, 1–3 versions per service and 1–3 replicas per version. Namespaces
     /// carry a `Sidecar` scope (own namespace, callee namespaces, istio-system), as large meshes do.
-    static func generated(services count: Int, seed: UInt64, adminBase: String) throws -> SimTopology {
+    public static func generated(services count: Int, seed: UInt64, adminBase: String) throws -> SimTopology {
         guard count >= 2 else { throw SimError.invalidOption("--services needs at least 2 services") }
         var builder = try TopologyBuilder(seed: seed, adminBase: adminBase)
         var random = SimRandom(seed: seed ^ 0xA5A5_5A5A)

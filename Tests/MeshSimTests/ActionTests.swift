@@ -25,13 +25,13 @@ struct ActionTests {
         _ = state.setHealthCheck(proxy: reviews1, failed: true)
         #expect(state.proxies[reviews1].serverState == "DRAINING")
         #expect(EnvoyAdminRenderer.serverInfo(SimHarness.context(state, proxy: reviews1, at: 30))["state"] == .string("DRAINING"))
-        let before = try SimHarness.exposition(state, proxy: reviews1).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value }
+        let before = try SimHarness.requestCount(state, proxy: reviews1)
         state.advance(to: SimHarness.at(90))
-        let after = try SimHarness.exposition(state, proxy: reviews1).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value }
+        let after = try SimHarness.requestCount(state, proxy: reviews1)
         #expect(after == before)
         _ = state.setHealthCheck(proxy: reviews1, failed: false)
         state.advance(to: SimHarness.at(120))
-        let resumed = try SimHarness.exposition(state, proxy: reviews1).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value }
+        let resumed = try SimHarness.requestCount(state, proxy: reviews1)
         #expect(resumed > after)
     }
 
@@ -41,11 +41,11 @@ struct ActionTests {
         state.advance(to: SimHarness.at(60))
         let productpage = SimHarness.proxyIndex(state, "productpage")
         let details = SimHarness.proxyIndex(state, "details")
-        let detailsBefore = try SimHarness.exposition(state, proxy: details).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value }
+        let detailsBefore = try SimHarness.requestCount(state, proxy: details)
         _ = state.resetCounters(proxy: productpage)
-        let after = try SimHarness.exposition(state, proxy: productpage).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value }
+        let after = try SimHarness.requestCount(state, proxy: productpage)
         #expect(after == 0)
-        #expect(try SimHarness.exposition(state, proxy: details).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value } == detailsBefore)
+        #expect(try SimHarness.requestCount(state, proxy: details) == detailsBefore)
     }
 
     @Test("Mutating endpoints want POST; unknown paths get the help text")

@@ -126,7 +126,7 @@ struct ScenarioTests {
         state.advance(to: SimHarness.at(61))
         #expect(state.proxies[details].present)
         #expect(state.syncStatus(ofProxy: details)[.cds] == .synced)
-        let inbound = try SimHarness.exposition(state, proxy: details).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value }
+        let inbound = try SimHarness.requestCount(state, proxy: details)
         #expect(inbound < 200, "counters restarted at zero one second ago, got \(inbound)")
         let uptime = EnvoyAdminRenderer.serverInfo(SimHarness.context(state, proxy: details, at: 61))["uptime_current_epoch"]
         #expect(uptime == .string("0s") || uptime == .string("1s"))

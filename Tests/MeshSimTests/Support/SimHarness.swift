@@ -26,6 +26,11 @@ enum SimHarness {
         try JSONSerialization.jsonObject(with: Data(JSONWriter.write(value, pretty: false)), options: [.fragmentsAllowed])
     }
 
+    /// Sum of a proxy's `istio_requests_total` samples (both reporters).
+    static func requestCount(_ state: SimulatorState, proxy: Int) throws -> Double {
+        try exposition(state, proxy: proxy).filter { $0.name == "istio_requests_total" }.reduce(0) { $0 + $1.value }
+    }
+
     /// The Prometheus exposition of a proxy, parsed and validated.
     static func exposition(_ state: SimulatorState, proxy: Int) throws -> [ExpositionCheck.Sample] {
         try ExpositionCheck.parse(EnvoyStatsRenderer.prometheus(context(state, proxy: proxy))).samples

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `meshtop-bench`: reproducible benchmarks that print figures. Build with `-c release`.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meshtop-bench",
+        abstract: "Benchmarks for meshtop (run a release build).",
+        subcommands: [SimLoadBench.self])
+}
