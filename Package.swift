@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "meshtop", targets: ["meshtop"]),
         .library(name: "MeshModel", targets: ["MeshModel"]),
         .library(name: "MeshSim", targets: ["MeshSim"]),
+        .library(name: "MeshSources", targets: ["MeshSources"]),
         .executable(name: "meshtop-bench", targets: ["meshtop-bench"]),
     ],
     dependencies: [
@@ -23,6 +24,16 @@ let package = Package(
     ],
     targets: [
         .target(name: "MeshModel"),
+        .target(
+            name: "MeshSources",
+            dependencies: [
+                "MeshModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .target(
             name: "MeshSim",
             dependencies: [
@@ -53,6 +64,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
+        .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel"]),
         .testTarget(
             name: "MeshSimTests",
             dependencies: [

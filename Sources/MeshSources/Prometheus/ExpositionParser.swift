@@ -1,0 +1,364 @@
+import Foundation
+
+/// Our own parser for Prometheus text 0.0.4 and OpenMetrics 1.0 (a hot path: every proxy scrape
+/// goes through it). It scans bytes, interns repeated strings, and in OpenMetrics mode enforces
+/// the rules of the OpenMetrics conformance suite; every error names its line.
+public enum ExpositionParser {
+    /// Parses an exposition. `strict` applies every OpenMetrics rule of the conformance suite
+    /// (for validation); the default accepts what real producers emit and Prometheus itself
+    /// scrapes (blank lines, clashing names, interleaved families), still rejecting malformed lines.
+    public static func parse(_ text: String, format: ExpositionFormat? = nil, strict: Bool = false) throws -> Exposition {
+        try parse(Array(text.utf8), format: format, strict: strict)
+    }
+
+    public static func parse(_ bytes: [UInt8], format: ExpositionFormat? = nil, strict: Bool = false) throws -> Exposition {
+        let format = format ?? ExpositionFormat.detect(bytes)
+        let openMetrics = format == .openMetrics
+        return try bytes.withUnsafeBufferPointer { buffer in
+            var scanner = LineScanner(buffer: buffer, openMetrics: openMetrics, strict: strict && openMetrics)
+            if strict && openMetrics {
+                var builder = OpenMetricsBuilder()
+                try scanner.run { line, number in try builder.accept(line, lineNumber: number) }
+                return Exposition(format: format, families: try builder.finish(line: scanner.lineNumber))
+            }
+            var builder = PrometheusBuilder()
+            try scanner.run { line, number in try builder.accept(line, lineNumber: number) }
+            return Exposition(format: format, families: builder.finish())
+        }
+    }
+}
+
+/// One line of input, classified.
+enum ExpositionLine {
+    case eof
+    case metadata(kind: String, name: String, text: String)
+    case comment
+    case blank
+    case sample(Sample)
+}
+
+/// Splits the input into lines and parses each one.
+struct LineScanner {
+    let buffer: UnsafeBufferPointer<UInt8>
+    /// OpenMetrics grammar: single spaces, exemplars, timestamps in seconds, `# EOF`.
+    let openMetrics: Bool
+    /// OpenMetrics conformance: no blank lines, no free comments, `# EOF` required.
+    let strict: Bool
+    var interner = StringInterner()
+    private(set) var lineNumber = 0
+
+    init(buffer: UnsafeBufferPointer<UInt8>, openMetrics: Bool, strict: Bool) {
+        self.buffer = buffer
+        self.openMetrics = openMetrics
+        self.strict = strict
+    }
+
+    func fail(_ reason: String) -> ExpositionError { ExpositionError(line: lineNumber, reason: reason) }
+
+    mutating func run(_ body: (ExpositionLine, Int) throws -> Void) throws {
+        var start = 0
+        let count = buffer.count
+        var sawEOF = false
+        while start < count {
+            lineNumber += 1
+            var end = start
+            while end < count, buffer[end] != 0x0A { end += 1 }
+            var lineEnd = end
+            if !strict, lineEnd > start, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 } // tolerate CRLF
+            if sawEOF { throw fail("text after # EOF") }
+            let line = try classify(start, lineEnd)
+            if case .eof = line { sawEOF = true }
+            try body(line, lineNumber)
+            start = end + 1
+        }
+        if openMetrics, !sawEOF { throw ExpositionError(line: max(1, lineNumber), reason: "missing # EOF at the end (truncated exposition?)") }
+    }
+
+    private mutating func classify(_ start: Int, _ end: Int) throws -> ExpositionLine {
+        if start == end {
+            if strict { throw fail("blank line") }
+            return .blank
+        }
+        if buffer[start] == 0x23 { return try metadata(start, end) } // '#'
+        if !openMetrics {
+            var first = start
+            while first < end, buffer[first] == 0x20 || buffer[first] == 0x09 { first += 1 }
+            if first == end { return .blank }
+            if buffer[first] == 0x23 { return try metadata(first, end) }
+            return .sample(try sample(first, end))
+        }
+        return .sample(try sample(start, end))
+    }
+
+    /// `# HELP name text`, `# TYPE name type`, `# UNIT name unit`, `# EOF`, or (Prometheus text
+    /// only) a free comment.
+    private mutating func metadata(_ start: Int, _ end: Int) throws -> ExpositionLine {
+        let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+        if text == "# EOF" { return openMetrics ? .eof : .comment }
+        if openMetrics {
+            // Python's line.split(' ', 3): exactly "#", keyword, name and the rest.
+            let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 4, parts[0] == "#", ["HELP", "TYPE", "UNIT"].contains(parts[1]) else {
+                if !strict, parts.count < 2 || !["HELP", "TYPE", "UNIT"].contains(parts[1]) { return .comment }
+                throw fail("invalid line '\(text.prefix(80))'")
+            }
+            guard Self.isMetricName(parts[2]) else { throw fail("invalid metric name '\(parts[2])'") }
+            return .metadata(kind: parts[1], name: parts[2], text: parts[3])
+        }
+        var words = text.dropFirst().drop { $0 == " " || $0 == "\t" }
+        guard words.hasPrefix("HELP") || words.hasPrefix("TYPE") else { return .comment }
+        let kind = String(words.prefix(4))
+        words = words.dropFirst(4)
+        guard let firstSpace = words.first, firstSpace == " " || firstSpace == "\t" else { return .comment }
+        words = words.drop { $0 == " " || $0 == "\t" }
+        let name = String(words.prefix { $0 != " " && $0 != "\t" })
+        guard Self.isMetricName(name) else { throw fail("invalid metric name '\(name)' in \(kind)") }
+        let rest = words.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
+        return .metadata(kind: kind, name: name, text: kind == "TYPE" ? String(rest).trimmingTrailingBlanks : String(rest))
+    }
+
+    static func isMetricName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, isNameStart(first) else { return false }
+        return name.utf8.allSatisfy(isNameByte)
+    }
+
+    @inline(__always) static func isNameStart(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F || byte == 0x3A
+    }
+
+    @inline(__always) static func isNameByte(_ byte: UInt8) -> Bool {
+        isNameStart(byte) || (byte >= 0x30 && byte <= 0x39)
+    }
+
+    @inline(__always) static func isLabelStart(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
+    }
+
+    @inline(__always) static func isLabelByte(_ byte: UInt8) -> Bool {
+        isLabelStart(byte) || (byte >= 0x30 && byte <= 0x39)
+    }
+
+    @inline(__always) private func isBlank(_ index: Int) -> Bool { buffer[index] == 0x20 || buffer[index] == 0x09 }
+
+    /// `name[{labels}] value [timestamp] [# {exemplar labels} value [timestamp]]`.
+    private mutating func sample(_ start: Int, _ end: Int) throws -> Sample {
+        var index = start
+        guard index < end, Self.isNameStart(buffer[index]) else { throw fail("invalid metric name") }
+        while index < end, Self.isNameByte(buffer[index]) { index += 1 }
+        let name = interner.string(buffer, start, index)
+        var labels: [Label] = []
+        if index < end, buffer[index] == 0x7B { labels = try self.labels(&index, end) }
+        // Exactly one space before the value in OpenMetrics; any blanks in Prometheus text.
+        guard index < end, buffer[index] == 0x20 || (!openMetrics && buffer[index] == 0x09) else {
+            throw fail(index < end ? "expected a space after the metric name or labels" : "missing value")
+        }
+        index += 1
+        if !openMetrics { while index < end, isBlank(index) { index += 1 } }
+        let valueStart = index
+        while index < end, !isBlank(index) { index += 1 }
+        guard index > valueStart else { throw fail("missing value") }
+        let value = try number(valueStart, index, what: "value")
+        var timestamp: Double?
+        var exemplar: Exemplar?
+        if index < end {
+            if openMetrics {
+                guard buffer[index] == 0x20, index + 1 < end else { throw fail("trailing blank after the value") }
+                index += 1
+                if buffer[index] != 0x23 {
+                    let stampStart = index
+                    while index < end, buffer[index] != 0x20 { index += 1 }
+                    timestamp = try self.timestamp(stampStart, index)
+                    if index < end {
+                        guard index + 1 < end, buffer[index + 1] == 0x23 else { throw fail("unexpected text after the timestamp") }
+                        index += 1
+                    }
+                }
+                if index < end { exemplar = try self.exemplar(&index, end) }
+            } else {
+                while index < end, isBlank(index) { index += 1 }
+                if index < end {
+                    let stampStart = index
+                    while index < end, !isBlank(index) { index += 1 }
+                    guard let millis = Int64(String(decoding: UnsafeBufferPointer(rebasing: buffer[stampStart..<index]), as: UTF8.self)) else {
+                        throw fail("invalid timestamp (milliseconds expected)")
+                    }
+                    timestamp = Double(millis)
+                    while index < end, isBlank(index) { index += 1 }
+                    guard index == end else { throw fail("unexpected text after the timestamp") }
+                }
+            }
+        }
+        return Sample(name: name, labels: labels, value: value, timestamp: timestamp, exemplar: exemplar, line: lineNumber)
+    }
+
+    /// `{name="value",…}`; returns with `index` after the closing brace.
+    private mutating func labels(_ index: inout Int, _ end: Int) throws -> [Label] {
+        var labels: [Label] = []
+        index += 1 // '{'
+        var expectLabel = false
+        while true {
+            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
+            guard index < end else { throw fail("unterminated label set") }
+            if buffer[index] == 0x7D { // '}'
+                if expectLabel, openMetrics { throw fail("trailing comma in label set") }
+                index += 1
+                return labels
+            }
+            let nameStart = index
+            guard Self.isLabelStart(buffer[index]) else { throw fail("invalid label name") }
+            while index < end, Self.isLabelByte(buffer[index]) { index += 1 }
+            let name = interner.string(buffer, nameStart, index)
+            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
+            guard index < end, buffer[index] == 0x3D else { throw fail("expected '=' after label \(name)") }
+            index += 1
+            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
+            guard index < end, buffer[index] == 0x22 else { throw fail("label value of \(name) is not quoted") }
+            index += 1
+            let valueStart = index
+            var escaped = false
+            while index < end, buffer[index] != 0x22 {
+                if buffer[index] == 0x5C { escaped = true; index += 1 }
+                index += 1
+            }
+            guard index < end else { throw fail("unterminated label value of \(name)") }
+            let value = escaped ? Self.unescape(buffer, valueStart, index) : interner.string(buffer, valueStart, index)
+            index += 1
+            for label in labels where label.name == name { throw fail("duplicate label \(name)") }
+            labels.append(Label(name: name, value: value))
+            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
+            guard index < end else { throw fail("unterminated label set") }
+            if buffer[index] == 0x2C {
+                index += 1
+                expectLabel = true
+            } else if buffer[index] == 0x7D {
+                expectLabel = false
+            } else {
+                throw fail("expected ',' or '}' after label \(name)")
+            }
+        }
+    }
+
+    /// Label value escapes: `\\`, `\"`, `\n`; any other backslash pair is kept as written.
+    static func unescape(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(end - start)
+        var index = start
+        while index < end {
+            let byte = buffer[index]
+            if byte == 0x5C, index + 1 < end {
+                switch buffer[index + 1] {
+                case 0x5C: bytes.append(0x5C)
+                case 0x22: bytes.append(0x22)
+                case 0x6E: bytes.append(0x0A)
+                default: bytes += [0x5C, buffer[index + 1]]
+                }
+                index += 2
+            } else {
+                bytes.append(byte)
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func number(_ start: Int, _ end: Int, what: String) throws -> Double {
+        if let fast = Self.fastInteger(buffer, start, end) { return fast }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+        if openMetrics {
+            guard let value = FloatSyntax.python(text) else { throw fail("invalid \(what) '\(text)'") }
+            return value
+        }
+        guard let value = FloatSyntax.go(text) else { throw fail("invalid \(what) '\(text)'") }
+        return value
+    }
+
+    /// Plain decimal integers (the common case in Envoy output) without allocating.
+    @inline(__always) static func fastInteger(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        guard end > start, end - start < 16 else { return nil }
+        var value = 0
+        for index in start..<end {
+            let digit = Int(buffer[index]) &- 0x30
+            guard digit >= 0, digit <= 9 else { return nil }
+            value = value &* 10 &+ digit
+        }
+        return Double(value)
+    }
+
+    private func timestamp(_ start: Int, _ end: Int) throws -> Double {
+        let value = try number(start, end, what: "timestamp")
+        guard value.isFinite else { throw fail("timestamp must be finite") }
+        return value
+    }
+
+    /// `# {labels} value [timestamp]` after a sample (OpenMetrics only).
+    private mutating func exemplar(_ index: inout Int, _ end: Int) throws -> Exemplar {
+        guard end - index >= 3, buffer[index] == 0x23, buffer[index + 1] == 0x20, buffer[index + 2] == 0x7B else {
+            throw fail("invalid exemplar")
+        }
+        index += 2
+        let labels = try self.labels(&index, end)
+        let length = labels.reduce(0) { $0 + $1.name.unicodeScalars.count + $1.value.unicodeScalars.count }
+        guard length <= 128 else { throw fail("exemplar label set longer than 128 characters") }
+        guard index < end, buffer[index] == 0x20, index + 1 < end else { throw fail("exemplar without a value") }
+        index += 1
+        let valueStart = index
+        while index < end, buffer[index] != 0x20 { index += 1 }
+        let value = try number(valueStart, index, what: "exemplar value")
+        var timestamp: Double?
+        if index < end {
+            guard index + 1 < end else { throw fail("trailing blank after the exemplar") }
+            index += 1
+            let stampStart = index
+            while index < end, buffer[index] != 0x20 { index += 1 }
+            timestamp = try self.timestamp(stampStart, index)
+            guard index == end else { throw fail("unexpected text after the exemplar") }
+        }
+        return Exemplar(labels: labels, value: value, timestamp: timestamp)
+    }
+}
+
+/// Number syntaxes: OpenMetrics follows Python's `float()` (no hex, no underscores); Prometheus
+/// text follows Go's `ParseFloat`.
+enum FloatSyntax {
+    static func python(_ text: String) -> Double? {
+        let lower = text.lowercased()
+        var body = Substring(lower)
+        if body.first == "+" || body.first == "-" { body = body.dropFirst() }
+        if ["inf", "infinity", "nan"].contains(body) { return Double(lower.replacingOccurrences(of: "infinity", with: "inf")) }
+        var digits = 0, sawDot = false, sawExponent = false, exponentDigits = 0, index = body.startIndex
+        while index < body.endIndex {
+            let character = body[index]
+            if character.isASCII, character.isNumber {
+                if sawExponent { exponentDigits += 1 } else { digits += 1 }
+            } else if character == ".", !sawDot, !sawExponent {
+                sawDot = true
+            } else if character == "e", !sawExponent, digits > 0 {
+                sawExponent = true
+                let next = body.index(after: index)
+                if next < body.endIndex, body[next] == "+" || body[next] == "-" { index = next }
+            } else {
+                return nil
+            }
+            index = body.index(after: index)
+        }
+        guard digits > 0, !sawExponent || exponentDigits > 0 else { return nil }
+        return Double(text)
+    }
+
+    static func go(_ text: String) -> Double? {
+        switch text {
+        case "+Inf", "Inf", "+inf", "inf": return .infinity
+        case "-Inf", "-inf": return -.infinity
+        case "NaN", "nan": return .nan
+        default: return Double(text.replacingOccurrences(of: "_", with: ""))
+        }
+    }
+}
+
+extension String {
+    var trimmingTrailingBlanks: String {
+        var copy = self
+        while let last = copy.last, last == " " || last == "\t" { copy.removeLast() }
+        return copy
+    }
+}
