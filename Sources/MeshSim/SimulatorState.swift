@@ -114,6 +114,18 @@ public struct SimulatorState: Sendable {
     /// The newest routing revision (what istiod's configz shows).
     public var currentRouting: RoutingConfig { revisions[revisions.count - 1] }
 
+    // MARK: - Expected values (what a correct client should derive)
+
+    /// Requests per second arriving at a service now, summed over its inbound flows.
+    public func expectedRPS(service: Int) -> Double {
+        traffic.flows.filter { topology.edges[$0.edge].destination == service }.reduce(0) { $0 + $1.rate }
+    }
+
+    /// The latency quantile (ms) of a service's inbound traffic under the simulator's model.
+    public func expectedLatency(service: Int, quantile: Double) -> Double? {
+        LatencyModel.quantile(quantile, probabilities: traffic.inboundLatencyProbabilities(service: service, topology: topology, effects: trafficEffects()))
+    }
+
     // MARK: - Lookup
 
     /// A service by `name`, `name.namespace` or `namespace/name`.

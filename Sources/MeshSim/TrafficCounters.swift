@@ -74,6 +74,8 @@ public struct Flow: Sendable {
     public var cluster: String
     /// Current requests per second.
     public var rate: Double = 0
+    /// Fractional requests carried to the next tick, so counts follow the rate exactly.
+    public var carry: Double = 0
     public var counters = FlowCounters()
 }
 
@@ -96,10 +98,35 @@ enum LatencyModel {
 
     static func meanMs(medianMs: Double, sigma: Double) -> Double { medianMs * exp(sigma * sigma / 2) }
 
-    /// A representative value inside bucket `index`, used for the `_sum` of small samples.
-    static func representative(bucket index: Int) -> Double {
-        let upper = index < envoyBucketBoundsMs.count ? envoyBucketBoundsMs[index] : envoyBucketBoundsMs.last! * 2
+    /// Bounds of bucket `index`; the overflow bucket is taken as [last bound, 1.5 × last bound].
+    static func bounds(bucket index: Int) -> (lower: Double, upper: Double) {
         let lower = index == 0 ? 0 : envoyBucketBoundsMs[index - 1]
+        let upper = index < envoyBucketBoundsMs.count ? envoyBucketBoundsMs[index] : envoyBucketBoundsMs[envoyBucketBoundsMs.count - 1] * 1.5
+        return (lower, upper)
+    }
+
+    /// The midpoint of bucket `index`: the mean of a value spread uniformly inside it.
+    static func representative(bucket index: Int) -> Double {
+        let (lower, upper) = bounds(bucket: index)
         return (lower + upper) / 2
+    }
+
+    /// The `q` quantile of a distribution given by bucket probabilities, spread uniformly inside
+    /// each bucket — the simulator's latency model, and exactly what `histogram_quantile`
+    /// recovers from its buckets.
+    public static func quantile(_ q: Double, probabilities: [Double]) -> Double? {
+        let total = probabilities.reduce(0, +)
+        guard total > 0 else { return nil }
+        let rank = q * total
+        var seen = 0.0
+        for (index, mass) in probabilities.enumerated() where mass > 0 {
+            if seen + mass >= rank {
+                guard index < envoyBucketBoundsMs.count else { return envoyBucketBoundsMs.last }
+                let (lower, upper) = bounds(bucket: index)
+                return lower + (upper - lower) * (rank - seen) / mass
+            }
+            seen += mass
+        }
+        return envoyBucketBoundsMs.last
     }
 }

@@ -93,27 +93,52 @@ public struct TrafficModel: Sendable {
         }
         for index in flows.indices where flows[index].rate > 0 {
             let model = models[flows[index].edge]
-            let requests = random.poisson(mean: flows[index].rate * seconds)
+            // Counts follow the rate exactly (the fraction carries over), with a slow ±3 % wave per
+            // edge so that history charts move the way real traffic does.
+            let exact = flows[index].rate * seconds * model.wave(elapsed) + flows[index].carry
+            let requests = Int(exact.rounded(.down))
+            flows[index].carry = exact - Double(requests)
             guard requests > 0 else { continue }
             let perCode = random.multinomial(total: requests, probabilities: model.codeProbabilities)
             for (code, count) in perCode.enumerated() where count > 0 {
                 var counters = flows[index].counters.byCode[code]
                 counters.count += count
-                let probabilities = model.bucketProbabilities[code]
                 if count < 24 {
                     for _ in 0..<count {
                         let bucket = model.sampleBucket(code: code, random: &random)
                         counters.buckets[bucket] += 1
-                        counters.sumMs += LatencyModel.representative(bucket: bucket) * (0.8 + 0.4 * random.unit())
+                        let (lower, upper) = LatencyModel.bounds(bucket: bucket)
+                        counters.sumMs += lower + (upper - lower) * random.unit()
                     }
                 } else {
-                    let split = random.multinomial(total: count, probabilities: probabilities)
-                    for (bucket, hits) in split.enumerated() { counters.buckets[bucket] += hits }
-                    counters.sumMs += Double(count) * model.meanMs[code] * (0.95 + 0.1 * random.unit())
+                    let split = random.multinomial(total: count, probabilities: model.bucketProbabilities[code])
+                    for (bucket, hits) in split.enumerated() where hits > 0 {
+                        counters.buckets[bucket] += hits
+                        counters.sumMs += Double(hits) * LatencyModel.representative(bucket: bucket)
+                    }
                 }
                 flows[index].counters.byCode[code] = counters
             }
         }
+        elapsed += seconds
+    }
+
+    /// Simulated seconds so far (drives the traffic wave).
+    var elapsed: Double = 0
+
+    /// The latency distribution (bucket probabilities weighted by rate) of a service's inbound
+    /// traffic right now, for checking what a client derives.
+    public func inboundLatencyProbabilities(service: Int, topology: SimTopology, effects: [Int: TrafficEffect]) -> [Double] {
+        var mixture = [Double](repeating: 0, count: envoyBucketBoundsMs.count + 1)
+        for flow in flows where flow.rate > 0 && topology.edges[flow.edge].destination == service {
+            let model = EdgeModel(edge: topology.edges[flow.edge], effect: effects[service] ?? TrafficEffect())
+            for (code, share) in model.codeProbabilities.enumerated() {
+                for (bucket, probability) in model.bucketProbabilities[code].enumerated() {
+                    mixture[bucket] += flow.rate * share * probability
+                }
+            }
+        }
+        return mixture
     }
 }
 
@@ -137,7 +162,13 @@ struct EdgeModel {
             return probabilities.map { running += $0; return running }
         }
         meanMs = medians.map { LatencyModel.meanMs(medianMs: $0, sigma: edge.latencySigma) }
+        phase = Double(edge.index % 17) * 0.37
     }
+
+    let phase: Double
+
+    /// Multiplier on the edge rate at a given simulated time.
+    func wave(_ elapsed: Double) -> Double { 1 + 0.03 * sin(2 * .pi * elapsed / 300 + phase) }
 
     func sampleBucket(code: Int, random: inout SimRandom) -> Int {
         let draw = random.unit()
