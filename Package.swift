@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "MeshModel"),
@@ -29,11 +30,15 @@ let package = Package(
             dependencies: [
                 "MeshModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(name: "MeshPoller", dependencies: ["MeshModel", "MeshSources"]),
         .target(
             name: "MeshSim",
             dependencies: [
@@ -52,7 +57,10 @@ let package = Package(
             dependencies: [
                 "MeshModel",
                 "MeshSim",
+                "MeshSources",
+                "MeshPoller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -65,6 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
         .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel"]),
+        .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim"]),
         .testTarget(
             name: "MeshSimTests",
             dependencies: [

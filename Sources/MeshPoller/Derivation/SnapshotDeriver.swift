@@ -1,0 +1,176 @@
+import Foundation
+import MeshModel
+import MeshSources
+
+/// Turns poll rounds into `MeshSnapshot`s. Keeps the previous round's counters per proxy,
+/// because rates are counter increases between two polls.
+public struct SnapshotDeriver: Sendable {
+    public var thresholds = HealthThresholds()
+    private var previous: [String: IstioCounters] = [:]
+
+    public init(thresholds: HealthThresholds = HealthThresholds()) { self.thresholds = thresholds }
+
+    public mutating func derive(_ round: PollRound) -> MeshSnapshot {
+        let now = round.at
+        var traffic = TrafficAggregation()
+        var current: [String: IstioCounters] = [:]
+        for (proxy, observation) in round.proxies {
+            guard let exposition = observation.exposition else { continue }
+            let counters = IstioCounters(at: observation.at, exposition: exposition)
+            current[proxy] = counters
+            if let before = previous[proxy], before.at < counters.at { traffic.add(current: counters, previous: before) }
+        }
+        // A proxy that failed this round keeps its last counters for the next comparison.
+        previous = previous.merging(current) { _, new in new }
+
+        var snapshot = MeshSnapshot(generatedAt: now, sources: round.sources)
+        let versions = versionsByHost(round.endpoints)
+        for service in round.registry.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            var model = Service(name: service.name, namespace: service.namespace, hostname: service.hostname, ports: service.ports,
+                                versions: versions[service.hostname] ?? [], meshExternal: service.meshExternal)
+            if let metrics = traffic.serviceMetrics("\(service.namespace)/\(service.name)") {
+                model.traffic = metrics
+                model.health = HealthRules.traffic(metrics, thresholds: thresholds)
+            } else {
+                model.health = HealthVerdict(.idle, reason: round.proxies.isEmpty ? "no proxy metrics" : "no traffic")
+            }
+            snapshot.services.append(model)
+        }
+        snapshot.edges = traffic.edgeList().map { edge in
+            var edge = edge
+            edge.health = HealthRules.traffic(edge.traffic, thresholds: thresholds)
+            return edge
+        }
+        snapshot.workloads = workloads(round)
+        snapshot.proxies = proxies(round, now: now)
+        snapshot.certificates = certificates(round, now: now)
+        let (routes, policies, routeFindings) = RouteDerivation.derive(configs: round.configs, registry: round.registry)
+        snapshot.routes = routes.map { observedShares($0, edges: snapshot.edges, policies: policies) }
+        snapshot.destinationPolicies = policies
+        snapshot.findings = routeFindings + findings(snapshot)
+        return snapshot
+    }
+
+    func versionsByHost(_ endpoints: [EndpointEntry]) -> [String: [String]] {
+        var out: [String: Set<String>] = [:]
+        for endpoint in endpoints { if let version = endpoint.labels["version"] { out[endpoint.host, default: []].insert(version) } }
+        return out.mapValues { $0.sorted() }
+    }
+
+    func workloads(_ round: PollRound) -> [Workload] {
+        var byName: [String: Workload] = [:]
+        for endpoint in round.endpoints {
+            guard let name = endpoint.workload, !name.isEmpty else { continue }
+            let key = "\(endpoint.namespace)/\(name)"
+            if byName[key] == nil {
+                byName[key] = Workload(name: name, namespace: endpoint.namespace, app: endpoint.labels["app"] ?? name,
+                                       version: endpoint.labels["version"] ?? "", serviceAccount: "")
+            }
+        }
+        for row in round.syncz {
+            let pod = String(row.proxyID.split(separator: ".").first ?? "")
+            if let key = byName.keys.filter({ pod.hasPrefix((($0.split(separator: "/").last).map(String.init) ?? "") + "-") }).max(by: { $0.count < $1.count }),
+               !(byName[key]?.proxyIDs.contains(row.proxyID) ?? true) {
+                byName[key]?.proxyIDs.append(row.proxyID)
+            }
+        }
+        return byName.keys.sorted().compactMap { byName[$0] }
+    }
+
+    func proxies(_ round: PollRound, now: Date) -> [Proxy] {
+        var out: [Proxy] = []
+        var seen = Set<String>()
+        for row in round.syncz.sorted(by: { ($0.clusterID, $0.proxyID) < ($1.clusterID, $1.proxyID) }) {
+            seen.insert(row.proxyID)
+            var sync: [XDSType: SyncState] = [:]
+            for (type, state) in row.types {
+                let status = SyncState.derive(sent: state.sent, acked: state.acked, lastError: state.lastError, proxyType: row.proxyType)
+                sync[type] = SyncState(status: status, sentAt: state.sentTime, lastError: state.lastError)
+            }
+            let observation = round.proxies[row.proxyID]
+            let parts = row.proxyID.split(separator: ".", maxSplits: 1).map(String.init)
+            out.append(Proxy(id: row.proxyID, namespace: parts.count > 1 ? parts[1] : "", podName: parts.first ?? row.proxyID,
+                             clusterID: row.clusterID, type: row.proxyType, workload: observation?.target.labels["workload"],
+                             adminURL: observation?.target.url, istioVersion: row.versionColumn,
+                             proxyVersion: observation?.serverInfo?.envoyVersion, istiod: row.istiod, sync: sync,
+                             serverState: observation?.serverInfo?.state, uptimeSeconds: observation?.serverInfo?.uptimeSeconds,
+                             health: HealthRules.proxy(sync: sync, inSyncz: true, now: now, thresholds: thresholds)))
+        }
+        for (id, observation) in round.proxies.sorted(by: { $0.key < $1.key }) where !seen.contains(id) {
+            out.append(Proxy(id: id, namespace: observation.target.labels["namespace"] ?? "", podName: observation.target.labels["pod"] ?? id,
+                             workload: observation.target.labels["workload"], adminURL: observation.target.url,
+                             istioVersion: observation.serverInfo?.istioVersion, proxyVersion: observation.serverInfo?.envoyVersion,
+                             serverState: observation.serverInfo?.state, uptimeSeconds: observation.serverInfo?.uptimeSeconds,
+                             health: HealthRules.proxy(sync: [:], inSyncz: false, now: now)))
+        }
+        return out
+    }
+
+    /// Every certificate seen, deduplicated by serial: from SDS secrets (whole chain, with kinds),
+    /// else from `/certs`. Sorted by soonest expiry.
+    func certificates(_ round: PollRound, now: Date) -> [Certificate] {
+        var bySerial: [String: Certificate] = [:]
+        for (proxy, observation) in round.proxies.sorted(by: { $0.key < $1.key }) {
+            var fromSecrets = false
+            for secret in observation.secrets where !secret.warming {
+                guard let pem = secret.certificatePEM,
+                      let parsed = try? PEMCertificates.parse(pem, source: "proxy \(proxy) secret \(secret.name)") else { continue }
+                fromSecrets = true
+                for certificate in parsed { bySerial[certificate.serial, default: certificate].proxyIDs.append(proxy) }
+            }
+            guard !fromSecrets else { continue }
+            for detail in observation.certificates {
+                guard let notAfter = detail.expiration else { continue }
+                let certificate = Certificate(serial: detail.serial, kind: detail.isCA ? .root : .leaf,
+                                              spiffeID: detail.sans.first { $0.hasPrefix("spiffe://") },
+                                              notBefore: detail.validFrom ?? notAfter, notAfter: notAfter)
+                bySerial[detail.serial, default: certificate].proxyIDs.append(proxy)
+            }
+        }
+        return bySerial.values.map { certificate in
+            var certificate = certificate
+            certificate.proxyIDs = Array(Set(certificate.proxyIDs)).sorted()
+            certificate.health = HealthRules.certificate(certificate, now: now, thresholds: thresholds)
+            return certificate
+        }.sorted { ($0.notAfter, $0.serial) < ($1.notAfter, $1.serial) }
+    }
+
+    /// Adds the observed traffic share next to each weighted destination.
+    func observedShares(_ route: RouteRule, edges: [Edge], policies: [DestinationPolicy]) -> RouteRule {
+        var route = route
+        let host = RouteDerivation.fqdn(route.destinations.first?.host ?? "", namespace: route.namespace)
+        let serviceKey = host.split(separator: ".").count >= 2
+            ? "\(host.split(separator: ".")[1])/\(host.split(separator: ".")[0])" : host
+        let inbound = edges.filter { $0.destination == serviceKey }
+        let total = inbound.reduce(0.0) { $0 + $1.traffic.rps }
+        guard total > 0 else { return route }
+        var byVersion: [String: Double] = [:]
+        for edge in inbound { for (version, share) in edge.versionShare { byVersion[version, default: 0] += share * edge.traffic.rps } }
+        for index in route.destinations.indices {
+            guard let subset = route.destinations[index].subset else { continue }
+            let version = policies.first { $0.host == host }?.subsets.first { $0.name == subset }?.labels["version"] ?? subset
+            route.destinations[index].observedShare = (byVersion[version] ?? 0) / total
+        }
+        return route
+    }
+
+    func findings(_ snapshot: MeshSnapshot) -> [Finding] {
+        var out: [Finding] = []
+        for certificate in snapshot.certificates where certificate.health.health >= .warning {
+            out.append(Finding(code: certificate.health.health == .critical ? "CERT_EXPIRED" : "CERT_EXPIRING",
+                               severity: certificate.health.health == .critical ? .critical : .warning,
+                               subject: "\(certificate.kind.rawValue) \(certificate.serial) \(certificate.spiffeID ?? "")".trimmingCharacters(in: .whitespaces),
+                               message: certificate.health.reason))
+        }
+        for proxy in snapshot.proxies where proxy.health.health >= .degraded {
+            out.append(Finding(code: proxy.health.reason.contains("ERROR") ? "SYNC_ERROR" : "SYNC_STALE", severity: .warning,
+                               subject: "proxy \(proxy.id)", message: proxy.health.reason))
+        }
+        for service in snapshot.services where service.health.health >= .degraded {
+            out.append(Finding(code: service.health.health == .failure ? "SERVICE_FAILING" : "SERVICE_DEGRADED",
+                               severity: service.health.health == .failure ? .critical : .warning,
+                               subject: "service \(service.namespace)/\(service.name)", message: service.health.reason))
+        }
+        return out
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import MeshModel
+
+/// The stable export schema (`schemaVersion: 1`, schemas/snapshot-v1.schema.json). Field names
+/// never change within a schema version; the model may evolve behind it.
+public struct SnapshotExport: Codable, Sendable {
+    public struct Source: Codable, Sendable { var name: String; var url: String; var ok: Bool; var error: String?; var latencyMs: Double? }
+    public struct Latency: Codable, Sendable { var p50: Double?; var p95: Double?; var p99: Double? }
+    public struct Mesh: Codable, Sendable {
+        var services: Int; var proxies: Int; var rps: Double; var successRate: Double?
+        var sync: [String: Int]; var soonestCertExpiry: Date?; var findings: [String: Int]
+    }
+    public struct ServiceRow: Codable, Sendable {
+        var name: String; var namespace: String; var hostname: String; var versions: [String]
+        var rps: Double; var successRate: Double?; var latencyMs: Latency; var health: String; var healthReason: String
+    }
+    public struct EdgeRow: Codable, Sendable {
+        var source: String; var destination: String; var `protocol`: String; var mtls: Bool
+        var rps: Double; var successRate: Double?; var latencyMs: Latency; var versionShare: [String: Double]
+        var health: String; var healthReason: String
+    }
+    public struct SyncCell: Codable, Sendable { var state: String; var ageSeconds: Double?; var error: String? }
+    public struct ProxyRow: Codable, Sendable {
+        var id: String; var cluster: String; var type: String; var istiod: String?; var version: String?
+        var envoyVersion: String?; var state: String?; var sync: [String: SyncCell]; var health: String; var healthReason: String
+    }
+    public struct CertRow: Codable, Sendable {
+        var serial: String; var kind: String; var spiffeId: String?; var subject: String?; var notBefore: Date; var notAfter: Date
+        var timeLeftSeconds: Double; var lifetimeUsed: Double; var rotationOverdue: Bool; var proxies: [String]
+        var health: String; var healthReason: String
+    }
+    public struct Destination: Codable, Sendable { var host: String; var subset: String?; var port: Int?; var weight: Int?; var observedShare: Double? }
+    public struct Retries: Codable, Sendable { var attempts: Int; var perTryTimeout: String?; var retryOn: String? }
+    public struct Fault: Codable, Sendable { var delayPercent: Double?; var fixedDelay: String?; var abortPercent: Double?; var abortStatus: Int? }
+    public struct FindingRow: Codable, Sendable { var code: String; var severity: String; var subject: String; var message: String }
+    public struct RouteRow: Codable, Sendable {
+        var virtualService: String; var namespace: String; var hosts: [String]; var index: Int; var name: String?
+        var matches: [String]; var destinations: [Destination]; var timeout: String?; var retries: Retries?
+        var fault: Fault?; var mirror: String?; var findings: [FindingRow]
+    }
+    public struct Event: Codable, Sendable { var at: Date; var kind: String; var subject: String; var message: String }
+
+    public var schemaVersion = 1
+    public var generatedAt: Date
+    public var sources: [Source]
+    public var mesh: Mesh
+    public var services: [ServiceRow]
+    public var edges: [EdgeRow]
+    public var proxies: [ProxyRow]
+    public var certs: [CertRow]
+    public var routes: [RouteRow]
+    public var findings: [FindingRow]
+    public var events: [Event]
+
+    public init(_ snapshot: MeshSnapshot, thresholds: HealthThresholds = HealthThresholds()) {
+        let now = snapshot.generatedAt
+        let round = { (value: Double?) in value.map { ($0 * 10000).rounded() / 10000 } }
+        let latency = { (metrics: TrafficMetrics) in
+            Latency(p50: round(metrics.latencyMs.p50), p95: round(metrics.latencyMs.p95), p99: round(metrics.latencyMs.p99))
+        }
+        generatedAt = now
+        sources = snapshot.sources.map { Source(name: $0.name, url: $0.url, ok: $0.ok, error: $0.error, latencyMs: round($0.latencyMs)) }
+        let total = snapshot.services.reduce(0.0) { $0 + $1.traffic.rps }
+        let errors = snapshot.services.reduce(0.0) { $0 + $1.traffic.rps * ($1.traffic.serverErrorRate ?? 0) }
+        mesh = Mesh(services: snapshot.services.count, proxies: snapshot.proxies.count, rps: round(total) ?? 0,
+                    successRate: total > 0 ? round(1 - errors / total) : nil,
+                    sync: Dictionary(uniqueKeysWithValues: snapshot.syncCounts.map { ($0.key.rawValue, $0.value) }),
+                    soonestCertExpiry: snapshot.soonestExpiring?.notAfter,
+                    findings: Dictionary(grouping: snapshot.findings, by: \.severity.rawValue).mapValues(\.count))
+        services = snapshot.services.map {
+            ServiceRow(name: $0.name, namespace: $0.namespace, hostname: $0.hostname, versions: $0.versions, rps: round($0.traffic.rps) ?? 0,
+                       successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic), health: $0.health.health.rawValue,
+                       healthReason: $0.health.reason)
+        }
+        edges = snapshot.edges.map {
+            EdgeRow(source: $0.source, destination: $0.destination, protocol: $0.protocol, mtls: $0.mtls, rps: round($0.traffic.rps) ?? 0,
+                    successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic),
+                    versionShare: $0.versionShare.mapValues { round($0) ?? 0 }, health: $0.health.health.rawValue, healthReason: $0.health.reason)
+        }
+        proxies = snapshot.proxies.map { proxy in
+            var sync: [String: SyncCell] = [:]
+            for (type, state) in proxy.sync {
+                sync[type.rawValue] = SyncCell(state: state.status.rawValue, ageSeconds: state.sentAt.map { max(0, now.timeIntervalSince($0).rounded()) },
+                                               error: state.lastError)
+            }
+            return ProxyRow(id: proxy.id, cluster: proxy.clusterID, type: proxy.type.rawValue, istiod: proxy.istiod, version: proxy.istioVersion,
+                            envoyVersion: proxy.proxyVersion, state: proxy.serverState, sync: sync, health: proxy.health.health.rawValue,
+                            healthReason: proxy.health.reason)
+        }
+        certs = snapshot.certificates.map { certificate in
+            let used = certificate.lifetimeUsed(at: now)
+            return CertRow(serial: certificate.serial, kind: certificate.kind.rawValue, spiffeId: certificate.spiffeID, subject: certificate.subject,
+                           notBefore: certificate.notBefore, notAfter: certificate.notAfter,
+                           timeLeftSeconds: certificate.timeLeft(at: now).rounded(), lifetimeUsed: round(used) ?? 0,
+                           rotationOverdue: certificate.kind == .leaf && used > thresholds.rotationPoint + thresholds.rotationGrace,
+                           proxies: certificate.proxyIDs, health: certificate.health.health.rawValue, healthReason: certificate.health.reason)
+        }
+        let findingRow = { (finding: Finding) in
+            FindingRow(code: finding.code, severity: finding.severity.rawValue, subject: finding.subject, message: finding.message)
+        }
+        routes = snapshot.routes.map { route in
+            RouteRow(virtualService: route.virtualService, namespace: route.namespace, hosts: route.hosts, index: route.index, name: route.name,
+                     matches: route.matches,
+                     destinations: route.destinations.map { Destination(host: $0.host, subset: $0.subset, port: $0.port, weight: $0.weight, observedShare: round($0.observedShare)) },
+                     timeout: route.timeout, retries: route.retries.map { Retries(attempts: $0.attempts, perTryTimeout: $0.perTryTimeout, retryOn: $0.retryOn) },
+                     fault: route.fault.map { Fault(delayPercent: $0.delayPercent, fixedDelay: $0.fixedDelay, abortPercent: $0.abortPercent, abortStatus: $0.abortStatus) },
+                     mirror: route.mirror, findings: route.findings.map(findingRow))
+        }
+        findings = snapshot.findings.map(findingRow)
+        events = []
+    }
+
+    public func json(pretty: Bool = true) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import MeshModel
+import MeshSources
+
+/// Polls istiod replicas and proxy admin APIs with bounded concurrency, per-request deadlines,
+/// a body cap and exponential backoff with jitter for failing targets. A poll that would overlap
+/// a running one is dropped (returns nil). Never throws: failures become source statuses.
+public actor MeshPoller {
+    public let options: PollerOptions
+    private let fetcher: HTTPFetcher
+    private var polling = false
+    private var failures: [String: (count: Int, retryAt: Date)] = [:]
+    private var lastGood: [String: ProxyObservation] = [:]
+
+    public init(options: PollerOptions) throws {
+        self.options = options
+        fetcher = try HTTPFetcher(timeout: options.timeout, bodyLimit: options.bodyLimit, bearerToken: options.bearerToken,
+                                  caFile: options.caFile)
+    }
+
+    public func shutdown() async { await fetcher.shutdown() }
+
+    public func poll() async -> PollRound? {
+        guard !polling else { return nil }
+        polling = true
+        defer { polling = false }
+        var round = PollRound(at: Date())
+        for istiod in options.istiodURLs { await pollIstiod(istiod, into: &round) }
+        let targets = discoverTargets(round)
+        let now = Date()
+        let due = targets.filter { (failures[$0.url]?.retryAt ?? .distantPast) <= now }
+        let observations = await withTaskGroup(of: ProxyObservation.self) { group -> [ProxyObservation] in
+            var results: [ProxyObservation] = []
+            var iterator = due.makeIterator()
+            for _ in 0..<min(options.concurrency, due.count) {
+                if let target = iterator.next() { group.addTask { await self.observe(target) } }
+            }
+            while let observation = await group.next() {
+                results.append(observation)
+                if let target = iterator.next() { group.addTask { await self.observe(target) } }
+            }
+            return results
+        }
+        for observation in observations {
+            let ok = observation.errors.isEmpty
+            round.sources.append(SourceStatus(name: "proxy \(observation.target.proxyID)", url: observation.target.url, ok: ok,
+                                              error: observation.errors.first, lastSuccess: ok ? observation.at : lastGood[observation.target.url]?.at))
+            if ok {
+                failures[observation.target.url] = nil
+                lastGood[observation.target.url] = observation
+                round.proxies[observation.target.proxyID] = observation
+            } else {
+                let count = (failures[observation.target.url]?.count ?? 0) + 1
+                let delay = min(options.backoffMax, options.backoffBase * pow(2, Double(count - 1))) * Double.random(in: 0.5...1.5)
+                failures[observation.target.url] = (count, Date().addingTimeInterval(delay))
+                // Keep what the proxy said last time (its rows show their age), never lose it.
+                if let previous = lastGood[observation.target.url] { round.proxies[observation.target.proxyID] = previous }
+            }
+        }
+        for target in targets where !due.contains(target) {
+            round.sources.append(SourceStatus(name: "proxy \(target.proxyID)", url: target.url, ok: false,
+                                              error: "backing off after \(failures[target.url]?.count ?? 0) failures",
+                                              lastSuccess: lastGood[target.url]?.at))
+            if let previous = lastGood[target.url] { round.proxies[target.proxyID] = previous }
+        }
+        return round
+    }
+
+    /// Targets from the targets file plus, with an admin template, every proxy istiod knows.
+    func discoverTargets(_ round: PollRound) -> [ScrapeTarget] {
+        var targets = options.targets
+        guard let template = options.adminTemplate else { return targets }
+        let known = Set(targets.map(\.proxyID))
+        // Pod IPs come from endpointz, matched to pods by workload name prefix in order.
+        var ipsByWorkload: [String: [String]] = [:]
+        for endpoint in round.endpoints { ipsByWorkload["\(endpoint.namespace)/\(endpoint.workload ?? "")", default: []].append(endpoint.address) }
+        for row in round.syncz where !known.contains(row.proxyID) {
+            let parts = row.proxyID.split(separator: ".", maxSplits: 1).map(String.init)
+            let pod = parts.first ?? row.proxyID, namespace = parts.count > 1 ? parts[1] : ""
+            let workloadKey = ipsByWorkload.keys.filter { key in
+                let workload = key.split(separator: "/").last.map(String.init) ?? ""
+                return key.hasPrefix(namespace + "/") && !workload.isEmpty && pod.hasPrefix(workload + "-")
+            }.max { $0.count < $1.count }
+            var ip = ""
+            if let key = workloadKey, var ips = ipsByWorkload[key], !ips.isEmpty {
+                ip = ips.removeFirst()
+                ipsByWorkload[key] = ips
+            }
+            if template.contains("{ip}"), ip.isEmpty { continue }
+            let url = template.replacingOccurrences(of: "{ip}", with: ip).replacingOccurrences(of: "{pod}", with: pod)
+                .replacingOccurrences(of: "{namespace}", with: namespace)
+            targets.append(ScrapeTarget(url: url, labels: ["proxy": row.proxyID, "namespace": namespace, "pod": pod]))
+        }
+        return targets
+    }
+
+    private func pollIstiod(_ base: String, into round: inout PollRound) async {
+        var latency = 0.0
+        var errors: [String] = []
+        var bodies: [String: [UInt8]] = [:]
+        for path in ["/debug/syncz", "/debug/registryz", "/debug/configz", "/debug/endpointz", "/version"] {
+            do {
+                let response = try await fetcher.get(base + path, source: "istiod", authenticate: true)
+                latency = max(latency, response.latency)
+                bodies[path] = response.body
+            } catch {
+                errors.append("\(error)")
+            }
+        }
+        func decode<T>(_ path: String, _ parse: ([UInt8]) throws -> T) -> T? {
+            guard let body = bodies[path] else { return nil }
+            do { return try parse(body) } catch {
+                errors.append("istiod \(base)\(path): \(error)")
+                return nil
+            }
+        }
+        if let rows = decode("/debug/syncz", IstiodFormats.syncz) { round.mergeSyncz(rows, replica: base) }
+        if round.registry.isEmpty, let services = decode("/debug/registryz", IstiodFormats.registryz) { round.registry = services }
+        if round.configs.isEmpty, let configs = decode("/debug/configz", IstiodFormats.configz) { round.configs = configs }
+        if round.endpoints.isEmpty, let endpoints = decode("/debug/endpointz", IstiodFormats.endpointz) { round.endpoints = endpoints }
+        if let version = decode("/version", { IstiodFormats.version(String(decoding: $0, as: UTF8.self)) }) {
+            round.istiodVersions[base] = version
+        }
+        round.sources.append(SourceStatus(name: "istiod", url: base, ok: errors.isEmpty, error: errors.first,
+                                          latencyMs: latency, lastSuccess: errors.isEmpty ? round.at : nil))
+    }
+
+    /// Stats, certificates, SDS secrets and server info of one Envoy.
+    private func observe(_ target: ScrapeTarget) async -> ProxyObservation {
+        var observation = ProxyObservation(target: target, at: Date())
+        let source = "proxy \(target.proxyID)"
+        do {
+            let stats = try await fetcher.get(target.url + "/stats/prometheus", source: source, accept: "text/plain;version=0.0.4")
+            observation.at = Date()
+            do { observation.exposition = try ExpositionParser.parse(stats.body, format: .prometheus) } catch {
+                observation.errors.append("\(source) \(target.url)/stats/prometheus: \(error)")
+            }
+            let certs = try await fetcher.get(target.url + "/certs", source: source)
+            observation.certificates = try EnvoyFormats.certs(certs.body)
+            let secrets = try await fetcher.get(target.url + "/config_dump?resource=dynamic_active_secrets", source: source)
+            observation.secrets = try ConfigDumpDecoder.decode(secrets.body).secrets
+            let info = try await fetcher.get(target.url + "/server_info", source: source)
+            observation.serverInfo = try EnvoyFormats.serverInfo(info.body)
+        } catch {
+            observation.errors.append("\(error)")
+        }
+        return observation
+    }
+}

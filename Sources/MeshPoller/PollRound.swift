@@ -1,0 +1,43 @@
+import Foundation
+import MeshModel
+import MeshSources
+
+/// What one poll of one proxy returned, parsed.
+public struct ProxyObservation: Sendable {
+    public var target: ScrapeTarget
+    public var at: Date
+    public var exposition: Exposition?
+    public var certificates: [CertificateDetail] = []
+    /// PEMs from the proxy's SDS secrets (`default` chain and `ROOTCA`), for kinds and the intermediate.
+    public var secrets: [ConfigDump.Secret] = []
+    public var serverInfo: ServerInfo?
+    public var errors: [String] = []
+}
+
+/// Everything one poll collected from istiod replicas and proxies, before derivation.
+public struct PollRound: Sendable {
+    public var at: Date
+    public var syncz: [SynczEntry] = []
+    public var registry: [RegistryService] = []
+    public var configs: [ConfigObject] = []
+    public var endpoints: [EndpointEntry] = []
+    public var istiodVersions: [String: IstiodVersion] = [:]
+    public var proxies: [String: ProxyObservation] = [:]
+    public var sources: [SourceStatus] = []
+
+    public init(at: Date) { self.at = at }
+
+    /// Merges several istiod replicas' syncz: each proxy is connected to one replica; if two
+    /// report it (a reconnect in flight), the row with the newest CDS push wins.
+    public mutating func mergeSyncz(_ rows: [SynczEntry], replica: String) {
+        for var row in rows {
+            row.istiod = replica
+            if let index = syncz.firstIndex(where: { $0.proxyID == row.proxyID }) {
+                let existing = syncz[index].types[.cds]?.sentTime ?? .distantPast
+                if (row.types[.cds]?.sentTime ?? .distantPast) > existing { syncz[index] = row }
+            } else {
+                syncz.append(row)
+            }
+        }
+    }
+}

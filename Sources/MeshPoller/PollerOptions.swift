@@ -1,0 +1,23 @@
+import Foundation
+import MeshSources
+
+/// How and what to poll.
+public struct PollerOptions: Sendable {
+    /// istiod debug base URLs (one per replica), e.g. `http://127.0.0.1:15014`.
+    public var istiodURLs: [String] = []
+    /// Static proxy targets (a targets file).
+    public var targets: [ScrapeTarget] = []
+    /// Admin-address template for proxies discovered from syncz/endpointz: `{ip}`, `{pod}`, `{namespace}`.
+    public var adminTemplate: String?
+    public var concurrency = 64
+    /// Per-request deadline in seconds.
+    public var timeout = 5.0
+    public var bodyLimit = 64 << 20
+    public var bearerToken: String?
+    public var caFile: String?
+    /// Backoff for failing targets: base and ceiling in seconds.
+    public var backoffBase = 2.0
+    public var backoffMax = 60.0
+
+    public init() {}
+}

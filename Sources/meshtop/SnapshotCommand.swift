@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import MeshModel
+import MeshPoller
+import MeshSources
+import Yams
+
+/// `meshtop snapshot`: poll once (twice, for rates), print the mesh, optionally check it.
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Poll the mesh and print a snapshot as JSON, YAML, CSV or text; --check sets the exit code.",
+        discussion: """
+            Rates and latency percentiles come from counter increases between two polls, so a snapshot \
+            takes about --interval (5 s by default) plus the polls themselves. A --source dir:PATH capture \
+            is a single poll: it has no rates.
+
+            Exit codes: 0 ok; 1 warnings with --check --fail-on warning; 2 critical findings with --check; \
+            3 no source could be read at all; 64 usage error.
+            """)
+
+    @Option(name: .customLong("istiod"), help: "istiod debug base URL, e.g. http://127.0.0.1:15014 (repeat for replicas).")
+    var istiodURLs: [String] = []
+    @Option(help: "YAML list of proxy admin URLs with labels (the format meshtop sim writes).") var targetsFile: String?
+    @Option(help: "Admin-address template for proxies istiod knows: {ip}, {pod}, {namespace}.") var adminTemplate: String?
+    @Option(help: "Read captured outputs instead of polling: dir:PATH.") var source: String?
+    @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
+    @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
+    @Option(help: "Deadline per request, seconds.") var timeout: Double = 5
+    @Option(help: "Seconds between the two polls that rates are computed from.") var interval: Double = 5
+    @Option(help: "Requests in flight at once.") var concurrency: Int = 64
+    @Option(name: .customLong("max-body"), help: "Largest response body accepted, bytes.") var maxBody: Int = 64 << 20
+    @Option(name: .shortAndLong, help: "json, yaml, csv or text.") var output: String = "text"
+    @Option(help: "Only this section (services, edges, proxies, certs, routes, findings, sources); csv needs one.") var section: String?
+    @Flag(help: "Apply the health thresholds and set the exit code.") var check = false
+    @Option(help: "With --check: fail on warning or critical findings.") var failOn: String = "critical"
+
+    func validate() throws {
+        guard ["json", "yaml", "csv", "text"].contains(output) else { throw ValidationError("-o must be json, yaml, csv or text") }
+        if let section, SnapshotSection(rawValue: section) == nil { throw ValidationError("unknown --section \(section)") }
+        if output == "csv", section == nil { throw ValidationError("-o csv needs --section") }
+        guard ["warning", "critical"].contains(failOn) else { throw ValidationError("--fail-on must be warning or critical") }
+        if source == nil, istiodURLs.isEmpty, targetsFile == nil { throw ValidationError("give --istiod URL, --targets-file or --source dir:PATH") }
+        if let source, !source.hasPrefix("dir:") { throw ValidationError("--source must be dir:PATH") }
+        guard interval >= 0, timeout > 0 else { throw ValidationError("--interval and --timeout must be positive") }
+    }
+
+    func run() async throws {
+        let snapshot: MeshSnapshot
+        do {
+            snapshot = try await take()
+        } catch let error as SourceError {
+            FileHandle.standardError.write(Data("meshtop snapshot: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        for status in snapshot.sources where !status.ok {
+            FileHandle.standardError.write(Data("meshtop snapshot: \(status.error ?? "\(status.name) \(status.url) failed")\n".utf8))
+        }
+        let export = SnapshotExport(snapshot)
+        FileHandle.standardOutput.write(try render(export))
+        let readable = snapshot.sources.contains { $0.ok }
+        guard readable else { throw ExitCode(3) }
+        if check {
+            if snapshot.findings.contains(where: { $0.severity == .critical }) { throw ExitCode(2) }
+            if failOn == "warning", snapshot.findings.contains(where: { $0.severity == .warning }) { throw ExitCode(1) }
+        }
+    }
+
+    func take() async throws -> MeshSnapshot {
+        var deriver = SnapshotDeriver()
+        if let source {
+            return deriver.derive(try DirectorySource.read(String(source.dropFirst("dir:".count))))
+        }
+        var options = PollerOptions()
+        options.istiodURLs = istiodURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        if let targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
+        options.adminTemplate = adminTemplate
+        options.concurrency = concurrency
+        options.timeout = timeout
+        options.bodyLimit = maxBody
+        options.caFile = caFile
+        if let tokenFile {
+            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw SourceError(source: "--token-file \(tokenFile)", reason: "cannot read the file")
+            }
+            options.bearerToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let poller = try MeshPoller(options: options)
+        defer { Task { await poller.shutdown() } }
+        guard let first = await poller.poll() else { throw SourceError(source: "poller", reason: "poll already running") }
+        _ = deriver.derive(first)
+        try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+        guard let second = await poller.poll() else { throw SourceError(source: "poller", reason: "poll already running") }
+        let snapshot = deriver.derive(second)
+        await poller.shutdown()
+        return snapshot
+    }
+
+    func render(_ export: SnapshotExport) throws -> Data {
+        switch output {
+        case "json":
+            return try export.json() + Data("\n".utf8)
+        case "yaml":
+            let encoder = YAMLEncoder()
+            return Data(try encoder.encode(export).utf8)
+        case "csv":
+            return Data(SnapshotTables.csv(SnapshotTables.rows(export, section: SnapshotSection(rawValue: section!)!)).utf8)
+        default:
+            let sections = section.map { [SnapshotSection(rawValue: $0)!] } ?? [.services, .edges, .proxies, .certs, .routes, .findings]
+            let text = sections.map { section in
+                "\(section.rawValue.uppercased())\n" + SnapshotTables.text(SnapshotTables.rows(export, section: section))
+            }.joined(separator: "\n")
+            return Data(text.utf8)
+        }
+    }
+}
