@@ -15,6 +15,14 @@ public enum ConfigDumpDecoder {
                 }
             }
             try scanner.end()
+            if dump.configCount == 0 {
+                // A bare dump (istioctl's testdata, `jq .configs[0]` output): one element at the top.
+                var single = JSONScanner(buffer)
+                try element(&single, into: &dump)
+                try single.end()
+                dump.configCount = dump.nodeID != nil || dump.istioVersion != nil || !dump.clusters.isEmpty || !dump.listeners.isEmpty
+                    || !dump.routeConfigs.isEmpty || !dump.secrets.isEmpty ? 1 : 0
+            }
             return dump
         }
     }
