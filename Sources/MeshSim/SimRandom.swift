@@ -42,7 +42,10 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
         return max(0, Int((mean + mean.squareRoot() * normal()).rounded()))
     }
 
-    /// A binomial count: `trials` draws that each succeed with `probability`.
+    /// A binomial count: `trials` draws that each succeed with `probability`. Exact for small
+    /// expected counts (direct draws, or geometric waiting times), a rounded normal beyond 30:
+    /// tail buckets of latency histograms have tiny probabilities, and a normal approximation
+    /// there would starve them and push their mass into later buckets.
     public mutating func binomial(trials: Int, probability: Double) -> Int {
         guard trials > 0, probability > 0 else { return 0 }
         if probability >= 1 { return trials }
@@ -52,6 +55,16 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
             return hits
         }
         let mean = Double(trials) * probability
+        if mean < 30 {
+            let logFail = log1p(-probability)
+            var hits = 0
+            var position = 0
+            while true {
+                position += Int((log(max(unit(), 1e-300)) / logFail).rounded(.down)) + 1
+                if position > trials { return hits }
+                hits += 1
+            }
+        }
         let sd = (mean * (1 - probability)).squareRoot()
         return min(trials, max(0, Int((mean + sd * normal()).rounded())))
     }

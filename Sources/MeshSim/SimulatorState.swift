@@ -13,7 +13,7 @@ public struct SimulatorState: Sendable {
     public internal(set) var proxies: [ProxyRuntime]
     public internal(set) var pushCount = 0
     public internal(set) var lastPushAt: Date
-    /// Whole seconds of traffic simulated so far.
+    /// Steps of `tickSeconds` simulated so far.
     public internal(set) var elapsedTicks = 0
     var random: SimRandom
     var scenarioActive: [Bool]
@@ -60,22 +60,27 @@ public struct SimulatorState: Sendable {
     /// Runs the mesh forward to `now`: scenario transitions, one second of traffic per tick, and
     /// certificate rotation.
     public mutating func advance(to now: Date) {
-        let target = Int(now.timeIntervalSince(startedAt))
+        let target = Int((now.timeIntervalSince(startedAt) / Self.tickSeconds).rounded(.down))
         guard target > elapsedTicks else { return }
         // After a long pause, catch up in one step instead of thousands of ticks.
-        if target - elapsedTicks > 120 {
-            let skipped = target - elapsedTicks - 120
-            traffic.advance(seconds: Double(skipped), topology: topology, effects: trafficEffects(), random: &random)
+        let limit = Int(120 / Self.tickSeconds)
+        if target - elapsedTicks > limit {
+            let skipped = target - elapsedTicks - limit
+            traffic.advance(seconds: Double(skipped) * Self.tickSeconds, topology: topology, effects: trafficEffects(), random: &random)
             elapsedTicks += skipped
         }
         while elapsedTicks < target {
             elapsedTicks += 1
-            let tickTime = startedAt.addingTimeInterval(Double(elapsedTicks))
+            let tickTime = startedAt.addingTimeInterval(Double(elapsedTicks) * Self.tickSeconds)
             applyScenarioTransitions(now: tickTime)
-            traffic.advance(seconds: 1, topology: topology, effects: trafficEffects(), random: &random)
+            traffic.advance(seconds: Self.tickSeconds, topology: topology, effects: trafficEffects(), random: &random)
         }
         rotateCertificates(now: now)
     }
+
+    /// Traffic advances in steps this long: fine enough that a poll a few seconds apart sees the
+    /// configured rate within a few percent, whatever its phase against the steps.
+    public static let tickSeconds = 0.1
 
     /// Traffic adjustments of the scenarios active now, by destination service.
     func trafficEffects() -> [Int: TrafficEffect] {
