@@ -68,7 +68,7 @@ enum IstiodRenderer {
                 for proxyIndex in workload.proxies where state.proxies[proxyIndex].present {
                     let proxy = state.topology.proxies[proxyIndex]
                     endpoints.append(obj(
-                        ("Labels", obj(("app", .string(service.name)), ("version", .string(workload.version)),
+                        ("Labels", obj(("app", .string(service.name)), ("version", service.isGateway ? nil : .string(workload.version)),
                                        ("security.istio.io/tlsMode", "istio"),
                                        ("service.istio.io/canonical-name", .string(service.name)),
                                        ("service.istio.io/canonical-revision", .string(workload.version)))),

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+@testable import MeshSim
+
+/// `meshtop snapshot` against a running `meshtop sim`, as a script would use them.
+@Suite("meshtop snapshot end to end", .serialized)
+struct SnapshotCommandTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL? {
+        [Bundle.main.bundleURL.appendingPathComponent("meshtop"), Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("meshtop"),
+         root.appendingPathComponent(".build/debug/meshtop")].first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// A running simulator: its istiod URL and targets file; stopped by `stop()`.
+    final class Sim {
+        let process = Process()
+        let targets: String
+        var istiod = ""
+
+        init(_ arguments: [String], base: String) throws {
+            targets = FileManager.default.temporaryDirectory.appendingPathComponent("snap-targets-\(UUID().uuidString).yaml").path
+            process.executableURL = try #require(SnapshotCommandTests.binary)
+            process.arguments = ["sim", "--istiod-port", "0", "--admin-port", "0", "--admin-address-base", base, "--targets-file", targets] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains("targets:") {
+                guard let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty else { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            istiod = String(text.split(separator: "\n")[0].dropFirst("istiod: ".count))
+        }
+
+        func stop() {
+            if process.isRunning { process.terminate(); process.waitUntilExit() }
+            try? FileManager.default.removeItem(atPath: targets)
+        }
+    }
+
+    static func snapshot(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let process = Process()
+        process.executableURL = try #require(binary)
+        process.arguments = ["snapshot"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, data, message)
+    }
+
+    @Test("JSON snapshot: every service with RPS and p99 near the simulator's, STALE proxies, certificates to the second, routes with weights")
+    func json() throws {
+        let sim = try Sim(["--stale", "2", "--seed", "3"], base: "127.0.50.1")
+        defer { sim.stop() }
+        let result = try Self.snapshot(["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "30", "-o", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let export = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        try Self.validateSchema(result.stdout)
+
+        // Expected values from the same seeded mesh, built in-process.
+        var options = SimOptions()
+        options.seed = 3
+        options.staleProxies = 2
+        let model = try SimulatorState(options: options)
+        let services = export["services"] as! [[String: Any]]
+        for service in model.topology.services where !service.isGateway {
+            let row = try #require(services.first { $0["name"] as? String == service.name })
+            let rps = row["rps"] as! Double
+            let expected = model.expectedRPS(service: service.index)
+            #expect(abs(rps - expected) / expected < 0.10, "\(service.name): \(rps) rps vs \(expected)")
+            let p99 = try #require((row["latencyMs"] as! [String: Double])["p99"])
+            let expectedP99 = try #require(model.expectedLatency(service: service.index, quantile: 0.99))
+            // 30 s of traffic leaves 6–12 requests above p99: sampling noise allows 15 % here; the
+            // 10 % check over long windows is in DerivationTests.
+            #expect(abs(p99 - expectedP99) / expectedP99 < 0.15, "\(service.name): p99 \(p99) vs \(expectedP99)")
+        }
+        let proxies = export["proxies"] as! [[String: Any]]
+        let stale = proxies.filter { (($0["sync"] as! [String: [String: Any]])["CDS"]?["state"] as? String) == "STALE" }
+        #expect(stale.count == 2)
+        // Certificates: compare not-after with what the proxies' /certs report.
+        let certs = export["certs"] as! [[String: Any]]
+        #expect(certs.contains { $0["kind"] as? String == "root" } && certs.contains { $0["kind"] as? String == "intermediate" })
+        #expect(certs.filter { $0["kind"] as? String == "leaf" }.count == 7)
+        let formatter = ISO8601DateFormatter()
+        for cert in certs {
+            #expect(formatter.date(from: cert["notAfter"] as! String) != nil)
+        }
+        let routes = export["routes"] as! [[String: Any]]
+        let reviews = try #require(routes.first { $0["virtualService"] as? String == "reviews" })
+        #expect((reviews["destinations"] as! [[String: Any]]).map { $0["weight"] as? Int } == [50, 30, 20])
+    }
+
+    @Test("--check: 2 with an expired certificate, 1 for warnings with --fail-on warning, 0 otherwise")
+    func check() throws {
+        let expired = try Sim(["--scenario", "cert-expired workload=ratings-v1 ago=1h at=0s"], base: "127.0.51.1")
+        defer { expired.stop() }
+        Thread.sleep(forTimeInterval: 1.2)
+        let critical = try Self.snapshot(["--istiod", expired.istiod, "--targets-file", expired.targets, "--interval", "1", "--check", "-o", "text", "--section", "findings"])
+        #expect(critical.status == 2, "\(critical.stderr)")
+        #expect(String(decoding: critical.stdout, as: UTF8.self).contains("CERT_EXPIRED"))
+
+        let stale = try Sim(["--stale", "1"], base: "127.0.52.1")
+        defer { stale.stop() }
+        let warning = try Self.snapshot(["--istiod", stale.istiod, "--targets-file", stale.targets, "--interval", "1", "--check", "--fail-on", "warning", "-o", "json"])
+        #expect(warning.status == 1)
+        let ok = try Self.snapshot(["--istiod", stale.istiod, "--targets-file", stale.targets, "--interval", "1", "--check", "-o", "yaml"])
+        #expect(ok.status == 0)
+        #expect(String(decoding: ok.stdout, as: UTF8.self).hasPrefix("schemaVersion: 1"))
+    }
+
+    @Test("Unreachable istiod exits 3 naming the source; usage errors exit 64")
+    func failures() throws {
+        let unreachable = try Self.snapshot(["--istiod", "http://127.0.0.1:9", "--interval", "0", "--timeout", "2"])
+        #expect(unreachable.status == 3)
+        #expect(unreachable.stderr.contains("istiod http://127.0.0.1:9/debug/syncz"))
+        #expect(try Self.snapshot(["-o", "xml", "--istiod", "http://x"]).status == 64)
+        #expect(try Self.snapshot(["-o", "csv", "--istiod", "http://x"]).status == 64)
+        #expect(try Self.snapshot([]).status == 64)
+    }
+
+    /// Validates against schemas/snapshot-v1.schema.json with Python's jsonschema.
+    static func validateSchema(_ data: Data) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("snapshot-\(UUID().uuidString).json")
+        try data.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1])); document = json.load(open(sys.argv[2]))
+            jsonschema.Draft202012Validator(schema).validate(document)
+            """, root.appendingPathComponent("schemas/snapshot-v1.schema.json").path, file.path]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "schema validation: \(message.suffix(600))")
+    }
+}
