@@ -67,6 +67,7 @@ let package = Package(
             name: "meshtop-bench",
             dependencies: [
                 "MeshSim",
+                "MeshSources",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

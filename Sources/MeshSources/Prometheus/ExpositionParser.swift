@@ -194,6 +194,10 @@ struct LineScanner {
     /// `{name="value",…}`; returns with `index` after the closing brace.
     private mutating func labels(_ index: inout Int, _ end: Int) throws -> [Label] {
         var labels: [Label] = []
+        labels.reserveCapacity(8)
+        // Interned name ids make the duplicate check integer comparisons.
+        var nameIDs: [Int] = []
+        nameIDs.reserveCapacity(8)
         index += 1 // '{'
         var expectLabel = false
         while true {
@@ -207,7 +211,7 @@ struct LineScanner {
             let nameStart = index
             guard Self.isLabelStart(buffer[index]) else { throw fail("invalid label name") }
             while index < end, Self.isLabelByte(buffer[index]) { index += 1 }
-            let name = interner.string(buffer, nameStart, index)
+            let (name, nameID) = interner.intern(buffer, nameStart, index)
             if !openMetrics { while index < end, isBlank(index) { index += 1 } }
             guard index < end, buffer[index] == 0x3D else { throw fail("expected '=' after label \(name)") }
             index += 1
@@ -223,7 +227,10 @@ struct LineScanner {
             guard index < end else { throw fail("unterminated label value of \(name)") }
             let value = escaped ? Self.unescape(buffer, valueStart, index) : interner.string(buffer, valueStart, index)
             index += 1
-            for label in labels where label.name == name { throw fail("duplicate label \(name)") }
+            if nameID >= 0 ? nameIDs.contains(nameID) : labels.contains(where: { $0.name == name }) {
+                throw fail("duplicate label \(name)")
+            }
+            nameIDs.append(nameID)
             labels.append(Label(name: name, value: value))
             if !openMetrics { while index < end, isBlank(index) { index += 1 } }
             guard index < end else { throw fail("unterminated label set") }

@@ -14,26 +14,54 @@ struct StringInterner {
     }
 
     mutating func string(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for index in start..<end { hash = (hash ^ UInt64(buffer[index])) &* 0x100_0000_01b3 }
+        intern(buffer, start, end).string
+    }
+
+    /// The String for the bytes and a small integer id (equal ids ⇔ equal bytes; -1 when the
+    /// table is full and the string was not interned).
+    mutating func intern(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (string: String, id: Int) {
+        let hash = Self.hash(buffer, start, end)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let entry = slots[slot]
             if entry < 0 { break }
             let candidate = entries[Int(entry)]
             if candidate.hash == hash, candidate.bytes.count == end - start, Self.equal(candidate.bytes, buffer, start, end) {
-                return candidate.string
+                return (candidate.string, Int(entry))
             }
             slot = (slot + 1) & mask
         }
         let bytes = Array(UnsafeBufferPointer(rebasing: buffer[start..<end]))
         let string = String(decoding: bytes, as: UTF8.self)
         // Very diverse inputs (unique values on every line) stop being interned past a limit.
-        guard entries.count < 1 << 16 else { return string }
-        slots[slot] = Int32(entries.count)
+        guard entries.count < 1 << 16 else { return (string, -1) }
+        let id = entries.count
+        slots[slot] = Int32(id)
         entries.append((hash, bytes, string))
         if entries.count * 2 > slots.count { grow() }
-        return string
+        return (string, id)
+    }
+
+    /// A multiply-xorshift hash over 8-byte words (the parser's hot path hashes every label).
+    @inline(__always) static func hash(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(end - start)
+        guard let base = buffer.baseAddress else { return hash }
+        var index = start
+        while index + 8 <= end {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            hash = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 29
+            index += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while index < end {
+            tail |= UInt64(buffer[index]) << shift
+            shift += 8
+            index += 1
+        }
+        hash = (hash ^ tail) &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 31)
     }
 
     private static func equal(_ bytes: [UInt8], _ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
