@@ -66,8 +66,10 @@ public actor MeshPoller {
         return round
     }
 
+    func discoverTargets(_ round: PollRound) -> [ScrapeTarget] { Self.discover(round, options: options) }
+
     /// Targets from the targets file plus, with an admin template, every proxy istiod knows.
-    func discoverTargets(_ round: PollRound) -> [ScrapeTarget] {
+    static func discover(_ round: PollRound, options: PollerOptions) -> [ScrapeTarget] {
         var targets = options.targets
         guard let template = options.adminTemplate else { return targets }
         let known = Set(targets.map(\.proxyID))

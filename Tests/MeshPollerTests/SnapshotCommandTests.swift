@@ -124,6 +124,73 @@ struct SnapshotCommandTests {
         #expect(try Self.snapshot([]).status == 64)
     }
 
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let process = Process()
+        process.executableURL = try #require(binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, data, message)
+    }
+
+    static let fixtures = root.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
+
+    @Test("inspect recognises captures (JSON and YAML config dumps, syncz, configz, exposition) and summarises them",
+          .enabled(if: FileManager.default.fileExists(atPath: fixtures), "../shared/fixtures is absent"))
+    func inspect() throws {
+        let files = [
+            ("istio/istioctl/pkg/authz/testdata/configdump.yaml", "config dump"), // JSON text, despite the name
+            ("istio/istioctl/pkg/writer/envoy/configdump/testdata/secret/istio/config_dump.json", "config dump"),
+            ("kiali/tests/data/registry/registry-syncz.json", "syncz"),
+            ("kiali/tests/data/registry/registry-registryz.json", "registryz"),
+            ("kiali/tests/data/registry/registry-configz.json", "configz"),
+            ("kuma/app/kuma-dp/pkg/dataplane/metrics/testdata/counter.in", "exposition text"),
+            ("istio/_at-285c0509f9f4/istioctl/pkg/writer/envoy/clusters/testdata/clusters.json", "/clusters"),
+            ("integrations-core/envoy/tests/fixtures/server_info", "/server_info"),
+        ]
+        let result = try Self.run(["inspect", "-o", "json"] + files.map { "\(Self.fixtures)/\($0.0)" })
+        #expect(result.status == 0, "\(result.stderr)")
+        let summaries = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        #expect(summaries.map { $0["kind"] as? String } == files.map { $0.1 })
+        #expect(summaries[2]["proxies"] as? Int == 34)
+
+        let yaml = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString).yaml")
+        try Data("""
+            configs:
+            - '@type': type.googleapis.com/envoy.admin.v3.ClustersConfigDump
+              dynamic_active_clusters:
+              - version_info: "2024-01-01T00:00:00Z/3"
+                cluster:
+                  '@type': type.googleapis.com/envoy.config.cluster.v3.Cluster
+                  name: outbound|9080||reviews.default.svc.cluster.local
+                  type: EDS
+
+            """.utf8).write(to: yaml)
+        defer { try? FileManager.default.removeItem(at: yaml) }
+        let converted = try Self.run(["inspect", "-o", "json", yaml.path])
+        let summary = try #require((try JSONSerialization.jsonObject(with: converted.stdout) as? [[String: Any]])?.first)
+        #expect(summary["kind"] as? String == "config dump (YAML)" && summary["clusters"] as? Int == 1)
+    }
+
+    @Test("inspect exits 3 with file:line: reason on invalid input")
+    func inspectErrors() throws {
+        let directory = FileManager.default.temporaryDirectory
+        let json = directory.appendingPathComponent("bad-\(UUID().uuidString).json")
+        let prom = directory.appendingPathComponent("bad-\(UUID().uuidString).prom")
+        try Data("{\"configs\": [\n {\"@type\": \"x\",\n  \"bad\": tru }\n".utf8).write(to: json)
+        try Data("ok 1\nbad{x=2} 3\n".utf8).write(to: prom)
+        defer { try? FileManager.default.removeItem(at: json); try? FileManager.default.removeItem(at: prom) }
+        let result = try Self.run(["inspect", json.path, prom.path])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("\(json.path):3: invalid JSON"))
+        #expect(result.stderr.contains("\(prom.path):2: label value of x is not quoted"))
+    }
+
     /// Validates against schemas/snapshot-v1.schema.json with Python's jsonschema.
     static func validateSchema(_ data: Data) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("snapshot-\(UUID().uuidString).json")

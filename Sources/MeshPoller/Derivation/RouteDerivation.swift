@@ -3,7 +3,7 @@ import MeshModel
 import MeshSources
 
 /// VirtualServices and DestinationRules from configz, as Routes-view rows, with validation.
-enum RouteDerivation {
+public enum RouteDerivation {
     /// Resolves a VirtualService/DestinationRule host (`reviews`, `reviews.default`, FQDN) in `namespace`.
     static func fqdn(_ host: String, namespace: String) -> String {
         if host.contains("*") || host.hasSuffix(".local") || host.split(separator: ".").count > 2 { return host }
@@ -11,7 +11,7 @@ enum RouteDerivation {
         return "\(host).\(namespace).svc.cluster.local"
     }
 
-    static func derive(configs: [ConfigObject], registry: [RegistryService]) -> (routes: [RouteRule], policies: [DestinationPolicy], findings: [Finding]) {
+    public static func derive(configs: [ConfigObject], registry: [RegistryService]) -> (routes: [RouteRule], policies: [DestinationPolicy], findings: [Finding]) {
         let knownHosts = Set(registry.map(\.hostname))
         var policies: [DestinationPolicy] = []
         for rule in configs where rule.kind == "DestinationRule" {

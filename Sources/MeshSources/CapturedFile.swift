@@ -1,0 +1,95 @@
+import Foundation
+import Yams
+
+/// What a captured file is, recognised by its content (not its name).
+public enum CapturedFileKind: String, Sendable, CaseIterable {
+    case configDump = "config dump"
+    case certs = "/certs"
+    case clusters = "/clusters"
+    case listeners = "/listeners"
+    case serverInfo = "/server_info"
+    case exposition = "exposition text"
+    case syncz, registryz, configz, endpointz
+}
+
+/// A recognised, parsed capture, or an error as `file:line: reason`.
+public struct CapturedFile: Sendable {
+    public var kind: CapturedFileKind
+    /// JSON documents (YAML config dumps are converted), as bytes.
+    public var json: [UInt8]?
+    public var yaml: Bool
+
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var file: String
+        public var line: Int
+        public var reason: String
+        public var description: String { "\(file):\(line): \(reason)" }
+
+        public init(file: String, line: Int, reason: String) {
+            self.file = file
+            self.line = line
+            self.reason = reason
+        }
+    }
+
+    /// Detects the kind of `bytes` (from `file`, for messages).
+    public static func detect(_ bytes: [UInt8], file: String) throws -> CapturedFile {
+        let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        if first == 0x7B || first == 0x5B {
+            let root: JSON
+            do { root = try JSON.parse(bytes) } catch let error as JSONScanner.Failure {
+                throw Failure(file: file, line: error.line, reason: "invalid JSON: \(error.reason)")
+            }
+            return CapturedFile(kind: try kind(of: root, file: file), json: bytes, yaml: false)
+        }
+        guard let first else { throw Failure(file: file, line: 1, reason: "empty file") }
+        // Exposition text starts with a metric name or '#'; YAML config dumps with a key.
+        if first == 0x23 || looksLikeExposition(bytes) { return CapturedFile(kind: .exposition, json: nil, yaml: false) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let document: Any?
+        do { document = try Yams.load(yaml: text) } catch let error as YamlError {
+            throw Failure(file: file, line: Self.line(of: error), reason: "neither JSON, YAML nor exposition text: \(error)")
+        }
+        guard let document, JSONSerialization.isValidJSONObject(document),
+              let data = try? JSONSerialization.data(withJSONObject: document) else {
+            throw Failure(file: file, line: 1, reason: "YAML that is not a meshtop input")
+        }
+        let converted = Array(data)
+        return CapturedFile(kind: try kind(of: try JSON.parse(converted), file: file), json: converted, yaml: true)
+    }
+
+    static func looksLikeExposition(_ bytes: [UInt8]) -> Bool {
+        guard let newline = bytes.firstIndex(of: 0x0A) ?? Optional(bytes.count) else { return false }
+        let line = String(decoding: bytes[..<newline], as: UTF8.self)
+        return line.range(of: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?\s+\S+"#, options: .regularExpression) != nil
+    }
+
+    static func kind(of root: JSON, file: String) throws -> CapturedFileKind {
+        switch root {
+        case let .object(members):
+            if members["configs"] != nil || members["bootstrap"] != nil || (root["@type"]?.string ?? "").contains("ConfigDump") { return .configDump }
+            if members["certificates"] != nil { return .certs }
+            if root["cluster_statuses"] != nil { return .clusters }
+            if root["listener_statuses"] != nil { return .listeners }
+            if members["version"] != nil, members["state"] != nil { return .serverInfo }
+            if let first = members.values.first, first.members.values.first?["Shards"] != nil { return .endpointz }
+        case let .array(items):
+            guard let first = items.first else {
+                throw Failure(file: file, line: 1, reason: "an empty JSON list: could be syncz, registryz or configz with nothing in it")
+            }
+            if first["proxy"] != nil || first["cluster_sent"] != nil || first["cluster_id"] != nil { return .syncz }
+            if first["Attributes"] != nil, first["hostname"] != nil { return .registryz }
+            if first["kind"] != nil, first["apiVersion"] != nil { return .configz }
+        default:
+            break
+        }
+        throw Failure(file: file, line: 1, reason: "JSON of an unrecognised shape (expected a config dump, /certs, /clusters, /listeners, /server_info, syncz, registryz, configz or endpointz)")
+    }
+
+    static func line(of error: YamlError) -> Int {
+        switch error {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
+        default: return 1
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import MeshModel
+import Testing
+@testable import MeshPoller
+@testable import MeshSim
+@testable import MeshSources
+
+/// The poller against a live simulator and against misbehaving endpoints.
+@Suite("Poller", .serialized)
+struct PollerTests {
+    static func withSim(base: String, _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {
+        var options = SimOptions()
+        options.istiodPort = 0
+        options.adminPort = 0
+        options.adminAddressBase = base
+        let server = SimServer(simulator: try MeshSimulator(options: options), threads: 2)
+        let istiod = try await server.start()
+        let targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
+            ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
+        }
+        do { try await body(server, istiod, targets) } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+
+    /// A TCP listener that accepts connections (through the backlog) and never answers.
+    static func hangingListener() throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        listen(fd, 16)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test("A poll collects istiod and every proxy; overlapping polls are dropped")
+    func pollAndOverlap() async throws {
+        try await Self.withSim(base: "127.0.60.1") { _, istiod, targets in
+            var options = PollerOptions()
+            options.istiodURLs = [istiod]
+            options.targets = targets
+            let poller = try MeshPoller(options: options)
+            async let first = poller.poll()
+            async let second = poller.poll()
+            let results = await [first, second]
+            #expect(results.compactMap { $0 }.count == 1, "one of two overlapping polls is dropped")
+            let round = try #require(results.compactMap { $0 }.first)
+            #expect(round.proxies.count == 7 && round.syncz.count == 7 && round.registry.count == 5)
+            #expect(round.sources.allSatisfy { $0.ok })
+            #expect(round.proxies.values.allSatisfy { $0.exposition != nil && !$0.secrets.isEmpty && $0.serverInfo != nil })
+            await poller.shutdown()
+        }
+    }
+
+    @Test("A hanging proxy times out with a clear error, backs off, and never blocks the others")
+    func hangingProxy() async throws {
+        let hanging = try Self.hangingListener()
+        defer { close(hanging.fd) }
+        try await Self.withSim(base: "127.0.61.1") { _, istiod, targets in
+            var options = PollerOptions()
+            options.istiodURLs = [istiod]
+            options.targets = targets + [ScrapeTarget(url: "http://127.0.0.1:\(hanging.port)", labels: ["proxy": "hung.default"])]
+            options.timeout = 1
+            let poller = try MeshPoller(options: options)
+            let start = Date()
+            let round = try #require(await poller.poll())
+            #expect(Date().timeIntervalSince(start) < 4, "the deadline bounds the poll")
+            let status = try #require(round.sources.first { $0.name == "proxy hung.default" })
+            #expect(!status.ok && status.error?.contains("timed out") == true, "\(status.error ?? "")")
+            #expect(round.proxies.count == 7, "the healthy proxies were read")
+            let next = try #require(await poller.poll())
+            #expect(next.sources.first { $0.name == "proxy hung.default" }?.error?.contains("backing off") == true)
+            await poller.shutdown()
+        }
+    }
+
+    @Test("A body over the cap is refused with a message naming the limit; a dead target says connection refused")
+    func bodyCapAndRefused() async throws {
+        try await Self.withSim(base: "127.0.62.1") { _, istiod, targets in
+            var options = PollerOptions()
+            options.targets = [targets[1], ScrapeTarget(url: "http://127.0.0.1:9", labels: ["proxy": "dead.default"])]
+            options.bodyLimit = 2000
+            let poller = try MeshPoller(options: options)
+            let round = try #require(await poller.poll())
+            #expect(round.sources.first { $0.url == targets[1].url }?.error?.contains("body larger than 2000 bytes") == true)
+            #expect(round.sources.first { $0.name == "proxy dead.default" }?.error?.contains("connection refused") == true)
+            await poller.shutdown()
+            _ = istiod
+        }
+    }
+
+    @Test("Discovery from syncz and endpointz with an admin-address template")
+    func discovery() throws {
+        var round = PollRound(at: Date())
+        round.syncz = [SynczEntry(proxyID: "reviews-v1-abc-xyz.default", clusterID: "Kubernetes", proxyType: .sidecar, istioVersion: "1.24",
+                                  proxyVersion: nil, types: [:], istiod: nil)]
+        round.endpoints = [EndpointEntry(host: "reviews.default.svc.cluster.local", namespace: "default", address: "10.1.2.3",
+                                         workload: "reviews-v1", labels: [:], healthy: true)]
+        var options = PollerOptions()
+        options.adminTemplate = "http://{ip}:15000"
+        let targets = MeshPoller.discover(round, options: options)
+        #expect(targets.map { $0.url } == ["http://10.1.2.3:15000"])
+        #expect(targets.first?.proxyID == "reviews-v1-abc-xyz.default")
+    }
+}
