@@ -44,7 +44,8 @@ public actor MeshPoller {
         for observation in observations {
             let ok = observation.errors.isEmpty
             round.sources.append(SourceStatus(name: "proxy \(observation.target.proxyID)", url: observation.target.url, ok: ok,
-                                              error: observation.errors.first, lastSuccess: ok ? observation.at : lastGood[observation.target.url]?.at))
+                                              error: observation.errors.first, latencyMs: observation.latencyMs,
+                                              lastSuccess: ok ? observation.at : lastGood[observation.target.url]?.at))
             if ok {
                 failures[observation.target.url] = nil
                 lastGood[observation.target.url] = observation
@@ -134,10 +135,12 @@ public actor MeshPoller {
         do {
             let stats = try await fetcher.get(target.url + "/stats/prometheus", source: source, accept: "text/plain;version=0.0.4")
             observation.at = Date()
+            observation.latencyMs += stats.latency
             do { observation.exposition = try ExpositionParser.parse(stats.body, format: .prometheus) } catch {
                 observation.errors.append("\(source) \(target.url)/stats/prometheus: \(error)")
             }
             let certs = try await fetcher.get(target.url + "/certs", source: source)
+            observation.latencyMs += certs.latency
             observation.certificates = try EnvoyFormats.certs(certs.body)
             let secrets = try await fetcher.get(target.url + "/config_dump?resource=dynamic_active_secrets", source: source)
             observation.secrets = try ConfigDumpDecoder.decode(secrets.body).secrets

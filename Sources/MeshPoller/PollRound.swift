@@ -12,6 +12,8 @@ public struct ProxyObservation: Sendable {
     public var secrets: [ConfigDump.Secret] = []
     public var serverInfo: ServerInfo?
     public var errors: [String] = []
+    /// Time the proxy took to answer this poll's requests, summed (ms).
+    public var latencyMs: Double = 0
 }
 
 /// Everything one poll collected from istiod replicas and proxies, before derivation.

@@ -81,3 +81,50 @@ public enum EnvoyFormats {
         return hosts
     }
 }
+
+/// Envoy's hierarchical stat names.
+public enum EnvoyStatName {
+    /// Splits `cluster.<name>.<stat>` (Istio ≥ 1.23 writes `cluster.<name>;.<stat>`) into the
+    /// cluster name, without the `;`, and the stat. Cluster names contain dots, so the `;.`
+    /// marker is used when present, else the known Istio cluster-name shapes.
+    public static func cluster(_ name: String) -> (cluster: String, stat: String)? {
+        guard name.hasPrefix("cluster.") else { return nil }
+        let rest = name.dropFirst("cluster.".count)
+        if let marker = rest.range(of: ";.") {
+            return (String(rest[..<marker.lowerBound]), String(rest[marker.upperBound...]))
+        }
+        // Pre-1.23: `outbound|9080||reviews.default.svc.cluster.local.upstream_rq_total`.
+        if let suffix = rest.range(of: ".svc.cluster.local.") {
+            return (String(rest[..<suffix.lowerBound]) + ".svc.cluster.local", String(rest[suffix.upperBound...]))
+        }
+        guard let dot = rest.firstIndex(of: ".") else { return nil }
+        return (String(rest[..<dot]), String(rest[rest.index(after: dot)...]))
+    }
+}
+
+extension EnvoyFormats {
+    /// `/stats?format=json`: counters and gauges by name (values are JSON numbers here), and
+    /// histograms as their computed quantiles (cumulative).
+    public static func statsJSON(_ bytes: [UInt8]) throws -> (values: [String: Double], quantiles: [String: [Double: Double]]) {
+        let root = try JSON.parse(bytes)
+        guard case .array = root["stats"] ?? .null else { throw FormatError("stats: no stats list") }
+        var values: [String: Double] = [:]
+        var quantiles: [String: [Double: Double]] = [:]
+        for entry in root["stats"]?.array ?? [] {
+            if let name = entry["name"]?.string {
+                values[name] = entry["value"]?.number ?? 0
+            } else if let histograms = entry["histograms"] {
+                let supported = (histograms["supported_quantiles"]?.array ?? []).compactMap(\.number)
+                for histogram in histograms["computed_quantiles"]?.array ?? [] {
+                    guard let name = histogram["name"]?.string else { continue }
+                    var byQuantile: [Double: Double] = [:]
+                    for (index, value) in (histogram["values"]?.array ?? []).enumerated() where index < supported.count {
+                        if let cumulative = value["cumulative"]?.number { byQuantile[supported[index]] = cumulative }
+                    }
+                    quantiles[name] = byQuantile
+                }
+            }
+        }
+        return (values, quantiles)
+    }
+}
