@@ -41,17 +41,7 @@ struct SnapshotCommandTests {
     }
 
     static func snapshot(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
-        let process = Process()
-        process.executableURL = try #require(binary)
-        process.arguments = ["snapshot"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, data, message)
+        try run(["snapshot"] + arguments)
     }
 
     @Test("JSON snapshot: every service with RPS and p99 near the simulator's, STALE proxies, certificates to the second, routes with weights")
