@@ -33,6 +33,7 @@ public enum DirectorySource {
             observation.certificates = try load(base + "certs.json", EnvoyFormats.certs) ?? []
             observation.secrets = try load(base + "config_dump.json", ConfigDumpDecoder.decode)?.secrets ?? []
             observation.serverInfo = try load(base + "server_info.json", EnvoyFormats.serverInfo)
+            observation.hosts = try load(base + "clusters.json", EnvoyFormats.clusters) ?? []
             round.proxies[proxy] = observation
         }
         return round

@@ -11,6 +11,8 @@ public struct ProxyObservation: Sendable {
     /// PEMs from the proxy's SDS secrets (`default` chain and `ROOTCA`), for kinds and the intermediate.
     public var secrets: [ConfigDump.Secret] = []
     public var serverInfo: ServerInfo?
+    /// Per-host health and counters (`/clusters?format=json`), when captured.
+    public var hosts: [ClusterHostStatus] = []
     public var errors: [String] = []
     /// Time the proxy took to answer this poll's requests, summed (ms).
     public var latencyMs: Double = 0

@@ -64,9 +64,12 @@ struct SourceVariantsTests {
             try write("proxies/\(proxy.id)/certs.json", JSONWriter.write(EnvoyAdminRenderer.certs(context), pretty: true))
             try write("proxies/\(proxy.id)/config_dump.json", JSONWriter.write(try ConfigDumpRenderer.render(context, query: [:]), pretty: true))
             try write("proxies/\(proxy.id)/server_info.json", JSONWriter.write(EnvoyAdminRenderer.serverInfo(context), pretty: true))
+            try write("proxies/\(proxy.id)/clusters.json", JSONWriter.write(EnvoyAdminRenderer.clusters(context), pretty: true))
         }
         var deriver = SnapshotDeriver()
-        let snapshot = deriver.derive(try DirectorySource.read(root.path))
+        let round = try DirectorySource.read(root.path)
+        #expect(round.proxies.values.allSatisfy { !$0.hosts.isEmpty })
+        let snapshot = deriver.derive(round)
         #expect(snapshot.services.count == 5 && snapshot.proxies.count == 7)
         #expect(snapshot.proxies.filter { $0.sync[.cds]?.status == .stale }.count == 1)
         #expect(snapshot.certificates.count == 9, "7 leaves, the intermediate and the root")
