@@ -39,6 +39,9 @@ let package = Package(
             ]
         ),
         .target(name: "MeshPoller", dependencies: ["MeshModel", "MeshSources"]),
+        .target(name: "MeshUI", dependencies: ["MeshModel", .product(name: "Yams", package: "Yams")]),
+        .systemLibrary(name: "CNCurses"),
+        .target(name: "MeshTerminal", dependencies: ["MeshUI", "MeshModel", "CNCurses"]),
         .target(
             name: "MeshSim",
             dependencies: [
@@ -59,6 +62,8 @@ let package = Package(
                 "MeshSim",
                 "MeshSources",
                 "MeshPoller",
+                "MeshUI",
+                "MeshTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -73,6 +78,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
+        .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel"]),
         .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel"]),
         .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim"]),
         .testTarget(

@@ -1,0 +1,264 @@
+import Foundation
+import MeshModel
+
+extension AppState {
+    /// Palette commands and their aliases.
+    public static let commands: [(names: [String], help: String)] = [
+        (["overview", "ov"], "Overview"), (["services", "svc"], "Services"), (["routes", "vs"], "Routes"),
+        (["certs", "certificates"], "Certificates"), (["proxies", "po", "ps"], "Proxies"), (["events", "ev"], "Events"),
+        (["topo", "topology"], "Topology (not yet available)"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: filter by namespace"),
+        (["help"], "this help"), (["quit", "q"], "quit"),
+    ]
+
+    /// Keys valid in every view, for the help overlay.
+    public static let keyHelp: [(String, String)] = [
+        (":", "command palette (:svc :routes :certs :proxies :events :theme NAME :ns NAME)"), ("/", "filter (!x inverts, re:x regex)"),
+        ("?", "this help"), ("Enter", "open the selected service or proxy"), ("Esc", "back / close"),
+        ("Tab 1-6", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
+        ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
+        ("y", "raw JSON of the selection"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
+    ]
+
+    mutating func handle(_ key: Key) -> [Effect] {
+        if let input { return handleInput(key, mode: input) }
+        if overlay != nil { return handleOverlay(key) }
+        switch key {
+        case .character("q"), .control("c"): return [.quit]
+        case .character("?"): overlay = .help
+        case .character(":"): input = .palette("")
+        case .character("/"): input = .filter(filter)
+        case .tab: switchView(by: 1)
+        case .backTab: switchView(by: -1)
+        case let .character(digit) where digit.isNumber:
+            if let number = Int(String(digit)), number >= 1, number <= ViewID.allCases.count { select(ViewID.allCases[number - 1]) }
+        case .down, .character("j"): move(by: 1)
+        case .up, .character("k"): move(by: -1)
+        case .pageDown, .control("f"): move(by: visibleRows)
+        case .pageUp, .control("b"): move(by: -visibleRows)
+        case .home, .character("g"): move(by: -Int.max / 2)
+        case .end, .character("G"): move(by: Int.max / 2)
+        case .character("s"): cycleSort()
+        case .character("S"):
+            var table = self.table(view)
+            table.reversed.toggle()
+            tables[view] = table
+        case .character("p"):
+            paused.toggle()
+            showToast(paused ? "paused — p resumes" : "resumed")
+            return [.pause(paused)]
+        case .character("r"):
+            showToast("refreshing…", seconds: 1)
+            return [.refresh]
+        case .enter: openDetail()
+        case .escape:
+            if detail != nil { detail = nil } else if !filter.isEmpty { filter = ""; clampSelections() }
+        case .character("y"):
+            if let (title, text) = selectionJSON() { overlay = .raw(title: title, text: text, offset: 0) }
+        case .character("c"):
+            if let (_, text) = selectionJSON() {
+                showToast("copied \(text.count) bytes (OSC 52)")
+                return [.copy(text)]
+            }
+        case .character("w"):
+            if let (title, reason) = selectionReason() { overlay = .why(title: title, text: reason) }
+        case let .click(x, y):
+            return handleClick(x: x, y: y)
+        default:
+            break
+        }
+        return []
+    }
+
+    mutating func select(_ next: ViewID) {
+        view = next
+        detail = nil
+        clampSelections()
+    }
+
+    mutating func switchView(by delta: Int) {
+        let all = ViewID.allCases
+        let index = all.firstIndex(of: view) ?? 0
+        select(all[(index + delta + all.count) % all.count])
+    }
+
+    mutating func cycleSort() {
+        let columns = ViewModels.columns(view)
+        guard !columns.isEmpty else { return }
+        var table = self.table(view)
+        table.sortColumn = ((table.sortColumn ?? -1) + 1) % columns.count
+        table.reversed = false
+        tables[view] = table
+        showToast("sorted by \(columns[table.sortColumn!].title)", seconds: 1.5)
+    }
+
+    var selectedRow: TableRow? {
+        let rows = ViewModels.rows(self, view)
+        let index = table(view).selected
+        return index < rows.count ? rows[index] : nil
+    }
+
+    mutating func openDetail() {
+        guard let row = selectedRow, view == .services || view == .proxies else { return }
+        detail = (view, row.key)
+    }
+
+    mutating func handleInput(_ key: Key, mode: InputMode) -> [Effect] {
+        var text: String
+        switch mode {
+        case let .filter(value), let .palette(value): text = value
+        }
+        switch key {
+        case .escape:
+            input = nil
+            return []
+        case .enter:
+            input = nil
+            if case .filter = mode {
+                filter = text
+                clampSelections()
+                return []
+            }
+            return runCommand(text)
+        case .backspace:
+            if !text.isEmpty { text.removeLast() }
+        case .tab:
+            if case .palette = mode { text = complete(text) }
+        case let .character(character):
+            text.append(character)
+        default:
+            return []
+        }
+        if case .filter = mode {
+            input = .filter(text)
+            filter = text // filter as you type
+            clampSelections()
+        } else {
+            input = .palette(text)
+        }
+        return []
+    }
+
+    /// Completes the palette's first word from the command names.
+    public func complete(_ text: String) -> String {
+        guard !text.contains(" ") else {
+            if text.hasPrefix("theme ") {
+                let prefix = String(text.dropFirst(6))
+                if let match = availableThemes.first(where: { $0.hasPrefix(prefix) }) { return "theme " + match }
+            }
+            return text
+        }
+        let names = Self.commands.flatMap(\.names).filter { $0.hasPrefix(text) }
+        guard let first = names.first else { return text }
+        var common = first
+        for name in names.dropFirst() { while !name.hasPrefix(common) { common.removeLast() } }
+        return names.count == 1 ? first + (["theme", "ns"].contains(first) ? " " : "") : common
+    }
+
+    mutating func runCommand(_ text: String) -> [Effect] {
+        let words = text.split(separator: " ").map(String.init)
+        guard let command = words.first else { return [] }
+        let argument = words.dropFirst().joined(separator: " ")
+        switch command {
+        case "overview", "ov": select(.overview)
+        case "services", "svc": select(.services)
+        case "routes", "vs": select(.routes)
+        case "certs", "certificates": select(.certificates)
+        case "proxies", "po", "ps": select(.proxies)
+        case "events", "ev": select(.events)
+        case "topo", "topology": showToast("Topology arrives with its own issue")
+        case "help": overlay = .help
+        case "quit", "q": return [.quit]
+        case "ns":
+            filter = argument == "all" || argument.isEmpty ? "" : argument
+            clampSelections()
+            showToast(filter.isEmpty ? "all namespaces" : "namespace \(argument)")
+        case "theme":
+            guard availableThemes.isEmpty || availableThemes.contains(argument) else {
+                showToast("no theme \(argument) (\(availableThemes.joined(separator: ", ")))")
+                return []
+            }
+            themeName = argument
+            return [.theme(argument)]
+        default:
+            showToast("unknown command :\(command)")
+        }
+        return []
+    }
+
+    mutating func handleOverlay(_ key: Key) -> [Effect] {
+        switch (key, overlay) {
+        case (.escape, _), (.character("q"), _), (.enter, _), (.character("?"), .help?):
+            overlay = nil
+        case (.down, let .raw(title, text, offset)?), (.character("j"), let .raw(title, text, offset)?):
+            overlay = .raw(title: title, text: text, offset: offset + 1)
+        case (.up, let .raw(title, text, offset)?), (.character("k"), let .raw(title, text, offset)?):
+            overlay = .raw(title: title, text: text, offset: max(0, offset - 1))
+        case (.pageDown, let .raw(title, text, offset)?):
+            overlay = .raw(title: title, text: text, offset: offset + visibleRows)
+        case (.pageUp, let .raw(title, text, offset)?):
+            overlay = .raw(title: title, text: text, offset: max(0, offset - visibleRows))
+        default:
+            break
+        }
+        return []
+    }
+
+    mutating func handleClick(x: Int, y: Int) -> [Effect] {
+        if y == 0 {
+            // Tabs: " 1 Overview  2 Services …" — find which label was clicked.
+            var column = 1
+            for (index, candidate) in ViewID.allCases.enumerated() {
+                let width = " \(index + 1) \(candidate.title) ".count
+                if x >= column, x < column + width { select(candidate); return [] }
+                column += width + 1
+            }
+        } else if y >= 2, view != .overview, detail == nil {
+            let index = table(view).offset + (y - 2)
+            let count = ViewModels.rows(self, view).count
+            if index < count {
+                var table = self.table(view)
+                table.selected = index
+                tables[view] = table
+            }
+        }
+        return []
+    }
+
+    /// The selected object as pretty JSON, for `y` and `c`.
+    func selectionJSON() -> (String, String)? {
+        guard let snapshot, let row = selectedRow else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        func encode<T: Encodable>(_ value: T?) -> String? { value.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) } }
+        let text: String?
+        switch view {
+        case .services: text = encode(snapshot.services.first { "\($0.namespace)/\($0.name)" == row.key })
+        case .proxies: text = encode(snapshot.proxies.first { $0.id == row.key })
+        case .certificates: text = encode(snapshot.certificates.first { "\($0.kind.rawValue):\($0.serial)" == row.key })
+        case .routes: text = encode(snapshot.routes.first { row.key.hasPrefix("\($0.namespace)/\($0.virtualService)#\($0.index)/") })
+        default: text = nil
+        }
+        return text.map { (row.key, $0) }
+    }
+
+    /// The rule behind the selected row's colour, for `w`.
+    func selectionReason() -> (String, String)? {
+        guard let snapshot, let row = selectedRow else { return nil }
+        switch view {
+        case .services:
+            guard let service = snapshot.services.first(where: { "\($0.namespace)/\($0.name)" == row.key }) else { return nil }
+            return (row.key, "\(service.health.health.rawValue.uppercased()): \(service.health.reason)\n\nRules: 5xx > 0 % Degraded, ≥ 10 % Failure; 4xx ≥ 10 % Degraded, ≥ 20 % Failure; no traffic Idle.")
+        case .proxies:
+            guard let proxy = snapshot.proxies.first(where: { $0.id == row.key }) else { return nil }
+            return (row.key, "\(proxy.health.health.rawValue.uppercased()): \(proxy.health.reason)\n\nRules: a type STALE for more than 60 s, or ERROR → Degraded; missing from syncz → Unknown.")
+        case .certificates:
+            guard let certificate = snapshot.certificates.first(where: { "\($0.kind.rawValue):\($0.serial)" == row.key }) else { return nil }
+            return (row.key, "\(certificate.health.health.rawValue.uppercased()): \(certificate.health.reason)\n\nRules: expired → Critical; leaf below 20 % of lifetime or CA below 30 days → Warning; past the rotation point → Warning.")
+        case .routes:
+            return (row.key, row.cells.last.map { $0.isEmpty ? "no validation findings" : "findings: \($0)" } ?? "")
+        default:
+            return nil
+        }
+    }
+}

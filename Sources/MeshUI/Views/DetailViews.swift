@@ -1,0 +1,94 @@
+import Foundation
+import MeshModel
+
+/// Drill-downs: a service (edges, workloads, routes, certificates, trend) and a proxy (sync, state, certificates).
+enum DetailViews {
+    static func service(_ state: AppState, key: String, area: Rect, _ buffer: inout CellBuffer) {
+        guard let snapshot = state.snapshot, let service = snapshot.services.first(where: { "\($0.namespace)/\($0.name)" == key }) else {
+            buffer.put("service \(key) is gone (Esc returns)", x: area.x + 2, y: area.y + 1, role: .muted, clip: area)
+            return
+        }
+        let traffic = service.traffic
+        var y = area.y
+        buffer.put("\(key)  ", x: area.x + 1, y: y, role: .title, bold: true, clip: area)
+        buffer.put(service.health.health.rawValue.uppercased() + " — " + service.health.reason, x: area.x + key.count + 4, y: y,
+                   role: Role.health(service.health.health.rawValue), clip: area)
+        y += 1
+        buffer.put(String(format: "RPS %.2f   success %@   p50 %@  p95 %@  p99 %@ ms   versions %@", traffic.rps,
+                          ViewModels.percent(traffic.successRate), ViewModels.number(traffic.latencyMs.p50), ViewModels.number(traffic.latencyMs.p95),
+                          ViewModels.number(traffic.latencyMs.p99), service.versions.joined(separator: ",")), x: area.x + 1, y: y, clip: area)
+        y += 1
+        let history = state.rpsHistory[key] ?? []
+        buffer.put("RPS trend ", x: area.x + 1, y: y, role: .muted, clip: area)
+        buffer.put(Sparkline.text(history, width: max(10, min(60, area.width - 14)), glyphs: state.glyphs), x: area.x + 11, y: y, role: .sparkline, clip: area)
+        y += 2
+        let edgeColumns = [TableColumn("DIRECTION", width: 9), TableColumn("PEER", width: 24, flexible: true), TableColumn("RPS", width: 8, alignRight: true),
+                           TableColumn("SUCCESS", width: 8, alignRight: true), TableColumn("P99", width: 7, alignRight: true), TableColumn("MTLS", width: 4)]
+        let edges = snapshot.edges.filter { $0.destination == key || $0.source == key }
+        let edgeRows = edges.map { edge in
+            let inbound = edge.destination == key
+            return TableRow(key: edge.id, cells: [inbound ? "inbound" : "outbound", inbound ? edge.source : edge.destination,
+                                                  ViewModels.number(edge.traffic.rps, 2), ViewModels.percent(edge.traffic.successRate),
+                                                  ViewModels.number(edge.traffic.latencyMs.p99), edge.mtls ? "yes" : "no"],
+                            roles: [.muted, nil, nil, Role.health(edge.health.health.rawValue), nil, edge.mtls ? .healthy : .warning])
+        }
+        let edgeArea = Rect(x: area.x, y: y, width: area.width, height: min(edgeRows.count + 1, max(2, (area.maxY - y) / 2)))
+        TableWidget.render(columns: edgeColumns, rows: edgeRows, selected: nil, offset: 0, sortColumn: nil, reversed: false, area: edgeArea, buffer: &buffer, glyphs: state.glyphs)
+        y = edgeArea.maxY + 1
+        let routes = snapshot.routes.filter { route in route.destinations.contains { $0.host == service.name || $0.host == service.hostname } }
+        for route in routes where y < area.maxY - 2 {
+            let destinations = route.destinations.map { "\($0.subset ?? $0.host) \($0.weight.map { "\($0)%" } ?? "") obs \(ViewModels.percent($0.observedShare))" }
+            buffer.put("route \(route.virtualService)#\(route.index): " + destinations.joined(separator: "  "), x: area.x + 1, y: y,
+                       role: route.findings.isEmpty ? .text : .warning, clip: area)
+            y += 1
+        }
+        let workloads = snapshot.workloads.filter { $0.namespace == service.namespace && $0.app == service.name }
+        if y < area.maxY - 1, !workloads.isEmpty {
+            buffer.put("workloads: " + workloads.map { "\($0.name) (\($0.proxyIDs.count) pods)" }.joined(separator: ", "), x: area.x + 1, y: y, role: .muted, clip: area)
+            y += 1
+        }
+        let workloadProxies = Set(workloads.flatMap(\.proxyIDs))
+        let certificates = snapshot.certificates.filter { certificate in
+            certificate.kind == .leaf && certificate.proxyIDs.contains { workloadProxies.contains($0) }
+        }
+        if y < area.maxY, let soonest = certificates.first {
+            buffer.put("certificates: \(certificates.count), soonest expiry in \(ViewModels.duration(soonest.timeLeft(at: state.now)))", x: area.x + 1, y: y,
+                       role: Role.health(soonest.health.health.rawValue), clip: area)
+        }
+    }
+
+    static func proxy(_ state: AppState, key: String, area: Rect, _ buffer: inout CellBuffer) {
+        guard let snapshot = state.snapshot, let proxy = snapshot.proxies.first(where: { $0.id == key }) else {
+            buffer.put("proxy \(key) is gone (Esc returns)", x: area.x + 2, y: area.y + 1, role: .muted, clip: area)
+            return
+        }
+        var y = area.y
+        buffer.put(key, x: area.x + 1, y: y, role: .title, bold: true, clip: area)
+        y += 1
+        buffer.put(proxy.health.health.rawValue.uppercased() + " — " + proxy.health.reason, x: area.x + 1, y: y, role: Role.health(proxy.health.health.rawValue), clip: area)
+        y += 2
+        let facts = [("type", proxy.type.rawValue), ("cluster", proxy.clusterID), ("istio", proxy.istioVersion ?? "-"), ("envoy", proxy.proxyVersion ?? "-"),
+                     ("state", proxy.serverState ?? "-"), ("uptime", proxy.uptimeSeconds.map { ViewModels.duration($0) } ?? "-"),
+                     ("istiod", proxy.istiod ?? "-"), ("admin", proxy.adminURL ?? "-")]
+        for (label, value) in facts where y < area.maxY {
+            buffer.put(label, x: area.x + 1, y: y, role: .header, clip: area)
+            buffer.put(value, x: area.x + 10, y: y, clip: area)
+            y += 1
+        }
+        y += 1
+        for type in XDSType.allCases where y < area.maxY {
+            guard let sync = proxy.sync[type] else { continue }
+            let age = sync.sentAt.map { " (sent \(ViewModels.duration(state.now.timeIntervalSince($0))) ago)" } ?? ""
+            buffer.put(type.rawValue, x: area.x + 1, y: y, role: .header, clip: area)
+            let role: Role = sync.status == .synced ? .healthy : (sync.status == .error ? .failure : (sync.status == .notSent ? .muted : .stale))
+            buffer.put(sync.status.rawValue + age + (sync.lastError.map { ": \($0)" } ?? ""), x: area.x + 10, y: y, role: role, clip: area)
+            y += 1
+        }
+        y += 1
+        for certificate in snapshot.certificates where certificate.proxyIDs.contains(key) && y < area.maxY {
+            buffer.put("\(certificate.kind.rawValue) \(certificate.serial) \(certificate.spiffeID ?? "") expires in \(ViewModels.duration(certificate.timeLeft(at: state.now)))",
+                       x: area.x + 1, y: y, role: Role.health(certificate.health.health.rawValue), clip: area)
+            y += 1
+        }
+    }
+}

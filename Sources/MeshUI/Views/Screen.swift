@@ -1,0 +1,93 @@
+import Foundation
+import MeshModel
+
+/// Draws the whole screen for a state: tabs, the current view, overlays, the status bar.
+public enum Screen {
+    public static func render(_ state: AppState) -> CellBuffer {
+        var buffer = CellBuffer(width: state.width, height: state.height)
+        render(state, into: &buffer)
+        return buffer
+    }
+
+    public static func render(_ state: AppState, into buffer: inout CellBuffer) {
+        if state.isTooSmall {
+            tooSmall(state, &buffer)
+            return
+        }
+        let (tabs, rest) = buffer.area.splitTop(1)
+        let (body, status) = rest.splitBottom(1)
+        drawTabs(state, area: tabs, &buffer)
+        if let detail = state.detail {
+            switch detail.view {
+            case .services: DetailViews.service(state, key: detail.key, area: body, &buffer)
+            default: DetailViews.proxy(state, key: detail.key, area: body, &buffer)
+            }
+        } else if state.view == .overview {
+            OverviewView.render(state, area: body, &buffer)
+        } else if state.snapshot == nil {
+            buffer.put(state.lastPollError.map { "No data yet: \($0)" } ?? "Waiting for the first poll…", x: 2, y: body.y + 1, role: .muted, clip: body)
+        } else {
+            let table = state.table(state.view)
+            let rows = ViewModels.rows(state, state.view)
+            TableWidget.render(columns: ViewModels.columns(state.view), rows: rows, selected: table.selected, offset: table.offset,
+                               sortColumn: table.sortColumn, reversed: table.reversed, area: body, buffer: &buffer, glyphs: state.glyphs)
+            if rows.isEmpty {
+                buffer.put(state.filter.isEmpty ? "nothing to show" : "no rows match /\(state.filter)", x: 2, y: body.y + 2, role: .muted, clip: body)
+            }
+        }
+        drawStatus(state, area: status, &buffer)
+        if let toast = state.toast {
+            let text = " \(toast.text) "
+            buffer.put(text, x: max(0, body.maxX - text.count - 1), y: body.maxY - 1, role: .toast, bold: true)
+        }
+        if let overlay = state.overlay { Overlays.render(overlay, state: state, area: body, &buffer) }
+    }
+
+    static func tooSmall(_ state: AppState, _ buffer: inout CellBuffer) {
+        let lines = ["terminal too small", "(have \(state.width)×\(state.height), need \(AppState.minimumWidth)×\(AppState.minimumHeight))", "q quits"]
+        for (index, line) in lines.enumerated() {
+            buffer.put(line, x: max(0, (state.width - line.count) / 2), y: max(0, state.height / 2 - 1) + index, role: index == 0 ? .warning : .muted, bold: index == 0)
+        }
+    }
+
+    static func drawTabs(_ state: AppState, area: Rect, _ buffer: inout CellBuffer) {
+        buffer.fill(area, role: .tabInactive)
+        var x = area.x + 1
+        for (index, view) in ViewID.allCases.enumerated() {
+            let label = " \(index + 1) \(view.title) "
+            let active = view == state.view
+            x = buffer.put(label, x: x, y: area.y, role: active ? .tabActive : .tabInactive, bold: active, clip: area) + 1
+        }
+        let brand = state.readOnly ? " READ-ONLY · meshtop " : " meshtop "
+        if x + brand.count < area.maxX { buffer.put(brand, x: area.maxX - brand.count, y: area.y, role: state.readOnly ? .readOnly : .tabInactive, bold: true) }
+    }
+
+    static func drawStatus(_ state: AppState, area: Rect, _ buffer: inout CellBuffer) {
+        buffer.fill(area, role: .statusBar)
+        if let input = state.input {
+            let text: String
+            switch input {
+            case let .filter(value): text = "/\(value)▏"
+            case let .palette(value): text = ":\(value)▏  " + (value.isEmpty ? "svc routes certs proxies events theme ns help quit" : state.complete(value))
+            }
+            buffer.put(text, x: area.x + 1, y: area.y, role: .filter, bold: true, clip: area)
+            return
+        }
+        var parts: [String] = []
+        parts.append(state.paused ? "PAUSED" : "LIVE")
+        if let age = state.dataAge { parts.append("data \(ViewModels.duration(age)) old") }
+        if let snapshot = state.snapshot {
+            let failing = snapshot.sources.filter { !$0.ok }.count
+            parts.append("sources \(snapshot.sources.count - failing)/\(snapshot.sources.count) ok")
+        }
+        if !state.filter.isEmpty { parts.append("filter /\(state.filter)") }
+        let left = " " + parts.joined(separator: " · ")
+        let end = buffer.put(left, x: area.x, y: area.y, role: .statusBar, clip: area)
+        if let error = state.lastPollError {
+            buffer.put("  ⚠ " + error, x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
+        } else if let snapshot = state.snapshot, let failing = snapshot.sources.first(where: { !$0.ok }) {
+            buffer.put("  ⚠ \(failing.error ?? failing.name)", x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
+        }
+        buffer.put("? help ", x: area.maxX - 7, y: area.y, role: .statusBar, bold: true)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import MeshModel
+
+/// The rows each table view shows, computed from the state (pure, shared by rendering and key
+/// handling so selection and what is drawn always agree).
+public enum ViewModels {
+    public static func columns(_ view: ViewID) -> [TableColumn] {
+        switch view {
+        case .services:
+            [TableColumn("NAMESPACE", width: 10, flexible: true, priority: 3), TableColumn("SERVICE", width: 14, flexible: true, priority: 9),
+             TableColumn("VERSIONS", width: 8, priority: 2), TableColumn("RPS", width: 8, alignRight: true, priority: 8),
+             TableColumn("SUCCESS", width: 8, alignRight: true, priority: 7), TableColumn("P50", width: 6, alignRight: true, priority: 3),
+             TableColumn("P95", width: 6, alignRight: true, priority: 4), TableColumn("P99", width: 7, alignRight: true, priority: 6),
+             TableColumn("TREND", width: 10, priority: 4), TableColumn("HEALTH", width: 8, priority: 9)]
+        case .routes:
+            [TableColumn("NAMESPACE", width: 9, priority: 2), TableColumn("VIRTUALSERVICE", width: 14, flexible: true, priority: 9),
+             TableColumn("MATCH", width: 10, flexible: true, priority: 3), TableColumn("DESTINATION", width: 16, flexible: true, priority: 9),
+             TableColumn("WEIGHT", width: 16, priority: 8), TableColumn("OBSERVED", width: 8, alignRight: true, priority: 8),
+             TableColumn("FINDINGS", width: 10, flexible: true, priority: 6)]
+        case .certificates:
+            [TableColumn("KIND", width: 12, priority: 9), TableColumn("IDENTITY", width: 20, flexible: true, priority: 8),
+             TableColumn("SERIAL", width: 10, priority: 2), TableColumn("NOT AFTER", width: 16, priority: 6),
+             TableColumn("LEFT", width: 9, alignRight: true, priority: 9), TableColumn("USED", width: 5, alignRight: true, priority: 5),
+             TableColumn("HEALTH", width: 8, priority: 9)]
+        case .proxies:
+            [TableColumn("NAME", width: 20, flexible: true, priority: 9), TableColumn("CLUSTER", width: 10, priority: 2),
+             TableColumn("CDS", width: 8, priority: 8), TableColumn("LDS", width: 8, priority: 7), TableColumn("EDS", width: 8, priority: 7),
+             TableColumn("RDS", width: 8, priority: 8), TableColumn("ECDS", width: 8, priority: 4), TableColumn("ISTIOD", width: 8, priority: 1),
+             TableColumn("VERSION", width: 7, priority: 3)]
+        case .events:
+            [TableColumn("TIME", width: 8, priority: 9), TableColumn("SEVERITY", width: 8, priority: 8), TableColumn("KIND", width: 14, priority: 6),
+             TableColumn("SUBJECT", width: 20, flexible: true, priority: 9), TableColumn("MESSAGE", width: 20, flexible: true, priority: 7)]
+        case .overview:
+            []
+        }
+    }
+
+    static func number(_ value: Double?, _ digits: Int = 1) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+    static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
+
+    public static func duration(_ seconds: TimeInterval) -> String {
+        let value = Int(abs(seconds))
+        if value < 120 { return "\(value)s" }
+        if value < 7200 { return "\(value / 60)m" }
+        if value < 3 * 86400 { return "\(value / 3600)h\(value % 3600 / 60)m" }
+        return "\(value / 86400)d"
+    }
+
+    /// Rows of a view after the filter and the sort.
+    public static func rows(_ state: AppState, _ view: ViewID) -> [TableRow] {
+        var rows = unsortedRows(state, view).filter { $0.matches(state.filter) }
+        if view == .certificates, let root = unsortedRows(state, view).first(where: { $0.key.hasPrefix("root:") }), !rows.contains(root) {
+            rows.insert(root, at: 0) // the root's expiry is always visible
+        }
+        let table = state.table(view)
+        if let column = table.sortColumn {
+            rows.sort { a, b in
+                let left = column < a.sortKeys.count ? a.sortKeys[column] : .text(a.cells[column])
+                let right = column < b.sortKeys.count ? b.sortKeys[column] : .text(b.cells[column])
+                return table.reversed ? right < left : left < right
+            }
+        }
+        return rows
+    }
+
+    static func unsortedRows(_ state: AppState, _ view: ViewID) -> [TableRow] {
+        guard let snapshot = state.snapshot else { return [] }
+        switch view {
+        case .services:
+            return snapshot.services.map { service in
+                let key = "\(service.namespace)/\(service.name)"
+                let health = Role.health(service.health.health.rawValue)
+                let traffic = service.traffic
+                return TableRow(
+                    key: key,
+                    cells: [service.namespace, service.name, service.versions.joined(separator: ","), number(traffic.rps, 2),
+                            percent(traffic.successRate), number(traffic.latencyMs.p50), number(traffic.latencyMs.p95),
+                            number(traffic.latencyMs.p99), Sparkline.text(state.rpsHistory[key] ?? [], width: 10, glyphs: state.glyphs),
+                            service.health.health.rawValue.uppercased()],
+                    roles: [.muted, nil, .muted, nil, (traffic.serverErrorRate ?? 0) > 0 ? health : nil, nil, nil, nil, .sparkline, health],
+                    sortKeys: [.text(service.namespace), .text(service.name), .text(service.versions.joined()), .number(traffic.rps),
+                               .number(traffic.successRate ?? 2), .number(traffic.latencyMs.p50 ?? -1), .number(traffic.latencyMs.p95 ?? -1),
+                               .number(traffic.latencyMs.p99 ?? -1), .number(traffic.rps), .number(Double(HealthOrder.rank(service.health.health)))])
+            }
+        case .routes:
+            return snapshot.routes.flatMap { route in
+                route.destinations.enumerated().map { index, destination in
+                    let weight = destination.weight ?? (route.destinations.count == 1 ? 100 : 0)
+                    let findings = route.findings.map(\.code).joined(separator: ",")
+                    return TableRow(
+                        key: "\(route.namespace)/\(route.virtualService)#\(route.index)/\(index)",
+                        cells: [route.namespace, route.virtualService, route.matches.isEmpty ? "any" : route.matches.joined(separator: "; "),
+                                destination.host + (destination.subset.map { " (\($0))" } ?? ""),
+                                Bar.text(Double(weight) / 100, width: 10, glyphs: state.glyphs) + String(format: " %3d%%", weight),
+                                percent(destination.observedShare), findings],
+                        roles: [.muted, nil, .muted, nil, .barFill, nil, findings.isEmpty ? nil : .warning],
+                        sortKeys: [.text(route.namespace), .text(route.virtualService), .text(route.matches.joined()), .text(destination.host),
+                                   .number(Double(weight)), .number(destination.observedShare ?? -1), .text(findings)])
+                }
+            }
+        case .certificates:
+            return snapshot.certificates.map { certificate in
+                let left = certificate.timeLeft(at: state.now)
+                let health = Role.health(certificate.health.health.rawValue)
+                return TableRow(
+                    key: "\(certificate.kind.rawValue):\(certificate.serial)",
+                    cells: [certificate.kind.rawValue, certificate.spiffeID ?? certificate.subject ?? "-", certificate.serial,
+                            Self.dateFormatter.string(from: certificate.notAfter), left <= 0 ? "expired" : duration(left),
+                            String(format: "%.0f%%", certificate.lifetimeUsed(at: state.now) * 100), certificate.health.health.rawValue.uppercased()],
+                    roles: [certificate.kind == .leaf ? nil : .accent, nil, .muted, nil, health, nil, health],
+                    sortKeys: [.text(certificate.kind.rawValue), .text(certificate.spiffeID ?? ""), .text(certificate.serial),
+                               .number(certificate.notAfter.timeIntervalSince1970), .number(left), .number(certificate.lifetimeUsed(at: state.now)),
+                               .number(Double(HealthOrder.rank(certificate.health.health)))])
+            }
+        case .proxies:
+            return snapshot.proxies.map { proxy in
+                let types: [XDSType] = [.cds, .lds, .eds, .rds, .ecds]
+                let cells = types.map { type -> String in
+                    guard let state_ = proxy.sync[type] else { return "-" }
+                    switch state_.status {
+                    case .stale, .staleNeverAcknowledged, .error:
+                        return "\(state_.status == .error ? "ERROR" : "STALE") \(state_.sentAt.map { duration(state.now.timeIntervalSince($0)) } ?? "")"
+                    case .notSent: return "NOT SENT"
+                    default: return state_.status.rawValue
+                    }
+                }
+                let roles: [Role?] = types.map { type in
+                    switch proxy.sync[type]?.status {
+                    case .stale?, .staleNeverAcknowledged?: .stale
+                    case .error?: .failure
+                    case .notSent?, .ignored?: .muted
+                    case .synced?: .healthy
+                    default: .muted
+                    }
+                }
+                return TableRow(key: proxy.id,
+                                cells: [proxy.id, proxy.clusterID] + cells + [proxy.istiod.map { URL(string: $0)?.host ?? $0 } ?? "-", proxy.istioVersion ?? "-"],
+                                roles: [Role.health(proxy.health.health.rawValue) == .healthy ? nil : Role.health(proxy.health.health.rawValue), .muted] + roles + [.muted, .muted],
+                                sortKeys: [.text(proxy.id), .text(proxy.clusterID)] + cells.map { .text($0) } + [.text(proxy.istiod ?? ""), .text(proxy.istioVersion ?? "")])
+            }
+        case .events:
+            return state.events.reversed().map { event in
+                let role: Role = event.severity == .critical ? .critical : (event.severity == .warning ? .warning : .text)
+                return TableRow(key: "\(event.at.timeIntervalSince1970)/\(event.subject)",
+                                cells: [Self.timeFormatter.string(from: event.at), event.severity.rawValue.uppercased(), event.kind, event.subject, event.message],
+                                roles: [.muted, role, nil, nil, nil],
+                                sortKeys: [.number(event.at.timeIntervalSince1970), .text(event.severity.rawValue), .text(event.kind), .text(event.subject), .text(event.message)])
+            }
+        case .overview:
+            return []
+        }
+    }
+
+    static let dateFormatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter
+    }()
+
+    static let timeFormatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter
+    }()
+}
+
+/// Sort order for health columns: worst last.
+enum HealthOrder {
+    static func rank(_ health: Health) -> Int { Health.allCases.firstIndex(of: health) ?? 0 }
+}

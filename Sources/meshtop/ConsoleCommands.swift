@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import MeshPoller
+import MeshSim
+import MeshSources
+import MeshTerminal
+import MeshUI
+
+/// Looks shared by `console` and `demo`.
+struct LookOptions: ParsableArguments {
+    @Option(help: "Theme: default, light, high-contrast, colorblind, mono.") var theme: String = "default"
+    @Flag(help: "ASCII glyphs instead of box drawing and blocks.") var ascii = false
+    @Flag(help: "Mouse support: click a tab or a row.") var mouse = false
+    @Option(help: "Seconds between polls.") var refresh: Double = 2
+
+    func console(readOnly: Bool = false) throws -> ConsoleOptions {
+        var options = ConsoleOptions(themes: try ConsoleSession.loadThemes(), themeName: theme)
+        guard options.themes[theme] != nil else {
+            throw ValidationError("no theme \(theme) (have: \(options.themes.keys.sorted().joined(separator: ", ")))")
+        }
+        options.ascii = ascii
+        options.mouse = mouse
+        options.readOnly = readOnly
+        return options
+    }
+}
+
+/// `meshtop console`: the interactive console on a real mesh.
+struct ConsoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console", abstract: "The interactive console (curses, full screen). `?` lists the keys.")
+
+    @Option(name: .customLong("istiod"), help: "istiod debug base URL (repeat for replicas).") var istiodURLs: [String] = []
+    @Option(help: "YAML list of proxy admin URLs with labels.") var targetsFile: String?
+    @Option(help: "Admin-address template for proxies istiod knows: {ip}, {pod}, {namespace}.") var adminTemplate: String?
+    @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
+    @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
+    @Option(help: "Deadline per request, seconds.") var timeout: Double = 5
+    @OptionGroup var look: LookOptions
+
+    func validate() throws {
+        if istiodURLs.isEmpty, targetsFile == nil { throw ValidationError("give --istiod URL or --targets-file (or try `meshtop demo`)") }
+    }
+
+    func run() async throws {
+        var options = PollerOptions()
+        options.istiodURLs = istiodURLs
+        if let targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
+        options.adminTemplate = adminTemplate
+        options.timeout = timeout
+        options.caFile = caFile
+        if let tokenFile {
+            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { throw ValidationError("cannot read --token-file \(tokenFile)") }
+            options.bearerToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let console = try look.console()
+        await ConsoleSession.run(poller: try MeshPoller(options: options), interval: look.refresh, console: console)
+    }
+}
+
+/// `meshtop demo`: the simulated Bookinfo mesh in-process, and the console on it.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Start the simulated mesh on loopback and open the console on it (no configuration needed).")
+
+    @Option(help: "Generate a mesh of N services instead of Bookinfo.") var services: Int?
+    @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.200.1"
+    @Option(help: "A simulator scenario, `KIND key=value …` (repeatable).") var scenario: [String] = []
+    @OptionGroup var look: LookOptions
+
+    func run() async throws {
+        var options = SimOptions()
+        options.services = services
+        options.istiodPort = 0
+        options.adminPort = 0
+        options.adminAddressBase = adminAddressBase
+        options.staleProxies = 1
+        do {
+            options.scenarios = try scenario.map { try ScenarioEvent.parse(inline: $0) }
+        } catch let error as SimError {
+            throw ValidationError(error.description)
+        }
+        let console = try look.console()
+        let server = SimServer(simulator: try MeshSimulator(options: options), threads: 1)
+        let istiod = try await server.start()
+        let ticker = Task { await server.run { _ in } }
+        var pollerOptions = PollerOptions()
+        pollerOptions.istiodURLs = [istiod]
+        pollerOptions.targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
+            ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
+        }
+        await ConsoleSession.run(poller: try MeshPoller(options: pollerOptions), interval: look.refresh, console: console)
+        ticker.cancel()
+        await server.shutdown()
+    }
+}

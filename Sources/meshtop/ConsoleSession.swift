@@ -1,0 +1,78 @@
+import Foundation
+import MeshModel
+import MeshPoller
+import MeshSources
+import MeshTerminal
+import MeshUI
+
+/// Wires a poller to the console: a background task polls every `interval` and posts snapshots;
+/// the curses loop runs on its own thread. Shared by `console` and `demo`.
+enum ConsoleSession {
+    /// Controls the poll loop from the UI thread: pause and refresh-now.
+    actor PollControl {
+        var paused = false
+        var wake: CheckedContinuation<Void, Never>?
+
+        func setPaused(_ value: Bool) { paused = value; wakeUp() }
+        func wakeUp() { wake?.resume(); wake = nil }
+
+        func sleep(_ seconds: Double) async {
+            await withCheckedContinuation { continuation in
+                wake = continuation
+                Task { [weak self] in
+                    try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                    await self?.wakeUp()
+                }
+            }
+        }
+    }
+
+    static func run(poller: MeshPoller, interval: Double, console: ConsoleOptions, signalQuit: Bool = true) async {
+        let inbox = Inbox()
+        let control = PollControl()
+        let feeder = Task {
+            var deriver = SnapshotDeriver()
+            while !Task.isCancelled {
+                if await control.paused == false, let round = await poller.poll() {
+                    let snapshot = deriver.derive(round)
+                    inbox.post(.snapshot(snapshot))
+                    if !snapshot.sources.contains(where: \.ok) {
+                        inbox.post(.pollFailed(snapshot.sources.first?.error ?? "no source answered"))
+                    }
+                }
+                await control.sleep(interval)
+            }
+        }
+        let signals = Task.detached {
+            let name = await Signals.waitForTermination()
+            _ = name
+            inbox.requestQuit()
+        }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                ConsoleRunner.run(options: console, inbox: inbox, control: ConsoleControl(
+                    refresh: { Task { await control.wakeUp() } },
+                    pause: { paused in Task { await control.setPaused(paused) } }))
+                done.resume()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        feeder.cancel()
+        signals.cancel()
+        await poller.shutdown()
+    }
+
+    /// Themes from `$MESHTOP_THEMES`, next to the binary, the working directory, or the source tree.
+    static func loadThemes() throws -> [String: Theme] {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var candidates: [URL] = []
+        if let path = ProcessInfo.processInfo.environment["MESHTOP_THEMES"] { candidates.append(URL(fileURLWithPath: path)) }
+        candidates += [executable.appendingPathComponent("../share/meshtop/Themes"), URL(fileURLWithPath: "Themes"),
+                       URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Themes")]
+        for directory in candidates where FileManager.default.fileExists(atPath: directory.appendingPathComponent("default.yaml").path) {
+            return try Theme.loadAll(directory: directory)
+        }
+        throw SourceError(source: "themes", reason: "no Themes/ directory found (set MESHTOP_THEMES)")
+    }
+}
