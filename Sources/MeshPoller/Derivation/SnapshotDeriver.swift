@@ -6,39 +6,54 @@ import MeshSources
 /// because rates are counter increases between two polls.
 public struct SnapshotDeriver: Sendable {
     public var thresholds = HealthThresholds()
-    private var previous: [String: IstioCounters] = [:]
+    /// RPS, success and latency are shown over this window (product.md §6: 1 min)…
+    public var rateWindow: TimeInterval = 60
+    /// …and health is judged over this one (5 min), so one bad poll does not flip a colour.
+    public var healthWindow: TimeInterval = 300
+    /// Past counters per proxy, oldest first, kept for the health window.
+    private var history: [String: [IstioCounters]] = [:]
 
     public init(thresholds: HealthThresholds = HealthThresholds()) { self.thresholds = thresholds }
+
+    /// The oldest counters within `window` of `now` (or the newest older one when polls are
+    /// further apart than the window).
+    static func baseline(_ past: [IstioCounters], now: Date, window: TimeInterval) -> IstioCounters? {
+        past.first { now.timeIntervalSince($0.at) <= window + 0.5 } ?? past.last
+    }
 
     public mutating func derive(_ round: PollRound) -> MeshSnapshot {
         let now = round.at
         var traffic = TrafficAggregation()
-        var current: [String: IstioCounters] = [:]
+        var healthTraffic = TrafficAggregation()
         for (proxy, observation) in round.proxies {
             guard let exposition = observation.exposition else { continue }
             let counters = IstioCounters(at: observation.at, exposition: exposition)
-            current[proxy] = counters
-            if let before = previous[proxy], before.at < counters.at { traffic.add(current: counters, previous: before) }
+            var past = (history[proxy] ?? []).filter { $0.at < counters.at }
+            if let base = Self.baseline(past, now: counters.at, window: rateWindow) { traffic.add(current: counters, previous: base) }
+            if let base = Self.baseline(past, now: counters.at, window: healthWindow) { healthTraffic.add(current: counters, previous: base) }
+            // A proxy that failed this round keeps its last counters for the next comparison.
+            if history[proxy]?.last?.at != counters.at { past.append(counters) }
+            history[proxy] = past.filter { counters.at.timeIntervalSince($0.at) <= healthWindow + 60 }
         }
-        // A proxy that failed this round keeps its last counters for the next comparison.
-        previous = previous.merging(current) { _, new in new }
 
         var snapshot = MeshSnapshot(generatedAt: now, sources: round.sources)
         let versions = versionsByHost(round.endpoints)
         for service in round.registry.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             var model = Service(name: service.name, namespace: service.namespace, hostname: service.hostname, ports: service.ports,
                                 versions: versions[service.hostname] ?? [], meshExternal: service.meshExternal)
-            if let metrics = traffic.serviceMetrics("\(service.namespace)/\(service.name)") {
+            let key = "\(service.namespace)/\(service.name)"
+            if let metrics = traffic.serviceMetrics(key) {
                 model.traffic = metrics
-                model.health = HealthRules.traffic(metrics, thresholds: thresholds)
+                model.health = HealthRules.traffic(healthTraffic.serviceMetrics(key) ?? metrics, thresholds: thresholds)
             } else {
                 model.health = HealthVerdict(.idle, reason: round.proxies.isEmpty ? "no proxy metrics" : "no traffic")
             }
             snapshot.services.append(model)
         }
+        let healthEdges = Dictionary(healthTraffic.edgeList().map { ($0.id, $0.traffic) }, uniquingKeysWith: { a, _ in a })
         snapshot.edges = traffic.edgeList().map { edge in
             var edge = edge
-            edge.health = HealthRules.traffic(edge.traffic, thresholds: thresholds)
+            edge.health = HealthRules.traffic(healthEdges[edge.id] ?? edge.traffic, thresholds: thresholds)
             return edge
         }
         snapshot.workloads = workloads(round)

@@ -17,7 +17,9 @@ extension AppState {
         case let .snapshot(next):
             guard !paused else { return [] }
             recordEvents(from: snapshot, to: next)
-            for service in next.services {
+            // The first derived snapshot has no rates yet (rates need two polls): not a data point.
+            let hasRates = next.services.contains { $0.traffic.rps > 0 }
+            for service in next.services where hasRates {
                 let key = "\(service.namespace)/\(service.name)"
                 rpsHistory[key, default: []].append(service.traffic.rps)
                 if rpsHistory[key]!.count > 120 { rpsHistory[key]!.removeFirst(rpsHistory[key]!.count - 120) }
@@ -68,7 +70,8 @@ extension AppState {
     /// Derived timeline entries: health changes of services, sync going stale and recovering,
     /// certificate findings appearing.
     mutating func recordEvents(from previous: MeshSnapshot?, to next: MeshSnapshot) {
-        guard let previous else { return }
+        // Health changes against a snapshot without rates (the first poll) are not changes.
+        guard let previous, previous.services.contains(where: { $0.traffic.rps > 0 }) else { return }
         let at = next.generatedAt
         let before = Dictionary(previous.services.map { ("\($0.namespace)/\($0.name)", $0.health.health) }, uniquingKeysWith: { a, _ in a })
         for service in next.services {

@@ -1,0 +1,153 @@
+import Foundation
+import MeshModel
+import Testing
+@testable import MeshUI
+
+@Suite("Console state machine")
+struct AppStateTests {
+    @Test("Tab, Shift-Tab and digits switch views; Enter opens a service; Esc goes back")
+    func navigation() {
+        var state = Fixture.state()
+        _ = state.update(.key(.tab))
+        #expect(state.view == .services)
+        _ = state.update(.key(.backTab))
+        #expect(state.view == .overview)
+        _ = state.update(.key(.character("5")))
+        #expect(state.view == .proxies)
+        _ = state.update(.key(.character("2")))
+        _ = state.update(.key(.character("j")))
+        _ = state.update(.key(.enter))
+        #expect(state.detail?.view == .services && state.detail?.key == "default/details")
+        _ = state.update(.key(.escape))
+        #expect(state.detail == nil)
+    }
+
+    @Test("Movement clamps to the rows; g and G jump; the selection stays visible when scrolling")
+    func movement() {
+        var state = Fixture.state(services: 100)
+        _ = state.update(.key(.character("2")))
+        _ = state.update(.key(.up))
+        #expect(state.table(.services).selected == 0)
+        _ = state.update(.key(.character("G")))
+        #expect(state.table(.services).selected == 103)
+        #expect(state.table(.services).offset == 103 - state.visibleRows + 1)
+        _ = state.update(.key(.character("g")))
+        #expect(state.table(.services).selected == 0 && state.table(.services).offset == 0)
+        _ = state.update(.key(.pageDown))
+        #expect(state.table(.services).selected == state.visibleRows)
+    }
+
+    @Test("Filter as you type: substring, ! inverts, re: regex; Esc clears")
+    func filter() {
+        var state = Fixture.state()
+        _ = state.update(.key(.character("2")))
+        _ = state.update(.key(.character("/")))
+        for character in "rev" { _ = state.update(.key(.character(character))) }
+        #expect(ViewModels.rows(state, .services).map(\.key) == ["default/reviews"])
+        _ = state.update(.key(.enter))
+        #expect(state.filter == "rev" && state.input == nil)
+        state.filter = "!rev"
+        #expect(ViewModels.rows(state, .services).count == 3)
+        state.filter = "re:^default +r"
+        #expect(ViewModels.rows(state, .services).map(\.key) == ["default/reviews", "default/ratings"])
+        _ = state.update(.key(.escape))
+        #expect(state.filter.isEmpty)
+    }
+
+    @Test("The palette runs commands and aliases, completes with Tab, and reports unknown ones")
+    func palette() {
+        var state = Fixture.state()
+        _ = state.update(.key(.character(":")))
+        for character in "cer" { _ = state.update(.key(.character(character))) }
+        _ = state.update(.key(.tab))
+        #expect(state.input == .palette("cert"), "completes to the common prefix of certs/certificates")
+        _ = state.update(.key(.character("s")))
+        _ = state.update(.key(.enter))
+        #expect(state.view == .certificates)
+        _ = state.update(.key(.character(":")))
+        for character in "theme li" { _ = state.update(.key(.character(character))) }
+        _ = state.update(.key(.tab))
+        #expect(state.input == .palette("theme light"))
+        #expect(state.update(.key(.enter)) == [.theme("light")])
+        _ = state.update(.key(.character(":")))
+        for character in "bogus" { _ = state.update(.key(.character(character))) }
+        _ = state.update(.key(.enter))
+        #expect(state.toast?.text == "unknown command :bogus")
+        _ = state.update(.key(.character(":")))
+        for character in "svc" { _ = state.update(.key(.character(character))) }
+        _ = state.update(.key(.enter))
+        #expect(state.view == .services)
+    }
+
+    @Test("s sorts by the next column, S reverses; the certificate root stays visible under any filter")
+    func sortingAndRoot() {
+        var state = Fixture.state()
+        _ = state.update(.key(.character("2")))
+        _ = state.update(.key(.character("s")))
+        _ = state.update(.key(.character("s")))
+        _ = state.update(.key(.character("s")))
+        _ = state.update(.key(.character("s")))
+        #expect(state.table(.services).sortColumn == 3)
+        #expect(ViewModels.rows(state, .services).map { $0.cells[3] } == ["20.20", "39.80", "40.10", "40.30"])
+        _ = state.update(.key(.character("S")))
+        #expect(ViewModels.rows(state, .services).first?.cells[3] == "40.30")
+        _ = state.update(.key(.character("4")))
+        state.filter = "productpage"
+        #expect(ViewModels.rows(state, .certificates).map(\.key) == ["root:99ff", "leaf:0a1b"])
+    }
+
+    @Test("Effects: q quits, p pauses (and ignores snapshots), r refreshes, c copies the selection")
+    func effects() {
+        var state = Fixture.state()
+        #expect(state.update(.key(.character("r"))) == [.refresh])
+        #expect(state.update(.key(.character("p"))) == [.pause(true)])
+        let before = state.snapshot?.generatedAt
+        var later = Fixture.snapshot()
+        later.generatedAt = Fixture.now.addingTimeInterval(10)
+        _ = state.update(.snapshot(later))
+        #expect(state.snapshot?.generatedAt == before)
+        _ = state.update(.key(.character("p")))
+        _ = state.update(.key(.character("2")))
+        let copy = state.update(.key(.character("c")))
+        guard case let .copy(text)? = copy.first else { Issue.record("no copy effect"); return }
+        #expect(text.contains("\"name\" : \"productpage\""))
+        #expect(state.update(.key(.character("q"))) == [.quit])
+        #expect(state.update(.key(.control("c"))) == [.quit])
+    }
+
+    @Test("y shows raw JSON, w the rule behind the colour, ? the help; Esc closes")
+    func overlays() {
+        var state = Fixture.state()
+        _ = state.update(.key(.character("2")))
+        _ = state.update(.key(.character("k")))
+        _ = state.update(.key(.character("y")))
+        guard case let .raw(title, text, _)? = state.overlay else { Issue.record("no raw overlay"); return }
+        #expect(title == "default/productpage" && text.contains("\"hostname\""))
+        _ = state.update(.key(.escape))
+        _ = state.update(.key(.character("G")))
+        _ = state.update(.key(.character("w")))
+        guard case let .why(_, reason)? = state.overlay else { Issue.record("no why overlay"); return }
+        #expect(reason.contains("HEALTHY") || reason.contains("FAILURE") || reason.contains("DEGRADED"))
+        _ = state.update(.key(.escape))
+        _ = state.update(.key(.character("?")))
+        #expect(state.overlay == .help)
+    }
+
+    @Test("Snapshots record events; poll failures are shown; resize clamps; clicks pick tabs and rows")
+    func eventsAndClicks() {
+        var state = Fixture.state()
+        var next = Fixture.snapshot()
+        next.generatedAt = Fixture.now.addingTimeInterval(5)
+        next.services[0].health = HealthVerdict(.failure, reason: "5xx 12 %")
+        _ = state.update(.snapshot(next))
+        #expect(state.events.contains { $0.subject == "service default/productpage" && $0.severity == .critical })
+        _ = state.update(.pollFailed("istiod http://x/debug/syncz: connection refused"))
+        #expect(state.lastPollError?.contains("connection refused") == true)
+        _ = state.update(.resize(width: 100, height: 30))
+        #expect(state.width == 100)
+        _ = state.update(.key(.click(x: 16, y: 0)))
+        #expect(state.view == .services)
+        _ = state.update(.key(.click(x: 5, y: 4)))
+        #expect(state.table(.services).selected == 2)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import MeshUI
+
+/// Every view rendered into a buffer at 80×24 and 160×48, compared with reviewed goldens
+/// (rows fenced with `|`, then role runs). A missing golden is written next to the others as
+/// `NAME.txt` and the test fails until it is reviewed and committed; set MESHTOP_RECORD_GOLDENS=1
+/// to rewrite them all after an intended change (the run still fails, so review is not skipped).
+@Suite("View goldens")
+struct GoldenTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens")
+
+    static let scenes: [(String, @Sendable (inout AppState) -> Void)] = [
+        ("overview", { _ in }),
+        ("services", { _ = $0.update(.key(.character("2"))) }),
+        ("service-detail", { _ = $0.update(.key(.character("2"))); _ = $0.update(.key(.enter)) }),
+        ("routes", { _ = $0.update(.key(.character("3"))) }),
+        ("certificates", { _ = $0.update(.key(.character("4"))) }),
+        ("proxies", { _ = $0.update(.key(.character("5"))) }),
+        ("proxy-detail", { _ = $0.update(.key(.character("5"))); _ = $0.update(.key(.character("j"))); _ = $0.update(.key(.enter)) }),
+        ("events", { _ = $0.update(.key(.character("6"))) }),
+        ("help", { _ = $0.update(.key(.character("2"))); _ = $0.update(.key(.character("?"))) }),
+        ("filter", { state in _ = state.update(.key(.character("2"))); for c in "/re" { _ = state.update(.key(.character(c))) } }),
+    ]
+
+    static var arguments: [(String, Int, Int)] {
+        scenes.flatMap { scene in [(scene.0, 80, 24), (scene.0, 160, 48)] } + [("too-small", 60, 20)]
+    }
+
+    @Test("Golden", arguments: arguments)
+    func golden(_ name: String, width: Int, height: Int) throws {
+        var state = Fixture.state(width: width, height: height)
+        Self.scenes.first { $0.0 == name }?.1(&state)
+        let rendered = Screen.render(state).golden
+        let file = Self.directory.appendingPathComponent("\(name)-\(width)x\(height).txt")
+        let record = ProcessInfo.processInfo.environment["MESHTOP_RECORD_GOLDENS"] == "1"
+        guard !record, let expected = try? String(contentsOf: file, encoding: .utf8) else {
+            try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
+            try rendered.write(to: file, atomically: true, encoding: .utf8)
+            Issue.record("golden \(file.lastPathComponent) was (re)recorded: review it, commit it, run again")
+            return
+        }
+        #expect(rendered == expected, "\(file.lastPathComponent) differs:\n\(rendered)")
+    }
+
+    @Test("Nothing is drawn outside the buffer and mesh text never carries escape sequences")
+    func sanitised() {
+        var state = Fixture.state()
+        var snapshot = Fixture.snapshot()
+        snapshot.services[0].name = "evil\u{1B}[2J\u{1B}]52;c;AAAA\u{07}name\u{202E}"
+        _ = state.update(.snapshot(snapshot))
+        _ = state.update(.key(.character("2")))
+        let lines = Screen.render(state).lines
+        #expect(lines.allSatisfy { line in !line.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E } })
+        #expect(lines.contains { $0.contains("evilname") })
+    }
+}
