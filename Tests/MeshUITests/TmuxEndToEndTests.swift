@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// `meshtop demo` in a real terminal: tmux on a private socket, fixed size, keys sent, screens
+/// read back with capture-pane (polling for text, never bare sleeps).
+enum TmuxSupport {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var binary: String? {
+        [Bundle.main.bundleURL.appendingPathComponent("meshtop"), Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("meshtop"),
+         root.appendingPathComponent(".build/debug/meshtop")].first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path
+    }
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") && binary != nil }
+}
+
+@Suite("Console in tmux", .serialized, .enabled(if: TmuxSupport.available, "tmux or the meshtop binary is missing"))
+struct TmuxEndToEndTests {
+    static var root: URL { TmuxSupport.root }
+    static var binary: String? { TmuxSupport.binary }
+
+    let socket = "meshtop-test-\(UUID().uuidString.prefix(8))"
+
+    /// Runs tmux with posix_spawn: Foundation's Process never returns when the child goes on to
+    /// start a tmux server (seen here), so the tests spawn and reap it themselves.
+    @discardableResult
+    func tmux(_ arguments: [String]) -> String {
+        let capture = arguments.first == "capture-pane"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var fds: [Int32] = [0, 0]
+        if capture {
+            _ = pipe(&fds)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = (["/usr/bin/tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, envp) == 0 else { return "" }
+        var output = Data()
+        if capture {
+            close(fds[1])
+            output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    func screen() -> String { tmux(["capture-pane", "-p", "-t", "demo"]) }
+
+    /// Polls the pane until `predicate` holds; records the screen on timeout.
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double = 20, _ predicate: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var text = screen()
+        while Date() < deadline {
+            if predicate(text) { return text }
+            Thread.sleep(forTimeInterval: 0.1)
+            text = screen()
+        }
+        Issue.record("timed out waiting for \(what); screen:\n\(text)")
+        return text
+    }
+
+    func keys(_ keys: String...) { tmux(["send-keys", "-t", "demo"] + keys) }
+
+    @Test("demo: live numbers, every view, filter, details, resize, quit restores the terminal")
+    func demo() throws {
+        let binary = try #require(Self.binary)
+        let command = "cd '\(Self.root.path)' && LANG=C.UTF-8 TERM=tmux-256color '\(binary)' demo --admin-address-base 127.0.70.1 --refresh 1; "
+            + "echo EXITED $?; stty -a | tr ' ' '\\n' | grep -x -- '-*echo'; sleep 60"
+        tmux(["new-session", "-d", "-s", "demo", "-x", "80", "-y", "24", command])
+        defer { tmux(["kill-server"]) }
+
+        waitFor("live traffic in the Overview") { $0.range(of: #"Traffic +[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
+        keys("2")
+        let services = waitFor("the Services table") { $0.contains("SERVICE") && $0.range(of: #"productpage +[0-9]+\.[0-9]{2}"#, options: .regularExpression) != nil }
+        #expect(services.contains("reviews") && services.contains("ratings") && services.contains("details"))
+        keys("3"); waitFor("Routes") { $0.contains("VIRTUALSERVICE") && $0.contains("reviews (v2)") }
+        keys("4"); waitFor("Certificates") { $0.contains("root") && $0.contains("intermediate") }
+        keys("5"); waitFor("Proxies") { $0.contains("CDS") && $0.contains("STALE") }
+        keys("6"); waitFor("Events") { $0.contains("SEVERITY") }
+        keys("2", "/", "r", "e", "v", "Enter")
+        waitFor("the filter to leave only reviews") { $0.contains("reviews") && !$0.contains("productpage ") && $0.contains("filter /rev") }
+        keys("Enter")
+        waitFor("the reviews detail") { $0.contains("default/reviews") && $0.contains("RPS trend") }
+        keys("Escape", "Escape")
+        keys("?"); waitFor("help") { $0.contains("Keys — Services") }
+        keys("Escape")
+        tmux(["resize-window", "-t", "demo", "-x", "160", "-y", "48"])
+        waitFor("the wide layout") { screen in screen.split(separator: "\n").contains { $0.count > 150 && $0.contains("VERSIONS") } }
+        tmux(["resize-window", "-t", "demo", "-x", "60", "-y", "20"])
+        waitFor("the too-small screen") { $0.contains("terminal too small") }
+        tmux(["resize-window", "-t", "demo", "-x", "80", "-y", "24"])
+        waitFor("the table again") { $0.contains("SERVICE") }
+        keys("q")
+        let after = waitFor("exit and a restored terminal") { $0.contains("EXITED 0") && $0.contains("\necho") }
+        #expect(!after.contains("-echo"))
+    }
+}
