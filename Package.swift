@@ -73,6 +73,8 @@ let package = Package(
             dependencies: [
                 "MeshSim",
                 "MeshSources",
+                "MeshUI",
+                "MeshModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -35,8 +35,24 @@ public enum ViewModels {
         }
     }
 
-    static func number(_ value: Double?, _ digits: Int = 1) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
-    static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
+    static func number(_ value: Double?, _ digits: Int = 1) -> String { value.map { fixed($0, digits) } ?? "-" }
+    static func percent(_ value: Double?) -> String { value.map { fixed($0 * 100, 1) + "%" } ?? "-" }
+
+    /// `%.Nf` without Foundation's formatter, which dominates table rendering on Linux.
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "+Inf" : "-Inf") }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e15 else { return String(format: "%.\(digits)f", value) }
+        let whole = Int64(scaled) / Int64(scale)
+        var text = (value < 0 && scaled > 0 ? "-" : "") + String(whole)
+        if digits > 0 {
+            let fraction = String(Int64(scaled) % Int64(scale))
+            text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
+        }
+        return text
+    }
 
     public static func duration(_ seconds: TimeInterval) -> String {
         let value = Int(abs(seconds))

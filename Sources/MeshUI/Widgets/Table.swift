@@ -51,7 +51,7 @@ public enum SortKey: Sendable, Equatable, Comparable {
     public static func < (lhs: SortKey, rhs: SortKey) -> Bool {
         switch (lhs, rhs) {
         case let (.number(a), .number(b)): a < b
-        case let (.text(a), .text(b)): a.localizedStandardCompare(b) == .orderedAscending
+        case let (.text(a), .text(b)): a < b // plain order: localized comparison dominates sorting on Linux
         case (.number, .text): true
         case (.text, .number): false
         }
