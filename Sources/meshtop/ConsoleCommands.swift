@@ -8,12 +8,18 @@ import MeshUI
 
 /// Looks shared by `console` and `demo`.
 struct LookOptions: ParsableArguments {
-    @Option(help: "Theme: default, light, high-contrast, colorblind, mono.") var theme: String = "default"
+    @Option(help: "Theme: default, light, high-contrast, colorblind, mono.") var theme: String?
     @Flag(help: "ASCII glyphs instead of box drawing and blocks.") var ascii = false
     @Flag(help: "Mouse support: click a tab or a row.") var mouse = false
-    @Option(help: "Seconds between polls.") var refresh: Double = 2
+    @Option(help: "Seconds between polls (default 2).") var refresh: Double?
+    @Option(help: "Configuration file (default: $XDG_CONFIG_HOME/meshtop/config.yaml).") var config: String?
 
-    func console(readOnly: Bool = false) throws -> ConsoleOptions {
+    func settings() throws -> MeshtopConfig { try MeshtopConfig.load(path: config) }
+
+    func refreshInterval(_ settings: MeshtopConfig) -> Double { refresh ?? settings.refresh ?? 2 }
+
+    func console(_ settings: MeshtopConfig, readOnly: Bool = false) throws -> ConsoleOptions {
+        let theme = self.theme ?? settings.theme ?? "default"
         var options = ConsoleOptions(themes: try ConsoleSession.loadThemes(), themeName: theme)
         guard options.themes[theme] != nil else {
             throw ValidationError("no theme \(theme) (have: \(options.themes.keys.sorted().joined(separator: ", ")))")
@@ -35,26 +41,27 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "Admin-address template for proxies istiod knows: {ip}, {pod}, {namespace}.") var adminTemplate: String?
     @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
     @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
-    @Option(help: "Deadline per request, seconds.") var timeout: Double = 5
+    @Option(help: "Deadline per request, seconds (default 5).") var timeout: Double?
     @OptionGroup var look: LookOptions
 
-    func validate() throws {
-        if istiodURLs.isEmpty, targetsFile == nil { throw ValidationError("give --istiod URL or --targets-file (or try `meshtop demo`)") }
-    }
-
     func run() async throws {
+        let settings = try look.settings()
         var options = PollerOptions()
-        options.istiodURLs = istiodURLs
-        if let targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
-        options.adminTemplate = adminTemplate
-        options.timeout = timeout
-        options.caFile = caFile
-        if let tokenFile {
+        options.istiodURLs = istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs
+        if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
+        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty else {
+            throw ValidationError("give --istiod URL or --targets-file, set them in \(MeshtopConfig.defaultPath) (`meshtop config init`), or try `meshtop demo`")
+        }
+        options.adminTemplate = adminTemplate ?? settings.adminTemplate
+        options.timeout = timeout ?? settings.timeout ?? 5
+        options.caFile = caFile ?? settings.caFile
+        if let tokenFile = tokenFile ?? settings.tokenFile {
             guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { throw ValidationError("cannot read --token-file \(tokenFile)") }
             options.bearerToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let console = try look.console()
-        await ConsoleSession.run(poller: try MeshPoller(options: options), interval: look.refresh, console: console)
+        let console = try look.console(settings)
+        await ConsoleSession.run(poller: try MeshPoller(options: options), interval: look.refreshInterval(settings), console: console,
+                                 thresholds: (settings.healthThresholds, settings.serviceThresholds))
     }
 }
 
@@ -80,7 +87,8 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as SimError {
             throw ValidationError(error.description)
         }
-        let console = try look.console()
+        let settings = try look.settings()
+        let console = try look.console(settings)
         let server = SimServer(simulator: try MeshSimulator(options: options), threads: 1)
         let istiod = try await server.start()
         let ticker = Task { await server.run { _ in } }
@@ -89,7 +97,8 @@ struct DemoCommand: AsyncParsableCommand {
         pollerOptions.targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
             ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
         }
-        await ConsoleSession.run(poller: try MeshPoller(options: pollerOptions), interval: look.refresh, console: console)
+        await ConsoleSession.run(poller: try MeshPoller(options: pollerOptions), interval: look.refreshInterval(settings), console: console,
+                                 thresholds: (settings.healthThresholds, settings.serviceThresholds))
         ticker.cancel()
         await server.shutdown()
     }

@@ -27,11 +27,13 @@ enum ConsoleSession {
         }
     }
 
-    static func run(poller: MeshPoller, interval: Double, console: ConsoleOptions, signalQuit: Bool = true) async {
+    static func run(poller: MeshPoller, interval: Double, console: ConsoleOptions,
+                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:])) async {
         let inbox = Inbox()
         let control = PollControl()
         let feeder = Task {
-            var deriver = SnapshotDeriver()
+            var deriver = SnapshotDeriver(thresholds: thresholds.0)
+            deriver.serviceThresholds = thresholds.1
             while !Task.isCancelled {
                 if await control.paused == false, let round = await poller.poll() {
                     let snapshot = deriver.derive(round)

@@ -7,6 +7,6 @@ struct Meshtop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meshtop",
         abstract: "A terminal console for service-mesh operators (Istio, Envoy, Linkerd, MOSN).",
-        subcommands: [ConsoleCommand.self, DemoCommand.self, SnapshotCommand.self, InspectCommand.self, SimCommand.self])
+        subcommands: [ConsoleCommand.self, DemoCommand.self, SnapshotCommand.self, InspectCommand.self, SimCommand.self, ConfigCommand.self])
 }
 

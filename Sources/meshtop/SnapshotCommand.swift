@@ -26,7 +26,8 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(help: "Read captured outputs instead of polling: dir:PATH.") var source: String?
     @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
     @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
-    @Option(help: "Deadline per request, seconds.") var timeout: Double = 5
+    @Option(help: "Deadline per request, seconds (default 5).") var timeout: Double?
+    @Option(help: "Configuration file (default: $XDG_CONFIG_HOME/meshtop/config.yaml).") var config: String?
     @Option(help: "Seconds between the two polls that rates are computed from.") var interval: Double = 5
     @Option(help: "Requests in flight at once.") var concurrency: Int = 64
     @Option(name: .customLong("max-body"), help: "Largest response body accepted, bytes.") var maxBody: Int = 64 << 20
@@ -40,15 +41,17 @@ struct SnapshotCommand: AsyncParsableCommand {
         if let section, SnapshotSection(rawValue: section) == nil { throw ValidationError("unknown --section \(section)") }
         if output == "csv", section == nil { throw ValidationError("-o csv needs --section") }
         guard ["warning", "critical"].contains(failOn) else { throw ValidationError("--fail-on must be warning or critical") }
-        if source == nil, istiodURLs.isEmpty, targetsFile == nil { throw ValidationError("give --istiod URL, --targets-file or --source dir:PATH") }
         if let source, !source.hasPrefix("dir:") { throw ValidationError("--source must be dir:PATH") }
-        guard interval >= 0, timeout > 0 else { throw ValidationError("--interval and --timeout must be positive") }
+        guard interval >= 0, (timeout ?? 1) > 0 else { throw ValidationError("--interval and --timeout must be positive") }
     }
 
     func run() async throws {
         let snapshot: MeshSnapshot
         do {
             snapshot = try await take()
+        } catch let error as UsageError {
+            FileHandle.standardError.write(Data("meshtop snapshot: \(error.message)\n".utf8))
+            throw ExitCode(64)
         } catch let error as SourceError {
             FileHandle.standardError.write(Data("meshtop snapshot: \(error)\n".utf8))
             throw ExitCode(3)
@@ -67,19 +70,24 @@ struct SnapshotCommand: AsyncParsableCommand {
     }
 
     func take() async throws -> MeshSnapshot {
-        var deriver = SnapshotDeriver()
+        let settings = try MeshtopConfig.load(path: config)
+        var deriver = SnapshotDeriver(thresholds: settings.healthThresholds)
+        deriver.serviceThresholds = settings.serviceThresholds
         if let source {
             return deriver.derive(try DirectorySource.read(String(source.dropFirst("dir:".count))))
         }
         var options = PollerOptions()
-        options.istiodURLs = istiodURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        if let targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
-        options.adminTemplate = adminTemplate
+        options.istiodURLs = (istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
+        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty else {
+            throw UsageError(message: "give --istiod URL, --targets-file or --source dir:PATH (or set them in \(MeshtopConfig.defaultPath))")
+        }
+        options.adminTemplate = adminTemplate ?? settings.adminTemplate
         options.concurrency = concurrency
-        options.timeout = timeout
+        options.timeout = timeout ?? settings.timeout ?? 5
         options.bodyLimit = maxBody
-        options.caFile = caFile
-        if let tokenFile {
+        options.caFile = caFile ?? settings.caFile
+        if let tokenFile = tokenFile ?? settings.tokenFile {
             guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
                 throw SourceError(source: "--token-file \(tokenFile)", reason: "cannot read the file")
             }
@@ -113,4 +121,9 @@ struct SnapshotCommand: AsyncParsableCommand {
             return Data(text.utf8)
         }
     }
+}
+
+/// A usage problem found after parsing (when the configuration file is read): exit 64.
+struct UsageError: Error {
+    var message: String
 }

@@ -181,6 +181,21 @@ struct SnapshotCommandTests {
         #expect(result.stderr.contains("\(prom.path):2: label value of x is not quoted"))
     }
 
+    @Test("config init writes a commented example once; snapshot reads --config; a broken file is a usage error")
+    func configuration() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-config-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("config.yaml").path
+        #expect(try Self.run(["config", "init", "--path", path]).status == 0)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("serverErrorFailure"))
+        #expect(try Self.run(["config", "init", "--path", path]).status == 64, "refuses to overwrite")
+        try "istiod: [\"http://127.0.0.1:9\"]\ntimeout: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let unreachable = try Self.snapshot(["--config", path, "--interval", "0"])
+        #expect(unreachable.status == 3 && unreachable.stderr.contains("http://127.0.0.1:9/debug/syncz"))
+        try "istiod: [unclosed\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try Self.snapshot(["--config", path]).status == 64)
+    }
+
     /// Validates against schemas/snapshot-v1.schema.json with Python's jsonschema.
     static func validateSchema(_ data: Data) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("snapshot-\(UUID().uuidString).json")

@@ -6,6 +6,8 @@ import MeshSources
 /// because rates are counter increases between two polls.
 public struct SnapshotDeriver: Sendable {
     public var thresholds = HealthThresholds()
+    /// `namespace/service` → thresholds replacing `thresholds` for that service (configuration).
+    public var serviceThresholds: [String: HealthThresholds] = [:]
     /// RPS, success and latency are shown over this window (product.md §6: 1 min)…
     public var rateWindow: TimeInterval = 60
     /// …and health is judged over this one (5 min), so one bad poll does not flip a colour.
@@ -44,7 +46,7 @@ public struct SnapshotDeriver: Sendable {
             let key = "\(service.namespace)/\(service.name)"
             if let metrics = traffic.serviceMetrics(key) {
                 model.traffic = metrics
-                model.health = HealthRules.traffic(healthTraffic.serviceMetrics(key) ?? metrics, thresholds: thresholds)
+                model.health = HealthRules.traffic(healthTraffic.serviceMetrics(key) ?? metrics, thresholds: serviceThresholds[key] ?? thresholds)
             } else {
                 model.health = HealthVerdict(.idle, reason: round.proxies.isEmpty ? "no proxy metrics" : "no traffic")
             }
