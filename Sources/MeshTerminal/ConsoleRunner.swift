@@ -99,6 +99,7 @@ public enum ConsoleRunner {
                 case let .pause(paused): control.pause(paused)
                 case let .copy(text): screen.copyToClipboard(text)
                 case let .theme(name): if let theme = options.themes[name] { screen.apply(theme, environment: options.environment) }
+                case .confirmed: break // operator actions (issue 6) act on confirmations
                 }
             }
             let elapsed = DispatchTime.now().uptimeNanoseconds - lastDraw

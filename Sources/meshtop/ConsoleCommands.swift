@@ -42,10 +42,17 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
     @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
     @Option(help: "Deadline per request, seconds (default 5).") var timeout: Double?
+    @Option(help: "Show a capture directory instead of polling: dir:PATH (re-read every refresh).") var source: String?
     @OptionGroup var look: LookOptions
 
     func run() async throws {
         let settings = try look.settings()
+        if let source {
+            guard source.hasPrefix("dir:") else { throw ValidationError("--source must be dir:PATH") }
+            await ConsoleSession.run(feed: .directory(String(source.dropFirst(4))), interval: look.refreshInterval(settings),
+                                     console: try look.console(settings), thresholds: (settings.healthThresholds, settings.serviceThresholds))
+            return
+        }
         var options = PollerOptions()
         options.istiodURLs = istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs
         if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }

@@ -27,7 +27,30 @@ enum ConsoleSession {
         }
     }
 
+    /// Where snapshots come from: live polling, or a capture directory re-read on every refresh.
+    enum Feed: Sendable {
+        case poller(MeshPoller)
+        case directory(String)
+
+        func round() async -> Result<PollRound, SourceError>? {
+            switch self {
+            case let .poller(poller): return await poller.poll().map { .success($0) }
+            case let .directory(path):
+                do { return .success(try DirectorySource.read(path)) } catch let error as SourceError { return .failure(error) } catch {
+                    return .failure(SourceError(source: "dir:\(path)", reason: "\(error)"))
+                }
+            }
+        }
+
+        func shutdown() async { if case let .poller(poller) = self { await poller.shutdown() } }
+    }
+
     static func run(poller: MeshPoller, interval: Double, console: ConsoleOptions,
+                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:])) async {
+        await run(feed: .poller(poller), interval: interval, console: console, thresholds: thresholds)
+    }
+
+    static func run(feed: Feed, interval: Double, console: ConsoleOptions,
                     thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:])) async {
         let inbox = Inbox()
         let control = PollControl()
@@ -35,11 +58,16 @@ enum ConsoleSession {
             var deriver = SnapshotDeriver(thresholds: thresholds.0)
             deriver.serviceThresholds = thresholds.1
             while !Task.isCancelled {
-                if await control.paused == false, let round = await poller.poll() {
-                    let snapshot = deriver.derive(round)
-                    inbox.post(.snapshot(snapshot))
-                    if !snapshot.sources.contains(where: \.ok) {
-                        inbox.post(.pollFailed(snapshot.sources.first?.error ?? "no source answered"))
+                if await control.paused == false, let result = await feed.round() {
+                    switch result {
+                    case let .success(round):
+                        let snapshot = deriver.derive(round)
+                        inbox.post(.snapshot(snapshot))
+                        if !snapshot.sources.contains(where: \.ok) {
+                            inbox.post(.pollFailed(snapshot.sources.first?.error ?? "no source answered"))
+                        }
+                    case let .failure(error):
+                        inbox.post(.pollFailed("\(error)"))
                     }
                 }
                 await control.sleep(interval)
@@ -62,7 +90,7 @@ enum ConsoleSession {
         }
         feeder.cancel()
         signals.cancel()
-        await poller.shutdown()
+        await feed.shutdown()
     }
 
     /// Themes from `$MESHTOP_THEMES`, next to the binary, the working directory, or the source tree.

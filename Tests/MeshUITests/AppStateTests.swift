@@ -133,6 +133,24 @@ struct AppStateTests {
         #expect(state.overlay == .help)
     }
 
+    @Test("A confirmation dialog names its target: y confirms, anything else cancels")
+    func confirmation() {
+        var state = Fixture.state()
+        state.confirm("Fail the health check of productpage-v1-abc.default (drain)?", action: "drain productpage-v1-abc.default")
+        #expect(state.update(.key(.character("y"))) == [.confirmed("drain productpage-v1-abc.default")])
+        #expect(state.overlay == nil)
+        state.confirm("Reset counters?", action: "reset")
+        #expect(state.update(.key(.character("n"))).isEmpty)
+        #expect(state.overlay == nil && state.toast?.text == "cancelled")
+    }
+
+    @Test("Help lists the keys valid in the current view")
+    func helpPerView() {
+        #expect(AppState.keyHelp(for: .services, detail: false).contains { $0.0 == "Enter" })
+        #expect(!AppState.keyHelp(for: .routes, detail: false).contains { $0.0 == "Enter" })
+        #expect(!AppState.keyHelp(for: .overview, detail: false).contains { $0.0 == "s / S" })
+    }
+
     @Test("Snapshots record events; poll failures are shown; resize clamps; clicks pick tabs and rows")
     func eventsAndClicks() {
         var state = Fixture.state()

@@ -12,12 +12,25 @@ extension AppState {
 
     /// Keys valid in every view, for the help overlay.
     public static let keyHelp: [(String, String)] = [
-        (":", "command palette (:svc :routes :certs :proxies :events :theme NAME :ns NAME)"), ("/", "filter (!x inverts, re:x regex)"),
+        (":", "command palette: svc routes certs proxies events theme ns"), ("/", "filter (!x inverts, re:x regex)"),
         ("?", "this help"), ("Enter", "open the selected service or proxy"), ("Esc", "back / close"),
         ("Tab 1-6", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
         ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
         ("y", "raw JSON of the selection"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
     ]
+
+    /// The keys that do something in `view` (Enter only where there is a drill-down, sorting and
+    /// raw JSON only on tables).
+    public static func keyHelp(for view: ViewID, detail: Bool) -> [(String, String)] {
+        keyHelp.filter { key, _ in
+            switch key {
+            case "Enter": return (view == .services || view == .proxies) && !detail
+            case "s / S", "↑↓ j k", "PgUp PgDn g G", "/": return view != .overview && !detail
+            case "y", "c", "w": return [.services, .proxies, .certificates, .routes].contains(view) && !detail
+            default: return true
+            }
+        }
+    }
 
     mutating func handle(_ key: Key) -> [Effect] {
         if let input { return handleInput(key, mode: input) }
@@ -185,7 +198,18 @@ extension AppState {
         return []
     }
 
+    /// Asks a yes/no question before an action (operator actions use it).
+    public mutating func confirm(_ question: String, action: String) {
+        overlay = .confirm(question: question, action: action)
+    }
+
     mutating func handleOverlay(_ key: Key) -> [Effect] {
+        if case let .confirm(_, action)? = overlay {
+            overlay = nil
+            if key == .character("y") || key == .character("Y") { return [.confirmed(action)] }
+            showToast("cancelled")
+            return []
+        }
         switch (key, overlay) {
         case (.escape, _), (.character("q"), _), (.enter, _), (.character("?"), .help?):
             overlay = nil

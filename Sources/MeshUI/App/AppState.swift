@@ -34,6 +34,8 @@ public enum Overlay: Sendable, Equatable {
     case raw(title: String, text: String, offset: Int)
     /// Why this row has its colour (`w`).
     case why(title: String, text: String)
+    /// A yes/no question that names its target; `y` confirms `action`, anything else cancels.
+    case confirm(question: String, action: String)
 }
 
 /// A timeline entry (health changes, sync changes, source failures), newest last.

@@ -1,3 +1,6 @@
+import Foundation
+import MeshModel
+
 /// A key press, decoded by the terminal backend.
 public enum Key: Sendable, Equatable {
     case character(Character)
@@ -25,7 +28,6 @@ public enum Effect: Sendable, Equatable {
     /// Copy to the clipboard via OSC 52 (works over SSH).
     case copy(String)
     case theme(String)
+    /// The user confirmed an action in a confirmation dialog.
+    case confirmed(String)
 }
-
-import Foundation
-import MeshModel

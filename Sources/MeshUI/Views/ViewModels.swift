@@ -43,7 +43,7 @@ public enum ViewModels {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "+Inf" : "-Inf") }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
+        let scaled = (abs(value) * scale).rounded(.toNearestOrEven) // as printf rounds exact halves
         guard scaled < 9e15 else { return String(format: "%.\(digits)f", value) }
         let whole = Int64(scaled) / Int64(scale)
         var text = (value < 0 && scaled > 0 ? "-" : "") + String(whole)
