@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "MeshPoller", dependencies: ["MeshModel", "MeshSources"]),
         .target(name: "MeshUI", dependencies: ["MeshModel", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses"),
+        .target(name: "TmuxDriver"),
         .target(name: "MeshTerminal", dependencies: ["MeshUI", "MeshModel", "CNCurses"]),
         .target(
             name: "MeshSim",
@@ -75,12 +76,13 @@ let package = Package(
                 "MeshSources",
                 "MeshUI",
                 "MeshModel",
+                "TmuxDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
-        .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel"]),
+        .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "TmuxDriver"]),
         .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel"]),
         .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim"]),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TmuxDriver
 
 /// Key-to-frame latency of `meshtop console` in a real terminal (tmux) while a share of the
 /// proxies hang (accept connections, never answer). Goal: < 100 ms.
@@ -49,19 +50,19 @@ struct ResponsivenessBench: AsyncParsableCommand {
         defer { tmux.run(["kill-server"]) }
         let command = "LANG=C.UTF-8 TERM=tmux-256color MESHTOP_THEMES='\(FileManager.default.currentDirectoryPath)/Themes' '\(binary)' console --istiod \(istiod) --targets-file \(targets) --refresh 1 --timeout 5"
         tmux.run(["new-session", "-d", "-s", "c", "-x", "120", "-y", "40", command])
-        guard tmux.waitFor(timeout: 30, { $0.contains("Traffic") && $0.range(of: #"Traffic +[1-9]"#, options: .regularExpression) != nil }) else {
-            throw ValidationError("console showed no traffic: \(tmux.capture())")
+        guard tmux.waitFor("c", timeout: 30, { $0.range(of: #"Traffic +[1-9]"#, options: .regularExpression) != nil }).ok else {
+            throw ValidationError("console showed no traffic: \(tmux.capture("c"))")
         }
         tmux.run(["send-keys", "-t", "c", "2"])
-        _ = tmux.waitFor(timeout: 5) { $0.contains("SERVICE") }
+        _ = tmux.waitFor("c", timeout: 5) { $0.contains("SERVICE") }
         var latencies: [Double] = []
         for press in 0..<presses {
-            let before = tmux.capture(escapes: true)
+            let before = tmux.capture("c", escapes: true)
             let start = DispatchTime.now().uptimeNanoseconds
             tmux.run(["send-keys", "-t", "c", press % 2 == 0 ? "j" : "k"])
             var changed = false
             while DispatchTime.now().uptimeNanoseconds - start < 2_000_000_000 {
-                if tmux.capture(escapes: true) != before { changed = true; break }
+                if tmux.capture("c", escapes: true) != before { changed = true; break }
             }
             if changed { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -86,49 +87,3 @@ struct ResponsivenessBench: AsyncParsableCommand {
     }
 }
 
-/// tmux on a private socket, spawned with posix_spawn (Foundation's Process does not return
-/// when its child starts a tmux server).
-struct Tmux {
-    let socket: String
-
-    @discardableResult
-    func run(_ arguments: [String], capture: Bool = false) -> String {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var fds: [Int32] = [0, 0]
-        if capture {
-            _ = pipe(&fds)
-            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-            posix_spawn_file_actions_addclose(&actions, fds[0])
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["/usr/bin/tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, envp) == 0 else { return "" }
-        var output = Data()
-        if capture {
-            close(fds[1])
-            output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
-        }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    func capture(escapes: Bool = false) -> String { run(["capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", "c"], capture: true) }
-
-    func waitFor(timeout: Double, _ predicate: (String) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if predicate(capture()) { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return false
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TmuxDriver
 
 /// `meshtop demo` in a real terminal: tmux on a private socket, fixed size, keys sent, screens
 /// read back with capture-pane (polling for text, never bare sleeps).
@@ -9,7 +10,7 @@ enum TmuxSupport {
         [Bundle.main.bundleURL.appendingPathComponent("meshtop"), Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("meshtop"),
          root.appendingPathComponent(".build/debug/meshtop")].first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path
     }
-    static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") && binary != nil }
+    static var available: Bool { Tmux.available && binary != nil }
 }
 
 @Suite("Console in tmux", .serialized, .enabled(if: TmuxSupport.available, "tmux or the meshtop binary is missing"))
@@ -19,37 +20,11 @@ struct TmuxEndToEndTests {
 
     let socket = "meshtop-test-\(UUID().uuidString.prefix(8))"
 
-    /// Runs tmux with posix_spawn: Foundation's Process never returns when the child goes on to
-    /// start a tmux server (seen here), so the tests spawn and reap it themselves.
+    var driver: Tmux { Tmux(socket: socket) }
+
     @discardableResult
     func tmux(_ arguments: [String], captureOutput: Bool = false) -> String {
-        let capture = captureOutput || arguments.first == "capture-pane"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var fds: [Int32] = [0, 0]
-        if capture {
-            _ = pipe(&fds)
-            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-            posix_spawn_file_actions_addclose(&actions, fds[0])
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["/usr/bin/tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, envp) == 0 else { return "" }
-        var output = Data()
-        if capture {
-            close(fds[1])
-            output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
-        }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return String(decoding: output, as: UTF8.self)
+        driver.run(arguments, capture: captureOutput || arguments.first == "capture-pane")
     }
 
     func screen() -> String { tmux(["capture-pane", "-p", "-t", "demo"]) }
@@ -113,7 +88,7 @@ struct TmuxEndToEndTests {
         defer { tmux(["kill-server"]) }
         waitFor("the console") { $0.contains("Overview") }
         // The pane's foreground process is meshtop: ask tmux for its pid and send SIGTERM.
-        let pid = tmux(["capture-pane", "-p", "-t", "demo"]).isEmpty ? "" : paneProcess()
+        let pid = paneProcess()
         #expect(!pid.isEmpty)
         if let number = Int32(pid) { kill(number, SIGTERM) }
         let after = waitFor("exit after SIGTERM") { $0.contains("EXITED") && $0.contains("\necho") }
@@ -122,8 +97,6 @@ struct TmuxEndToEndTests {
 
     /// The pid of meshtop in the pane (the shell's child).
     func paneProcess() -> String {
-        let shell = tmux(["capture-pane", "-p", "-t", "demo"]).isEmpty ? "" : ""
-        _ = shell
         let panePID = tmux(["display-message", "-p", "-t", "demo", "#{pane_pid}"], captureOutput: true).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let children = try? String(contentsOfFile: "/proc/\(panePID)/task/\(panePID)/children", encoding: .utf8) else { return "" }
         return children.split(separator: " ").first.map(String.init) ?? ""

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Drives tmux on a private socket for end-to-end tests and benchmarks. Commands are spawned
+/// with posix_spawn: Foundation's Process does not return when its child goes on to start a
+/// tmux server (seen here), so this spawns and reaps tmux itself.
+public struct Tmux: Sendable {
+    public let socket: String
+
+    public init(socket: String) { self.socket = socket }
+
+    /// Runs `tmux -L socket ARGUMENTS`; returns stdout when `capture` (capture-pane, display-message).
+    @discardableResult
+    public func run(_ arguments: [String], capture: Bool = false) -> String {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var fds: [Int32] = [0, 0]
+        if capture {
+            _ = pipe(&fds)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = (["/usr/bin/tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, envp) == 0 else { return "" }
+        var output = Data()
+        if capture {
+            close(fds[1])
+            output = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true).readDataToEndOfFile()
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The text of a pane (`escapes`: with colour and attribute sequences, to see highlights move).
+    public func capture(_ target: String, escapes: Bool = false) -> String {
+        run(["capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", target], capture: true)
+    }
+
+    /// Polls the pane until `predicate` holds or `timeout` passes; returns the last screen.
+    public func waitFor(_ target: String, timeout: Double, _ predicate: (String) -> Bool) -> (ok: Bool, screen: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = capture(target)
+        while Date() < deadline {
+            if predicate(screen) { return (true, screen) }
+            usleep(100_000)
+            screen = capture(target)
+        }
+        return (predicate(screen), screen)
+    }
+
+    public static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+}
