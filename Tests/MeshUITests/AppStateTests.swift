@@ -123,6 +123,9 @@ struct AppStateTests {
         _ = state.update(.key(.character("y")))
         guard case let .raw(title, text, _)? = state.overlay else { Issue.record("no raw overlay"); return }
         #expect(title == "default/productpage" && text.contains("\"hostname\""))
+        _ = state.update(.key(.character("y")))
+        guard case let .raw(_, yaml, _)? = state.overlay else { Issue.record("no raw overlay"); return }
+        #expect(yaml.contains("hostname: productpage.default.svc.cluster.local"))
         _ = state.update(.key(.escape))
         _ = state.update(.key(.character("G")))
         _ = state.update(.key(.character("w")))

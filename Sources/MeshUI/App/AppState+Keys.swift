@@ -1,5 +1,6 @@
 import Foundation
 import MeshModel
+import Yams
 
 extension AppState {
     /// Palette commands and their aliases.
@@ -16,7 +17,7 @@ extension AppState {
         ("?", "this help"), ("Enter", "open the selected service or proxy"), ("Esc", "back / close"),
         ("Tab 1-6", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
         ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
-        ("y", "raw JSON of the selection"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
+        ("y", "raw JSON of the selection (y again: YAML)"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
     ]
 
     /// The keys that do something in `view` (Enter only where there is a drill-down, sorting and
@@ -211,6 +212,9 @@ extension AppState {
             return []
         }
         switch (key, overlay) {
+        case let (.character("y"), .raw(title, text, _)?):
+            // y again shows the same object as YAML (and back).
+            overlay = .raw(title: title, text: Self.toggleFormat(text), offset: 0)
         case (.escape, _), (.character("q"), _), (.enter, _), (.character("?"), .help?):
             overlay = nil
         case (.down, let .raw(title, text, offset)?), (.character("j"), let .raw(title, text, offset)?):
@@ -246,6 +250,17 @@ extension AppState {
             }
         }
         return []
+    }
+
+    /// JSON ↔ YAML for the raw overlay (JSON is YAML, so Yams reads either).
+    static func toggleFormat(_ text: String) -> String {
+        guard let value = try? Yams.load(yaml: text) else { return text }
+        if text.hasPrefix("{") || text.hasPrefix("[") {
+            return (try? Yams.dump(object: value, sortKeys: true)) ?? text
+        }
+        guard JSONSerialization.isValidJSONObject(value),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return text }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The selected object as pretty JSON, for `y` and `c`.
