@@ -36,12 +36,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console", abstract: "The interactive console (curses, full screen). `?` lists the keys.")
 
-    @Option(name: .customLong("istiod"), help: "istiod debug base URL (repeat for replicas).") var istiodURLs: [String] = []
-    @Option(help: "YAML list of proxy admin URLs with labels.") var targetsFile: String?
-    @Option(help: "Admin-address template for proxies istiod knows: {ip}, {pod}, {namespace}.") var adminTemplate: String?
-    @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
-    @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
-    @Option(help: "Deadline per request, seconds (default 5).") var timeout: Double?
+    @OptionGroup var sources: SourceOptions
     @Option(help: "Show a capture directory instead of polling: dir:PATH (re-read every refresh).") var source: String?
     @OptionGroup var look: LookOptions
 
@@ -53,18 +48,9 @@ struct ConsoleCommand: AsyncParsableCommand {
                                      console: try look.console(settings), thresholds: (settings.healthThresholds, settings.serviceThresholds))
             return
         }
-        var options = PollerOptions()
-        options.istiodURLs = istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs
-        if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
-        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty else {
-            throw ValidationError("give --istiod URL or --targets-file, set them in \(MeshtopConfig.defaultPath) (`meshtop config init`), or try `meshtop demo`")
-        }
-        options.adminTemplate = adminTemplate ?? settings.adminTemplate
-        options.timeout = timeout ?? settings.timeout ?? 5
-        options.caFile = caFile ?? settings.caFile
-        if let tokenFile = tokenFile ?? settings.tokenFile {
-            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { throw ValidationError("cannot read --token-file \(tokenFile)") }
-            options.bearerToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        let options: PollerOptions
+        do { options = try sources.pollerOptions(settings) } catch let error as UsageError {
+            throw ValidationError(error.message + ", or try `meshtop demo`")
         }
         let console = try look.console(settings)
         await ConsoleSession.run(poller: try MeshPoller(options: options), interval: look.refreshInterval(settings), console: console,
@@ -107,6 +93,7 @@ struct DemoCommand: AsyncParsableCommand {
         await ConsoleSession.run(poller: try MeshPoller(options: pollerOptions), interval: look.refreshInterval(settings), console: console,
                                  thresholds: (settings.healthThresholds, settings.serviceThresholds))
         ticker.cancel()
+        await ticker.value // no listener change may run while the event loops shut down
         await server.shutdown()
     }
 }

@@ -73,11 +73,7 @@ enum ConsoleSession {
                 await control.sleep(interval)
             }
         }
-        let signals = Task.detached {
-            let name = await Signals.waitForTermination()
-            _ = name
-            inbox.requestQuit()
-        }
+        Signals.onTermination { _ in inbox.requestQuit() }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
                 ConsoleRunner.run(options: console, inbox: inbox, control: ConsoleControl(
@@ -89,7 +85,6 @@ enum ConsoleSession {
             thread.start()
         }
         feeder.cancel()
-        signals.cancel()
         await feed.shutdown()
     }
 

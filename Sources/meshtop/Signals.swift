@@ -6,13 +6,19 @@ enum Signals {
     static func waitForTermination() async -> String {
         await withCheckedContinuation { continuation in
             let once = Once(continuation)
-            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { once.resume(name) }
-                source.resume()
-                Retained.sources.append(source)
-            }
+            onTermination { once.resume($0) }
+        }
+    }
+
+    /// Installs the handlers now (synchronously, so a signal that arrives right after cannot
+    /// take the default action) and calls `handler` with the signal's name.
+    static func onTermination(_ handler: @escaping @Sendable (String) -> Void) {
+        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(name) }
+            source.resume()
+            Retained.sources.append(source)
         }
     }
 
@@ -33,7 +39,8 @@ enum Signals {
         }
     }
 
-    /// Dispatch sources must stay alive for their handlers to fire.
+    /// Dispatch sources must stay alive for their handlers to fire. Appended only while
+    /// installing handlers, before any signal can use them, hence the unchecked access.
     enum Retained {
         nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
     }

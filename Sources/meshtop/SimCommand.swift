@@ -114,6 +114,7 @@ struct SimCommand: AsyncParsableCommand {
         let signal = await Signals.waitForTermination()
         Console.err("received \(signal), stopping")
         ticker.cancel()
+        await ticker.value // no listener change may run while the event loops shut down
         await server.shutdown()
     }
 }

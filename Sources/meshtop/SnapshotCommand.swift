@@ -19,14 +19,8 @@ struct SnapshotCommand: AsyncParsableCommand {
             3 no source could be read at all; 64 usage error.
             """)
 
-    @Option(name: .customLong("istiod"), help: "istiod debug base URL, e.g. http://127.0.0.1:15014 (repeat for replicas).")
-    var istiodURLs: [String] = []
-    @Option(help: "YAML list of proxy admin URLs with labels (the format meshtop sim writes).") var targetsFile: String?
-    @Option(help: "Admin-address template for proxies istiod knows: {ip}, {pod}, {namespace}.") var adminTemplate: String?
+    @OptionGroup var sources: SourceOptions
     @Option(help: "Read captured outputs instead of polling: dir:PATH.") var source: String?
-    @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
-    @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
-    @Option(help: "Deadline per request, seconds (default 5).") var timeout: Double?
     @Option(help: "Configuration file (default: $XDG_CONFIG_HOME/meshtop/config.yaml).") var config: String?
     @Option(help: "Seconds between the two polls that rates are computed from.") var interval: Double = 5
     @Option(help: "Requests in flight at once.") var concurrency: Int = 64
@@ -42,7 +36,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         if output == "csv", section == nil { throw ValidationError("-o csv needs --section") }
         guard ["warning", "critical"].contains(failOn) else { throw ValidationError("--fail-on must be warning or critical") }
         if let source, !source.hasPrefix("dir:") { throw ValidationError("--source must be dir:PATH") }
-        guard interval >= 0, (timeout ?? 1) > 0 else { throw ValidationError("--interval and --timeout must be positive") }
+        guard interval >= 0, (sources.timeout ?? 1) > 0 else { throw ValidationError("--interval and --timeout must be positive") }
     }
 
     func run() async throws {
@@ -76,23 +70,9 @@ struct SnapshotCommand: AsyncParsableCommand {
         if let source {
             return deriver.derive(try DirectorySource.read(String(source.dropFirst("dir:".count))))
         }
-        var options = PollerOptions()
-        options.istiodURLs = (istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
-        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty else {
-            throw UsageError(message: "give --istiod URL, --targets-file or --source dir:PATH (or set them in \(MeshtopConfig.defaultPath))")
-        }
-        options.adminTemplate = adminTemplate ?? settings.adminTemplate
+        var options = try sources.pollerOptions(settings)
         options.concurrency = concurrency
-        options.timeout = timeout ?? settings.timeout ?? 5
         options.bodyLimit = maxBody
-        options.caFile = caFile ?? settings.caFile
-        if let tokenFile = tokenFile ?? settings.tokenFile {
-            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw SourceError(source: "--token-file \(tokenFile)", reason: "cannot read the file")
-            }
-            options.bearerToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
         let poller = try MeshPoller(options: options)
         defer { Task { await poller.shutdown() } }
         guard let first = await poller.poll() else { throw SourceError(source: "poller", reason: "poll already running") }
@@ -123,7 +103,3 @@ struct SnapshotCommand: AsyncParsableCommand {
     }
 }
 
-/// A usage problem found after parsing (when the configuration file is read): exit 64.
-struct UsageError: Error {
-    var message: String
-}

@@ -78,27 +78,4 @@ struct TmuxEndToEndTests {
         let after = waitFor("exit and a restored terminal") { $0.contains("EXITED 0") && $0.contains("\necho") }
         #expect(!after.contains("-echo"))
     }
-
-    @Test("SIGTERM restores the terminal and exits")
-    func sigterm() throws {
-        let binary = try #require(Self.binary)
-        let command = "cd '\(Self.root.path)' && LANG=C.UTF-8 TERM=tmux-256color '\(binary)' demo --admin-address-base 127.0.73.1; "
-            + "echo EXITED $?; stty -a | tr ' ' '\\n' | grep -x -- '-*echo'; sleep 60"
-        tmux(["new-session", "-d", "-s", "demo", "-x", "80", "-y", "24", command])
-        defer { tmux(["kill-server"]) }
-        waitFor("the console") { $0.contains("Overview") }
-        // The pane's foreground process is meshtop: ask tmux for its pid and send SIGTERM.
-        let pid = paneProcess()
-        #expect(!pid.isEmpty)
-        if let number = Int32(pid) { kill(number, SIGTERM) }
-        let after = waitFor("exit after SIGTERM") { $0.contains("EXITED") && $0.contains("\necho") }
-        #expect(after.contains("EXITED 0") && !after.contains("-echo"))
-    }
-
-    /// The pid of meshtop in the pane (the shell's child).
-    func paneProcess() -> String {
-        let panePID = tmux(["display-message", "-p", "-t", "demo", "#{pane_pid}"], captureOutput: true).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let children = try? String(contentsOfFile: "/proc/\(panePID)/task/\(panePID)/children", encoding: .utf8) else { return "" }
-        return children.split(separator: " ").first.map(String.init) ?? ""
-    }
 }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import MeshPoller
+import MeshSources
+
+/// Where the mesh data comes from, shared by `snapshot` and `console`; the configuration file
+/// fills what the flags leave out.
+struct SourceOptions: ParsableArguments {
+    @Option(name: .customLong("istiod"), help: "istiod debug base URL, e.g. http://127.0.0.1:15014 (repeat for replicas).")
+    var istiodURLs: [String] = []
+    @Option(help: "YAML list of proxy admin URLs with labels (the format meshtop sim writes).") var targetsFile: String?
+    @Option(help: "Admin-address template for proxies istiod knows: {ip}, {pod}, {namespace}.") var adminTemplate: String?
+    @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
+    @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
+    @Option(help: "Deadline per request, seconds (default 5).") var timeout: Double?
+
+    /// Poller options from the flags over `settings`. Throws `UsageError` when no source is
+    /// given anywhere and `SourceError` for a token file that cannot be read.
+    func pollerOptions(_ settings: MeshtopConfig) throws -> PollerOptions {
+        var options = PollerOptions()
+        options.istiodURLs = (istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
+        options.adminTemplate = adminTemplate ?? settings.adminTemplate
+        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty else {
+            throw UsageError(message: "give --istiod URL or --targets-file (or set them in \(MeshtopConfig.defaultPath); `meshtop config init` writes one)")
+        }
+        options.timeout = timeout ?? settings.timeout ?? 5
+        options.caFile = caFile ?? settings.caFile
+        if let tokenFile = tokenFile ?? settings.tokenFile {
+            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw SourceError(source: "--token-file \(tokenFile)", reason: "cannot read the file")
+            }
+            options.bearerToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return options
+    }
+}
+
+/// A usage problem found after parsing (when the configuration file is read): exit 64.
+struct UsageError: Error {
+    var message: String
+}
