@@ -74,7 +74,9 @@ public enum TableWidget {
         let flexible = visible.indices.filter { columns[visible[$0]].flexible }
         if spare > 0, !flexible.isEmpty {
             for (order, position) in flexible.enumerated() {
-                widths[position] += spare / flexible.count + (order < spare % flexible.count ? 1 : 0)
+                // Wide terminals: names get room to breathe, not half a screen each.
+                let grow = spare / flexible.count + (order < spare % flexible.count ? 1 : 0)
+                widths[position] = min(widths[position] + grow, max(48, widths[position] * 2))
             }
         }
         return zip(visible, widths).map { ($0, $1) }
