@@ -11,6 +11,9 @@ public actor MeshPoller {
     private var polling = false
     private var failures: [String: (count: Int, retryAt: Date)] = [:]
     private var lastGood: [String: ProxyObservation] = [:]
+    /// SDS secrets per target with the `/certs` serials they were read for: the chain PEMs only
+    /// change when a certificate does, so they are re-read only then.
+    private var secretsCache: [String: (serials: Set<String>, secrets: [ConfigDump.Secret])] = [:]
 
     public init(options: PollerOptions) throws {
         self.options = options
@@ -142,8 +145,14 @@ public actor MeshPoller {
             let certs = try await fetcher.get(target.url + "/certs", source: source)
             observation.latencyMs += certs.latency
             observation.certificates = try EnvoyFormats.certs(certs.body)
-            let secrets = try await fetcher.get(target.url + "/config_dump?resource=dynamic_active_secrets", source: source)
-            observation.secrets = try ConfigDumpDecoder.decode(secrets.body).secrets
+            let serials = Set(observation.certificates.map(\.serial))
+            if let cached = secretsCache[target.url], cached.serials == serials, !serials.isEmpty {
+                observation.secrets = cached.secrets
+            } else {
+                let secrets = try await fetcher.get(target.url + "/config_dump?resource=dynamic_active_secrets", source: source)
+                observation.secrets = try ConfigDumpDecoder.decode(secrets.body).secrets
+                secretsCache[target.url] = (serials, observation.secrets)
+            }
             let info = try await fetcher.get(target.url + "/server_info", source: source)
             observation.serverInfo = try EnvoyFormats.serverInfo(info.body)
         } catch {

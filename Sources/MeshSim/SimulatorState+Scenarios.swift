@@ -74,12 +74,7 @@ extension SimulatorState {
         proxies[index].startedAt = now
         proxies[index].healthCheckFailed = false
         proxies[index].counterBaseline = baselineNow(for: index)
-        let saved = proxies
-        // Push only to this proxy: mark the others absent for the duration of the push.
-        for other in proxies.indices where other != index { proxies[other].present = false }
-        push(types: XDSType.allCases, now: now)
-        for other in proxies.indices where other != index { proxies[other].present = saved[other].present }
-        pushCount -= 1
+        push(types: XDSType.allCases, now: now, only: index)
         updateRates()
     }
 

@@ -3,14 +3,18 @@ import MeshModel
 
 extension SimulatorState {
     /// istiod pushes `types` to every connected proxy: new nonces are sent; proxies that accept
-    /// pushes acknowledge them at once and apply the newest routing revision.
-    mutating func push(types: [XDSType], now: Date) {
-        pushCount += 1
-        lastPushAt = now
+    /// pushes acknowledge them at once and apply the newest routing revision. `only` sends the
+    /// push to one (re)connecting proxy without starting a new mesh-wide push.
+    mutating func push(types: [XDSType], now: Date, only: Int? = nil) {
+        if only == nil {
+            pushCount += 1
+            lastPushAt = now
+        }
         var prefixBytes: [UInt8] = []
         withUnsafeBytes(of: random.next()) { prefixBytes += $0 }
         let prefix = Data(prefixBytes).base64EncodedString()
-        for index in proxies.indices where proxies[index].present {
+        let targets = only.map { [$0] } ?? Array(proxies.indices)
+        for index in targets where proxies[index].present {
             for type in types {
                 var state = proxies[index].xds[type.rawValue] ?? XDSTypeState()
                 // ECDS is only sent when there are Wasm/extension configs: Istio shows NOT SENT.
@@ -39,9 +43,8 @@ extension SimulatorState {
     /// mesh's sidecars (gateways stay healthy so the entry path keeps working).
     mutating func applyConfiguredSyncProblems(now: Date) {
         var candidates = topology.proxies.filter { $0.type == "sidecar" }.map(\.index)
-        var pick: (Int) -> [Int] = { _ in [] }
         var generator = random
-        pick = { count in
+        func pick(_ count: Int) -> [Int] {
             var chosen: [Int] = []
             while chosen.count < count, !candidates.isEmpty {
                 chosen.append(candidates.remove(at: Int(generator.next() % UInt64(candidates.count))))
