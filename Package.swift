@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "MeshModel"),
@@ -36,9 +37,11 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(name: "MeshPoller", dependencies: ["MeshModel", "MeshSources"]),
+        .target(name: "MeshStore", dependencies: ["MeshModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "MeshUI", dependencies: ["MeshModel", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses"),
         .target(name: "TmuxDriver"),
@@ -65,6 +68,7 @@ let package = Package(
                 "MeshPoller",
                 "MeshUI",
                 "MeshTerminal",
+                "MeshStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

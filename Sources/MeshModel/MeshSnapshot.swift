@@ -36,12 +36,18 @@ public struct MeshSnapshot: Sendable, Codable, Hashable {
     public var destinationPolicies: [DestinationPolicy]
     public var certificates: [Certificate]
     public var findings: [Finding]
+    /// Configuration objects as canonical text (Istio resources, proxies' route and cluster
+    /// sets), for config revisions and diffs in the history store.
+    public var configs: [ConfigDocument]
+    /// Events derived at this poll (or, from the store, up to this instant).
+    public var events: [MeshEvent]
 
     public init(
         generatedAt: Date, sources: [SourceStatus] = [], services: [Service] = [],
         workloads: [Workload] = [], proxies: [Proxy] = [], edges: [Edge] = [],
         routes: [RouteRule] = [], destinationPolicies: [DestinationPolicy] = [],
-        certificates: [Certificate] = [], findings: [Finding] = []
+        certificates: [Certificate] = [], findings: [Finding] = [], configs: [ConfigDocument] = [],
+        events: [MeshEvent] = []
     ) {
         self.generatedAt = generatedAt
         self.sources = sources
@@ -53,6 +59,8 @@ public struct MeshSnapshot: Sendable, Codable, Hashable {
         self.destinationPolicies = destinationPolicies
         self.certificates = certificates
         self.findings = findings
+        self.configs = configs
+        self.events = events
     }
 
     /// Counts of proxies by their worst xDS status, for the Overview.

@@ -14,6 +14,8 @@ public actor MeshPoller {
     /// SDS secrets per target with the `/certs` serials they were read for: the chain PEMs only
     /// change when a certificate does, so they are re-read only then.
     private var secretsCache: [String: (serials: Set<String>, secrets: [ConfigDump.Secret])] = [:]
+    /// Route and cluster sets per target, with the acknowledged CDS/RDS nonces they were read at.
+    private var configCache: [String: (version: String, readAt: Date, documents: [ConfigDocument])] = [:]
 
     public init(options: PollerOptions) throws {
         self.options = options
@@ -32,15 +34,16 @@ public actor MeshPoller {
         let targets = discoverTargets(round)
         let now = Date()
         let due = targets.filter { (failures[$0.url]?.retryAt ?? .distantPast) <= now }
+        let configVersions = configsDue(due, round: round, now: now)
         let observations = await withTaskGroup(of: ProxyObservation.self) { group -> [ProxyObservation] in
             var results: [ProxyObservation] = []
             var iterator = due.makeIterator()
             for _ in 0..<min(options.concurrency, due.count) {
-                if let target = iterator.next() { group.addTask { await self.observe(target) } }
+                if let target = iterator.next() { group.addTask { await self.observe(target, configVersion: configVersions[target.url]) } }
             }
             while let observation = await group.next() {
                 results.append(observation)
-                if let target = iterator.next() { group.addTask { await self.observe(target) } }
+                if let target = iterator.next() { group.addTask { await self.observe(target, configVersion: configVersions[target.url]) } }
             }
             return results
         }
@@ -71,6 +74,25 @@ public actor MeshPoller {
     }
 
     func discoverTargets(_ round: PollRound) -> [ScrapeTarget] { Self.discover(round, options: options) }
+
+    /// Targets whose route and cluster sets should be re-read this poll, with the version key to
+    /// remember: the acknowledged CDS and RDS nonces from syncz (a change means new config), or,
+    /// for proxies istiod does not report, the time of the last read. Bounded per poll.
+    func configsDue(_ targets: [ScrapeTarget], round: PollRound, now: Date) -> [String: String] {
+        guard options.proxyConfigs else { return [:] }
+        let syncz = Dictionary(round.syncz.map { ($0.proxyID, $0) }, uniquingKeysWith: { a, _ in a })
+        var due: [String: String] = [:]
+        for target in targets where due.count < options.configFetchesPerPoll {
+            let cached = configCache[target.url]
+            if let row = syncz[target.proxyID] {
+                let version = "\(row.types[.cds]?.acked ?? "")|\(row.types[.rds]?.acked ?? "")"
+                if cached?.version != version { due[target.url] = version }
+            } else if cached.map({ now.timeIntervalSince($0.readAt) >= options.configRefresh }) ?? true {
+                due[target.url] = "read \(now.timeIntervalSince1970)"
+            }
+        }
+        return due
+    }
 
     /// Targets from the targets file plus, with an admin template, every proxy istiod knows.
     static func discover(_ round: PollRound, options: PollerOptions) -> [ScrapeTarget] {
@@ -132,9 +154,10 @@ public actor MeshPoller {
     }
 
     /// Stats, certificates, SDS secrets and server info of one Envoy.
-    private func observe(_ target: ScrapeTarget) async -> ProxyObservation {
+    private func observe(_ target: ScrapeTarget, configVersion: String?) async -> ProxyObservation {
         var observation = ProxyObservation(target: target, at: Date())
         let source = "proxy \(target.proxyID)"
+        observation.configs = configCache[target.url]?.documents ?? []
         do {
             let stats = try await fetcher.get(target.url + "/stats/prometheus", source: source, accept: "text/plain;version=0.0.4")
             observation.at = Date()
@@ -155,9 +178,27 @@ public actor MeshPoller {
             }
             let info = try await fetcher.get(target.url + "/server_info", source: source)
             observation.serverInfo = try EnvoyFormats.serverInfo(info.body)
+            if let configVersion {
+                observation.configs = try await readConfigs(target, source: source)
+                configCache[target.url] = (configVersion, Date(), observation.configs)
+            }
         } catch {
             observation.errors.append("\(error)")
         }
         return observation
+    }
+
+    /// The proxy's route configurations and cluster set as documents.
+    private func readConfigs(_ target: ScrapeTarget, source: String) async throws -> [ConfigDocument] {
+        let parts = target.proxyID.split(separator: ".", maxSplits: 1).map(String.init)
+        let pod = target.labels["pod"] ?? parts.first ?? target.proxyID
+        let namespace = target.labels["namespace"] ?? (parts.count > 1 ? parts[1] : "")
+        let routes = try await fetcher.get(target.url + "/config_dump?resource=dynamic_route_configs", source: source)
+        let clusters = try await fetcher.get(target.url + "/config_dump?resource=dynamic_active_clusters&mask=cluster.name,cluster.type",
+                                             source: source)
+        return [
+            try ConfigText.proxyRoutes(routes.body, namespace: namespace, pod: pod),
+            ConfigText.proxyClusters(try ConfigDumpDecoder.decode(clusters.body), namespace: namespace, pod: pod),
+        ]
     }
 }

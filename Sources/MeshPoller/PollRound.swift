@@ -13,6 +13,8 @@ public struct ProxyObservation: Sendable {
     public var serverInfo: ServerInfo?
     /// Per-host health and counters (`/clusters?format=json`), when captured.
     public var hosts: [ClusterHostStatus] = []
+    /// The proxy's route and cluster sets as documents (read when they change, else cached).
+    public var configs: [ConfigDocument] = []
     public var errors: [String] = []
     /// Time the proxy took to answer this poll's requests, summed (ms).
     public var latencyMs: Double = 0

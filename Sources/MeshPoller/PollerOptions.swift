@@ -18,6 +18,12 @@ public struct PollerOptions: Sendable {
     /// Backoff for failing targets: base and ceiling in seconds.
     public var backoffBase = 2.0
     public var backoffMax = 60.0
+    /// At most this many proxies have their route and cluster sets re-read per poll (only those
+    /// whose acknowledged CDS/RDS version changed, or, without istiod, every `configRefresh`).
+    public var configFetchesPerPoll = 32
+    public var configRefresh = 300.0
+    /// Read proxies' route and cluster sets at all (for config revisions in the history store).
+    public var proxyConfigs = true
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshModel
 import MeshPoller
 import Yams
 

@@ -154,12 +154,13 @@ struct AppStateTests {
         #expect(!AppState.keyHelp(for: .overview, detail: false).contains { $0.0 == "s / S" })
     }
 
-    @Test("Snapshots record events; poll failures are shown; resize clamps; clicks pick tabs and rows")
+    @Test("Snapshots' events join the timeline; poll failures are shown; resize clamps; clicks pick tabs and rows")
     func eventsAndClicks() {
         var state = Fixture.state()
         var next = Fixture.snapshot()
         next.generatedAt = Fixture.now.addingTimeInterval(5)
         next.services[0].health = HealthVerdict(.failure, reason: "5xx 12 %")
+        next.events = EventDeriver.events(from: state.snapshot, to: next)
         _ = state.update(.snapshot(next))
         #expect(state.events.contains { $0.subject == "service default/productpage" && $0.severity == .critical })
         _ = state.update(.pollFailed("istiod http://x/debug/syncz: connection refused"))

@@ -5,11 +5,7 @@ import MeshSources
 /// VirtualServices and DestinationRules from configz, as Routes-view rows, with validation.
 public enum RouteDerivation {
     /// Resolves a VirtualService/DestinationRule host (`reviews`, `reviews.default`, FQDN) in `namespace`.
-    static func fqdn(_ host: String, namespace: String) -> String {
-        if host.contains("*") || host.hasSuffix(".local") || host.split(separator: ".").count > 2 { return host }
-        if host.contains(".") { return host + ".svc.cluster.local" }
-        return "\(host).\(namespace).svc.cluster.local"
-    }
+    static func fqdn(_ host: String, namespace: String) -> String { RouteRule.fqdn(host, namespace: namespace) }
 
     public static func derive(configs: [ConfigObject], registry: [RegistryService]) -> (routes: [RouteRule], policies: [DestinationPolicy], findings: [Finding]) {
         let knownHosts = Set(registry.map(\.hostname))

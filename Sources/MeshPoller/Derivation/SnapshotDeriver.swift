@@ -14,6 +14,8 @@ public struct SnapshotDeriver: Sendable {
     public var healthWindow: TimeInterval = 300
     /// Past counters per proxy, oldest first, kept for the health window.
     private var history: [String: [IstioCounters]] = [:]
+    /// The last snapshot derived, for the events of the next one.
+    private var previous: MeshSnapshot?
 
     public init(thresholds: HealthThresholds = HealthThresholds()) { self.thresholds = thresholds }
 
@@ -62,9 +64,14 @@ public struct SnapshotDeriver: Sendable {
         snapshot.proxies = proxies(round, now: now)
         snapshot.certificates = certificates(round, now: now)
         let (routes, policies, routeFindings) = RouteDerivation.derive(configs: round.configs, registry: round.registry)
-        snapshot.routes = routes.map { observedShares($0, edges: snapshot.edges, policies: policies) }
+        snapshot.routes = routes.map { $0.withObservedShares(edges: snapshot.edges, policies: policies) }
         snapshot.destinationPolicies = policies
-        snapshot.findings = routeFindings + findings(snapshot)
+        snapshot.findings = routeFindings + HealthRules.findings(snapshot)
+        snapshot.configs = round.configs.map(ConfigText.document).sorted { $0.id < $1.id }
+            + round.proxies.keys.sorted().flatMap { round.proxies[$0]!.configs }
+        snapshot.events = EventDeriver.events(from: previous, to: snapshot)
+        previous = snapshot
+        previous?.events = []
         return snapshot
     }
 
@@ -150,44 +157,5 @@ public struct SnapshotDeriver: Sendable {
             certificate.health = HealthRules.certificate(certificate, now: now, thresholds: thresholds)
             return certificate
         }.sorted { ($0.notAfter, $0.serial) < ($1.notAfter, $1.serial) }
-    }
-
-    /// Adds the observed traffic share next to each weighted destination.
-    func observedShares(_ route: RouteRule, edges: [Edge], policies: [DestinationPolicy]) -> RouteRule {
-        var route = route
-        let host = RouteDerivation.fqdn(route.destinations.first?.host ?? "", namespace: route.namespace)
-        let serviceKey = host.split(separator: ".").count >= 2
-            ? "\(host.split(separator: ".")[1])/\(host.split(separator: ".")[0])" : host
-        let inbound = edges.filter { $0.destination == serviceKey }
-        let total = inbound.reduce(0.0) { $0 + $1.traffic.rps }
-        guard total > 0 else { return route }
-        var byVersion: [String: Double] = [:]
-        for edge in inbound { for (version, share) in edge.versionShare { byVersion[version, default: 0] += share * edge.traffic.rps } }
-        for index in route.destinations.indices {
-            guard let subset = route.destinations[index].subset else { continue }
-            let version = policies.first { $0.host == host }?.subsets.first { $0.name == subset }?.labels["version"] ?? subset
-            route.destinations[index].observedShare = (byVersion[version] ?? 0) / total
-        }
-        return route
-    }
-
-    func findings(_ snapshot: MeshSnapshot) -> [Finding] {
-        var out: [Finding] = []
-        for certificate in snapshot.certificates where certificate.health.health >= .warning {
-            out.append(Finding(code: certificate.health.health == .critical ? "CERT_EXPIRED" : "CERT_EXPIRING",
-                               severity: certificate.health.health == .critical ? .critical : .warning,
-                               subject: "\(certificate.kind.rawValue) \(certificate.serial) \(certificate.spiffeID ?? "")".trimmingCharacters(in: .whitespaces),
-                               message: certificate.health.reason))
-        }
-        for proxy in snapshot.proxies where proxy.health.health >= .degraded {
-            out.append(Finding(code: proxy.health.reason.contains("ERROR") ? "SYNC_ERROR" : "SYNC_STALE", severity: .warning,
-                               subject: "proxy \(proxy.id)", message: proxy.health.reason))
-        }
-        for service in snapshot.services where service.health.health >= .degraded {
-            out.append(Finding(code: service.health.health == .failure ? "SERVICE_FAILING" : "SERVICE_DEGRADED",
-                               severity: service.health.health == .failure ? .critical : .warning,
-                               subject: "service \(service.namespace)/\(service.name)", message: service.health.reason))
-        }
-        return out
     }
 }

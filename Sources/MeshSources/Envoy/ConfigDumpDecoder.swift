@@ -70,7 +70,8 @@ public enum ConfigDumpDecoder {
                 try scanner.skip()
             }
         }
-        guard let type else { return }
+        // `?mask=` can drop the element's `@type`; its one resource field still says what it is.
+        guard let type = type ?? inferredType(resourceFields) else { return }
         if type.hasSuffix("ConfigDump.DynamicCluster") || type.hasSuffix("ConfigDump.StaticCluster") {
             dump.clusters.append(clusterFrom(resourceFields, dynamic: type.hasSuffix("DynamicCluster")))
         } else if type.hasSuffix("ConfigDump.DynamicListener") || type.hasSuffix("ConfigDump.StaticListener") {
@@ -84,6 +85,14 @@ public enum ConfigDumpDecoder {
         } else if !understood, !type.hasSuffix("ScopedRoutesConfigDump") {
             dump.skippedTypes.append(type)
         }
+    }
+
+    static func inferredType(_ fields: [String: JSON]) -> String? {
+        if fields["cluster"] != nil { return "ClustersConfigDump.DynamicCluster" }
+        if fields["route_config"] != nil { return "RoutesConfigDump.DynamicRouteConfig" }
+        if fields["secret"] != nil { return "SecretsConfigDump.DynamicSecret" }
+        if fields["active_state"] != nil || fields["listener"] != nil { return "ListenersConfigDump.DynamicListener" }
+        return nil
     }
 
     static func bootstrap(_ scanner: inout JSONScanner, into dump: inout ConfigDump) throws {

@@ -15,8 +15,10 @@ extension AppState {
             clampSelections()
             return []
         case let .snapshot(next):
+            // The timeline is a log: it keeps growing while the view is paused.
+            events.append(contentsOf: next.events)
+            if events.count > 1000 { events.removeFirst(events.count - 1000) }
             guard !paused else { return [] }
-            recordEvents(from: snapshot, to: next)
             // The first derived snapshot has no rates yet (rates need two polls): not a data point.
             let hasRates = next.services.contains { $0.traffic.rps > 0 }
             for service in next.services where hasRates {
@@ -31,7 +33,7 @@ extension AppState {
             return []
         case let .pollFailed(message):
             if lastPollError == nil {
-                events.append(TimelineEvent(at: now, kind: "source failing", subject: "poll", message: message, severity: .warning))
+                events.append(MeshEvent(at: now, kind: .source, subject: "poll", message: message, severity: .warning))
             }
             lastPollError = message
             return []
@@ -65,36 +67,5 @@ extension AppState {
 
     mutating func showToast(_ text: String, seconds: Double = 3) {
         toast = (text, now.addingTimeInterval(seconds))
-    }
-
-    /// Derived timeline entries: health changes of services, sync going stale and recovering,
-    /// certificate findings appearing.
-    mutating func recordEvents(from previous: MeshSnapshot?, to next: MeshSnapshot) {
-        // Health changes against a snapshot without rates (the first poll) are not changes.
-        guard let previous, previous.services.contains(where: { $0.traffic.rps > 0 }) else { return }
-        let at = next.generatedAt
-        let before = Dictionary(previous.services.map { ("\($0.namespace)/\($0.name)", $0.health.health) }, uniquingKeysWith: { a, _ in a })
-        for service in next.services {
-            let key = "\(service.namespace)/\(service.name)"
-            if let old = before[key], old != service.health.health, service.health.health != .idle || old != .healthy {
-                events.append(TimelineEvent(at: at, kind: "health", subject: "service \(key)",
-                                            message: "\(old.rawValue) → \(service.health.health.rawValue): \(service.health.reason)",
-                                            severity: service.health.health >= .failure ? .critical : (service.health.health >= .degraded ? .warning : .info)))
-            }
-        }
-        let wasStale = Set(previous.proxies.filter { $0.health.health >= .degraded }.map(\.id))
-        for proxy in next.proxies {
-            let stale = proxy.health.health >= .degraded
-            if stale, !wasStale.contains(proxy.id) {
-                events.append(TimelineEvent(at: at, kind: "sync", subject: "proxy \(proxy.id)", message: proxy.health.reason, severity: .warning))
-            } else if !stale, wasStale.contains(proxy.id) {
-                events.append(TimelineEvent(at: at, kind: "sync", subject: "proxy \(proxy.id)", message: "recovered: \(proxy.health.reason)", severity: .info))
-            }
-        }
-        let oldFindings = Set(previous.findings.filter { $0.code.hasPrefix("CERT") }.map(\.subject))
-        for finding in next.findings where finding.code.hasPrefix("CERT") && !oldFindings.contains(finding.subject) {
-            events.append(TimelineEvent(at: at, kind: "certificate", subject: finding.subject, message: finding.message, severity: finding.severity))
-        }
-        if events.count > 1000 { events.removeFirst(events.count - 1000) }
     }
 }

@@ -38,15 +38,6 @@ public enum Overlay: Sendable, Equatable {
     case confirm(question: String, action: String)
 }
 
-/// A timeline entry (health changes, sync changes, source failures), newest last.
-public struct TimelineEvent: Sendable, Equatable {
-    public var at: Date
-    public var kind: String
-    public var subject: String
-    public var message: String
-    public var severity: Severity
-}
-
 /// Everything the console shows, as a value. `AppState.update` is the only way it changes.
 public struct AppState: Sendable {
     public var width: Int
@@ -69,7 +60,7 @@ public struct AppState: Sendable {
     public var lastPollError: String?
     /// Recent RPS per service key (`namespace/name`), for sparklines until history lands.
     public var rpsHistory: [String: [Double]] = [:]
-    public var events: [TimelineEvent] = []
+    public var events: [MeshEvent] = []
     public var glyphs: Glyphs = .unicode
 
     public init(width: Int, height: Int) {

@@ -158,9 +158,9 @@ public enum ViewModels {
             return state.events.reversed().map { event in
                 let role: Role = event.severity == .critical ? .critical : (event.severity == .warning ? .warning : .text)
                 return TableRow(key: "\(event.at.timeIntervalSince1970)/\(event.subject)",
-                                cells: [Self.timeFormatter.string(from: event.at), event.severity.rawValue.uppercased(), event.kind, event.subject, event.message],
+                                cells: [Self.timeFormatter.string(from: event.at), event.severity.rawValue.uppercased(), event.kind.rawValue, event.subject, event.message],
                                 roles: [.muted, role, nil, nil, nil],
-                                sortKeys: [.number(event.at.timeIntervalSince1970), .text(event.severity.rawValue), .text(event.kind), .text(event.subject), .text(event.message)])
+                                sortKeys: [.number(event.at.timeIntervalSince1970), .text(event.severity.rawValue), .text(event.kind.rawValue), .text(event.subject), .text(event.message)])
             }
         case .overview:
             return []

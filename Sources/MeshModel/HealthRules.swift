@@ -1,5 +1,5 @@
 import Foundation
-import MeshModel
+
 
 /// Health thresholds (product.md §6; Kiali-compatible defaults).
 public struct HealthThresholds: Sendable, Codable, Equatable {
@@ -76,6 +76,30 @@ public enum HealthRules {
             }
         }
         return HealthVerdict(.healthy, reason: "expires in \(Durations.text(left))")
+    }
+}
+
+extension HealthRules {
+    /// Findings from health verdicts: certificates at warning or worse, degraded proxies,
+    /// degraded or failing services (route validation findings come from the routes).
+    public static func findings(_ snapshot: MeshSnapshot) -> [Finding] {
+        var out: [Finding] = []
+        for certificate in snapshot.certificates where certificate.health.health >= .warning {
+            out.append(Finding(code: certificate.health.health == .critical ? "CERT_EXPIRED" : "CERT_EXPIRING",
+                               severity: certificate.health.health == .critical ? .critical : .warning,
+                               subject: "\(certificate.kind.rawValue) \(certificate.serial) \(certificate.spiffeID ?? "")".trimmingCharacters(in: .whitespaces),
+                               message: certificate.health.reason))
+        }
+        for proxy in snapshot.proxies where proxy.health.health >= .degraded {
+            out.append(Finding(code: proxy.health.reason.contains("ERROR") ? "SYNC_ERROR" : "SYNC_STALE", severity: .warning,
+                               subject: "proxy \(proxy.id)", message: proxy.health.reason))
+        }
+        for service in snapshot.services where service.health.health >= .degraded {
+            out.append(Finding(code: service.health.health == .failure ? "SERVICE_FAILING" : "SERVICE_DEGRADED",
+                               severity: service.health.health == .failure ? .critical : .warning,
+                               subject: "service \(service.namespace)/\(service.name)", message: service.health.reason))
+        }
+        return out
     }
 }
 

@@ -1,0 +1,219 @@
+import Foundation
+import GRDB
+import MeshModel
+
+/// A stored poll: its id (increasing with time) and when it was taken.
+public struct PollRef: Sendable, Hashable {
+    public var id: Int64
+    public var at: Date
+
+    public init(id: Int64, at: Date) {
+        self.id = id
+        self.at = at
+    }
+}
+
+/// Resolution of a history query: every poll, or one-minute rollups.
+public enum Resolution: String, Sendable, CaseIterable {
+    case raw
+    case minute = "1m"
+}
+
+/// One point of a service's or edge's history.
+public struct MetricPoint: Sendable, Equatable {
+    public var at: Date
+    /// `namespace/name` of a service, or `source->destination protocol` of an edge.
+    public var subject: String
+    public var traffic: TrafficMetrics
+    public var health: HealthVerdict
+    /// Polls averaged into this point (1 for raw points).
+    public var samples: Int
+}
+
+/// Answers history queries; plain values out (GRDB rows never leave a read closure).
+public struct HistoryReader: Sendable {
+    let database: any DatabaseReader
+
+    // MARK: Polls
+
+    public func latestPoll() throws -> PollRef? {
+        try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls ORDER BY id DESC LIMIT 1") }
+    }
+
+    public func oldestPoll() throws -> PollRef? {
+        try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls ORDER BY id LIMIT 1") }
+    }
+
+    public func poll(before id: Int64) throws -> PollRef? {
+        try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls WHERE id < ? ORDER BY id DESC LIMIT 1", [id]) }
+    }
+
+    public func poll(after id: Int64) throws -> PollRef? {
+        try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls WHERE id > ? ORDER BY id LIMIT 1", [id]) }
+    }
+
+    /// The last poll taken at or before `date`.
+    public func poll(atOrBefore date: Date) throws -> PollRef? {
+        try database.read { db in
+            try Self.poll(db, sql: "SELECT id, at FROM polls WHERE at <= ? ORDER BY at DESC LIMIT 1", [date.timeIntervalSince1970])
+        }
+    }
+
+    public func pollCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM polls") ?? 0 }
+    }
+
+    static func poll(_ db: Database, sql: String, _ arguments: StatementArguments = []) throws -> PollRef? {
+        try Row.fetchOne(db, sql: sql, arguments: arguments).map { PollRef(id: $0["id"], at: Date(timeIntervalSince1970: $0["at"])) }
+    }
+
+    // MARK: Metrics
+
+    /// One service's (or edge's) history between two instants.
+    public func series(service key: String, from: Date, to: Date, resolution: Resolution) throws -> [MetricPoint] {
+        try database.read { db in try Self.series(db, kind: "service", key: key, from: from, to: to, resolution: resolution) }
+    }
+
+    public func series(edge key: String, from: Date, to: Date, resolution: Resolution) throws -> [MetricPoint] {
+        try database.read { db in try Self.series(db, kind: "edge", key: key, from: from, to: to, resolution: resolution) }
+    }
+
+    static func series(_ db: Database, kind: String, key: String, from: Date, to: Date, resolution: Resolution) throws -> [MetricPoint] {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM names WHERE kind = ? AND name = ?", arguments: [kind, key]) else { return [] }
+        let table = kind == "service" ? "service_samples" : "edge_samples", column = kind
+        let values = "rps_milli, success_ppm, err5xx_ppm, err4xx_ppm, p50_us, p95_us, p99_us"
+        switch resolution {
+        case .raw:
+            return try Row.fetchAll(db, sql: """
+                SELECT p.at, \(values), s.health, s.reason FROM \(table) s JOIN polls p ON p.id = s.poll
+                WHERE s.\(column) = ? AND s.poll BETWEEN (SELECT coalesce(min(id), 0) FROM polls WHERE at >= ?) AND (SELECT coalesce(max(id), -1) FROM polls WHERE at <= ?)
+                ORDER BY s.poll
+                """, arguments: [id, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+                point(row, subject: key, at: row["at"], samples: 1)
+            }
+        case .minute:
+            let first = Int((from.timeIntervalSince1970 / 60).rounded(.down)), last = Int((to.timeIntervalSince1970 / 60).rounded(.down))
+            let rolled = try rolledThrough(db)
+            var points = try Row.fetchAll(db, sql: """
+                SELECT minute, samples, \(values), health FROM \(kind)_minutes WHERE \(column) = ? AND minute BETWEEN ? AND ? ORDER BY minute
+                """, arguments: [id, first, min(last, rolled)]).map { row in
+                point(row, subject: key, at: Double(row["minute"] as Int) * 60, samples: row["samples"])
+            }
+            if last > rolled {
+                // Minutes not rolled up yet (the current one): aggregated from raw samples.
+                points += try Row.fetchAll(db, sql: """
+                    SELECT CAST(p.at / 60 AS INTEGER) AS minute, count(*) AS samples,
+                           avg(rps_milli) AS rps_milli, avg(success_ppm) AS success_ppm, avg(err5xx_ppm) AS err5xx_ppm,
+                           avg(err4xx_ppm) AS err4xx_ppm, avg(p50_us) AS p50_us, avg(p95_us) AS p95_us, avg(p99_us) AS p99_us, max(s.health) AS health
+                    FROM \(table) s JOIN polls p ON p.id = s.poll
+                    WHERE s.\(column) = ? AND p.at >= ? AND p.at <= ? GROUP BY minute ORDER BY minute
+                    """, arguments: [id, Double(max(first, rolled + 1)) * 60, to.timeIntervalSince1970]).map { row in
+                    point(row, subject: key, at: Double(row["minute"] as Int) * 60, samples: row["samples"])
+                }
+            }
+            return points
+        }
+    }
+
+    static func rolledThrough(_ db: Database) throws -> Int {
+        try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'rolled_up_through_minute'").flatMap { Int($0) } ?? Int.min / 2
+    }
+
+    static func point(_ row: Row, subject: String, at: Double, samples: Int) -> MetricPoint {
+        let columns: [Int64?] = ["rps_milli", "success_ppm", "err5xx_ppm", "err4xx_ppm", "p50_us", "p95_us", "p99_us"].map { name in
+            (row[name] as Double?).map { Int64($0.rounded()) }
+        }
+        let reason: String? = row.hasColumn("reason") ? row["reason"] : nil
+        return MetricPoint(at: Date(timeIntervalSince1970: at), subject: subject, traffic: TrafficMetrics(columns: columns),
+                           health: Reasons.verdict(code: row["health"], reason: reason), samples: samples)
+    }
+
+    /// Every service's (or edge's) points between two instants, for `meshtop history`.
+    public func allSeries(kind: String, from: Date, to: Date, resolution: Resolution, matching filter: String? = nil) throws -> [MetricPoint] {
+        try database.read { db in
+            let keys = try String.fetchAll(db, sql: "SELECT name FROM names WHERE kind = ? ORDER BY name", arguments: [kind])
+                .filter { filter == nil || $0.contains(filter!) }
+            return try keys.flatMap { try Self.series(db, kind: kind, key: $0, from: from, to: to, resolution: resolution) }
+                .sorted { ($0.at, $0.subject) < ($1.at, $1.subject) }
+        }
+    }
+
+    /// RPS per minute of every service over the `minutes` minutes ending at `end` (oldest first,
+    /// the last one possibly partial), for the Services view's TREND column.
+    public func trends(minutes: Int, endingAt end: Date) throws -> [String: [Double]] {
+        try database.read { db in
+            var out: [String: [Double]] = [:]
+            let from = end.addingTimeInterval(-Double(minutes - 1) * 60)
+            for row in try Row.fetchAll(db, sql: "SELECT name FROM names WHERE kind = 'service'") {
+                let key: String = row["name"]
+                let points = try Self.series(db, kind: "service", key: key, from: from, to: end, resolution: .minute)
+                if !points.isEmpty { out[key] = points.map(\.traffic.rps) }
+            }
+            return out
+        }
+    }
+
+    // MARK: Events and configuration
+
+    public func events(from: Date, to: Date, limit: Int = 10_000) throws -> [MeshEvent] {
+        try database.read { db in try Self.events(db, from: from, to: to, limit: limit) }
+    }
+
+    static func events(_ db: Database, from: Date, to: Date, limit: Int) throws -> [MeshEvent] {
+        try Row.fetchAll(db, sql: """
+            SELECT * FROM (SELECT at, kind, subject, message, severity, diff FROM events WHERE at >= ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ?)
+            ORDER BY at
+            """, arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970, limit]).map { row in
+            MeshEvent(at: Date(timeIntervalSince1970: row["at"]), kind: MeshEvent.Kind(rawValue: row["kind"]) ?? .action, subject: row["subject"],
+                      message: row["message"], severity: Severity(rawValue: row["severity"]) ?? .info, diff: row["diff"])
+        }
+    }
+
+    /// A change of one configuration object: its new content hash (nil when removed) and the
+    /// one before (nil when added or first seen).
+    public struct ConfigRevision: Sendable, Equatable {
+        public var at: Date
+        public var kind: String
+        public var namespace: String
+        public var name: String
+        public var hash: String?
+        public var previousHash: String?
+    }
+
+    public func configRevisions(from: Date, to: Date, kind: String? = nil, name: String? = nil) throws -> [ConfigRevision] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.at, r.kind, r.namespace, r.name, r.hash,
+                       (SELECT hash FROM config_revisions o WHERE o.kind = r.kind AND o.namespace = r.namespace AND o.name = r.name AND o.id < r.id
+                        ORDER BY o.id DESC LIMIT 1) AS previous
+                FROM config_revisions r WHERE r.at >= ? AND r.at <= ? ORDER BY r.at, r.id
+                """, arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+                ConfigRevision(at: Date(timeIntervalSince1970: row["at"]), kind: row["kind"], namespace: row["namespace"], name: row["name"],
+                               hash: row["hash"], previousHash: row["previous"])
+            }.filter { revision in
+                (kind == nil || revision.kind.caseInsensitiveCompare(kind!) == .orderedSame) && (name == nil || revision.name == name)
+            }
+        }
+    }
+
+    public func configText(hash: String) throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: "SELECT text FROM config_texts WHERE hash = ?", arguments: [hash]) }
+    }
+
+    /// The object's revision in force at `date`: (hash, text), nil when it did not exist then.
+    public func config(kind: String, namespace: String, name: String, at date: Date) throws -> (hash: String, text: String)? {
+        try database.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT r.hash, t.text FROM config_revisions r LEFT JOIN config_texts t ON t.hash = r.hash
+                WHERE r.kind = ? COLLATE NOCASE AND r.namespace = ? AND r.name = ? AND r.at <= ? ORDER BY r.at DESC, r.id DESC LIMIT 1
+                """, arguments: [kind, namespace, name, date.timeIntervalSince1970])
+            guard let row, let hash = row["hash"] as String?, let text = row["text"] as String? else { return nil }
+            return (hash, text)
+        }
+    }
+
+    /// Kinds with stored revisions (exact spelling), for resolving `vs`, `virtualservice`, ….
+    public func configKinds() throws -> [String] {
+        try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM config_revisions ORDER BY kind") }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+
+/// Retention of the history store (product.md §7); configurable.
+public struct Retention: Sendable, Equatable {
+    /// Raw per-poll samples are kept this long…
+    public var raw: TimeInterval = 24 * 3600
+    /// …and one-minute rollups, events and superseded config revisions this long.
+    public var rollups: TimeInterval = 30 * 86400
+
+    public init(raw: TimeInterval = 24 * 3600, rollups: TimeInterval = 30 * 86400) {
+        self.raw = raw
+        self.rollups = rollups
+    }
+}
+
+/// Errors opening or using the store, naming the file.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Opens the SQLite history file (WAL, `synchronous=NORMAL`, mode 0600, migrated to the latest
+/// schema) or an in-memory database, and hands out its writer and readers.
+public struct HistoryStore: Sendable {
+    /// `:memory:` or a file path.
+    public let path: String
+    let database: any DatabaseWriter
+
+    /// The default file: `$XDG_STATE_HOME/meshtop/history.db` (`~/.local/state/…`).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
+        return state + "/meshtop/history.db"
+    }
+
+    /// Opens (creating and migrating) the store. `readOnly` opens an existing file for queries
+    /// only, the way a dashboard reads what a recorder writes.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.readonly = readOnly
+        configuration.label = "meshtop history"
+        if !readOnly {
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        }
+        do {
+            if path == ":memory:" {
+                database = try DatabaseQueue(configuration: configuration)
+            } else {
+                if readOnly {
+                    guard FileManager.default.fileExists(atPath: path) else { throw StoreError("history store \(path): no such file") }
+                } else {
+                    try Self.createPrivately(path)
+                }
+                database = try DatabasePool(path: path, configuration: configuration)
+            }
+            if !readOnly {
+                try Schema.migrator.migrate(database)
+            } else if try database.read({ db in try !Schema.migrator.hasCompletedMigrations(db) }) {
+                throw StoreError("history store \(path): written by a different meshtop version (schema not at \(Schema.latest))")
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("history store \(path): \(error)")
+        }
+    }
+
+    /// Creates the parent directory (0700) and an empty file with mode 0600 before SQLite opens
+    /// it; SQLite gives its -wal and -shm files the same mode.
+    static func createPrivately(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError("history store \(path): cannot create (\(String(cString: strerror(errno))))") }
+        close(fd)
+    }
+
+    public var reader: HistoryReader { HistoryReader(database: database) }
+
+    /// The writer; one per store (see `WriterLock` for one per file across processes).
+    public func writer(retention: Retention = Retention()) throws -> HistoryWriter {
+        try HistoryWriter(database: database, retention: retention)
+    }
+
+    /// Names of the migrations applied, oldest first (for tests and `history` diagnostics).
+    public func appliedMigrations() throws -> [String] {
+        try database.read { db in try Array(Schema.migrator.appliedMigrations(db)) }
+    }
+
+    /// `PRAGMA integrity_check` result: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+}
+
+/// An advisory lock next to the database so that one process writes a file at a time: a second
+/// console on the same file reads what the first records instead of interleaving its own polls.
+public final class WriterLock: Sendable {
+    let fd: Int32
+
+    /// Takes the lock or returns nil when another process holds it.
+    public init?(databasePath: String) {
+        guard databasePath != ":memory:" else { return nil }
+        let fd = open(databasePath + ".writer-lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
