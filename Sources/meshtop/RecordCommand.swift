@@ -62,7 +62,7 @@ struct RecordCommand: AsyncParsableCommand {
                     // The first poll only sets the baseline: rates need two.
                     first = false
                     if verbose { FileHandle.printError("\(Self.clock(snapshot.generatedAt)) first poll: the baseline for rates (not stored)") }
-                } else if let written = await store(snapshot, in: writer, began: began) {
+                } else if let written = await write(snapshot, to: writer, began: began) {
                     polls += 1
                     samples += written.samples
                 } else {
@@ -83,7 +83,7 @@ struct RecordCommand: AsyncParsableCommand {
     }
 
     /// Writes one snapshot; a failed write is reported and the recorder goes on with the next poll.
-    func store(_ snapshot: MeshSnapshot, in writer: HistoryWriter, began: Date) async -> HistoryWriter.Written? {
+    func write(_ snapshot: MeshSnapshot, to writer: HistoryWriter, began: Date) async -> HistoryWriter.Written? {
         do {
             let written = try await writer.record(snapshot)
             if verbose {
