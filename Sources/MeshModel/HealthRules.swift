@@ -26,7 +26,8 @@ public enum HealthRules {
         guard metrics.rps > 0 else { return HealthVerdict(.idle, reason: "no traffic") }
         let server = metrics.serverErrorRate ?? 0
         let client = metrics.clientErrorRate ?? 0
-        let percent = { (value: Double) in String(format: "%.1f %%", value * 100) }
+        // Small shares keep two decimals so that a 0.04 % error rate does not read "0.0 % > 0.0 %".
+        let percent = { (value: Double) in String(format: value > 0 && value < 0.01 ? "%.2g %%" : "%.1f %%", value * 100) }
         if server >= thresholds.serverErrorFailure {
             return HealthVerdict(.failure, reason: "5xx \(percent(server)) ≥ \(percent(thresholds.serverErrorFailure))")
         }

@@ -39,10 +39,14 @@ public final class Inbox: Sendable {
 public struct ConsoleControl: Sendable {
     public var refresh: @Sendable () -> Void
     public var pause: @Sendable (Bool) -> Void
+    /// Effects the data side answers by posting events: time travel, charts, confirmed actions.
+    public var request: @Sendable (Effect) -> Void
 
-    public init(refresh: @escaping @Sendable () -> Void, pause: @escaping @Sendable (Bool) -> Void) {
+    public init(refresh: @escaping @Sendable () -> Void, pause: @escaping @Sendable (Bool) -> Void,
+                request: @escaping @Sendable (Effect) -> Void = { _ in }) {
         self.refresh = refresh
         self.pause = pause
+        self.request = request
     }
 }
 
@@ -51,7 +55,7 @@ public struct ConsoleControl: Sendable {
 /// makes its rows older; it never blocks input.
 public enum ConsoleRunner {
     /// Runs until quit; restores the terminal on every exit path.
-    public static func run(options: ConsoleOptions, inbox: Inbox, control: ConsoleControl) {
+    public static func run(options: ConsoleOptions, inbox: Inbox, control: ConsoleControl, historyAvailable: Bool = false) {
         CrashGuard.install()
         let screen = CursesScreen(mouse: options.mouse)
         CrashGuard.active.withLock { $0 = true }
@@ -62,6 +66,7 @@ public enum ConsoleRunner {
         let size = screen.size
         var state = AppState(width: size.width, height: size.height)
         state.readOnly = options.readOnly
+        state.historyAvailable = historyAvailable
         state.availableThemes = options.themes.keys.sorted()
         state.themeName = options.themes[options.themeName] == nil ? (options.themes.keys.sorted().first ?? "default") : options.themeName
         state.glyphs = options.ascii || !screen.utf8 ? .ascii : .unicode
@@ -99,7 +104,7 @@ public enum ConsoleRunner {
                 case let .pause(paused): control.pause(paused)
                 case let .copy(text): screen.copyToClipboard(text)
                 case let .theme(name): if let theme = options.themes[name] { screen.apply(theme, environment: options.environment) }
-                case .confirmed: break // operator actions (issue 6) act on confirmations
+                case .confirmed, .travel, .loadCharts: control.request(effect)
                 }
             }
             let elapsed = DispatchTime.now().uptimeNanoseconds - lastDraw

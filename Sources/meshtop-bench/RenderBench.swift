@@ -24,7 +24,7 @@ struct RenderBench: ParsableCommand {
         }
         var state = AppState(width: width, height: height)
         _ = state.update(.snapshot(snapshot))
-        for index in 0..<services { state.rpsHistory["namespace-\(index % 12)/service-\(index)"] = (0..<30).map { Double(($0 * 7 + index) % 50) } }
+        for index in 0..<services { state.trends["namespace-\(index % 12)/service-\(index)"] = (0..<30).map { Double(($0 * 7 + index) % 50) } }
         _ = state.update(.key(.character("2")))
         var frameTimes: [Double] = []
         var keyTimes: [Double] = []

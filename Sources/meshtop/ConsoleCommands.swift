@@ -4,6 +4,7 @@ import MeshPoller
 import MeshSim
 import MeshSources
 import MeshTerminal
+import MeshStore
 import MeshUI
 
 /// Looks shared by `console` and `demo`.
@@ -39,13 +40,18 @@ struct ConsoleCommand: AsyncParsableCommand {
     @OptionGroup var sources: SourceOptions
     @Option(help: "Show a capture directory instead of polling: dir:PATH (re-read every refresh).") var source: String?
     @OptionGroup var look: LookOptions
+    @OptionGroup var history: HistoryOptions
+    @Flag(help: "No history store: no time travel, charts or stored events.") var noHistory = false
 
     func run() async throws {
         let settings = try look.settings()
+        let store = noHistory ? nil : ConsoleSession.HistorySetting(path: history.path(settings), retention: try history.retention(settings))
         if let source {
             guard source.hasPrefix("dir:") else { throw ValidationError("--source must be dir:PATH") }
+            // A capture directory does not change: history only when a store is named.
             await ConsoleSession.run(feed: .directory(String(source.dropFirst(4))), interval: look.refreshInterval(settings),
-                                     console: try look.console(settings), thresholds: (settings.healthThresholds, settings.serviceThresholds))
+                                     console: try look.console(settings), thresholds: (settings.healthThresholds, settings.serviceThresholds),
+                                     history: history.db == nil ? nil : store)
             return
         }
         let options: PollerOptions
@@ -54,7 +60,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         }
         let console = try look.console(settings)
         await ConsoleSession.run(poller: try MeshPoller(options: options), interval: look.refreshInterval(settings), console: console,
-                                 thresholds: (settings.healthThresholds, settings.serviceThresholds))
+                                 thresholds: (settings.healthThresholds, settings.serviceThresholds), history: store)
     }
 }
 
@@ -67,6 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.200.1"
     @Option(help: "A simulator scenario, `KIND key=value …` (repeatable).") var scenario: [String] = []
     @OptionGroup var look: LookOptions
+    @Option(help: "History store for the demo (default :memory:, so the simulated mesh never mixes with real history).") var db: String = ":memory:"
 
     func run() async throws {
         var options = SimOptions()
@@ -91,7 +98,8 @@ struct DemoCommand: AsyncParsableCommand {
             ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
         }
         await ConsoleSession.run(poller: try MeshPoller(options: pollerOptions), interval: look.refreshInterval(settings), console: console,
-                                 thresholds: (settings.healthThresholds, settings.serviceThresholds))
+                                 thresholds: (settings.healthThresholds, settings.serviceThresholds),
+                                 history: ConsoleSession.HistorySetting(path: db, retention: Retention()))
         ticker.cancel()
         await ticker.value // no listener change may run while the event loops shut down
         await server.shutdown()

@@ -2,6 +2,7 @@ import Foundation
 import MeshModel
 import MeshPoller
 import MeshSources
+import MeshStore
 import MeshTerminal
 import MeshUI
 
@@ -46,14 +47,21 @@ enum ConsoleSession {
     }
 
     static func run(poller: MeshPoller, interval: Double, console: ConsoleOptions,
-                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:])) async {
-        await run(feed: .poller(poller), interval: interval, console: console, thresholds: thresholds)
+                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:]), history: HistorySetting? = nil) async {
+        await run(feed: .poller(poller), interval: interval, console: console, thresholds: thresholds, history: history)
+    }
+
+    /// The history store a session uses: its path and retention.
+    struct HistorySetting {
+        var path: String
+        var retention: Retention
     }
 
     static func run(feed: Feed, interval: Double, console: ConsoleOptions,
-                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:])) async {
+                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:]), history setting: HistorySetting? = nil) async {
         let inbox = Inbox()
         let control = PollControl()
+        let history = await openHistory(setting, inbox: inbox, thresholds: thresholds.0)
         let feeder = Task {
             var deriver = SnapshotDeriver(thresholds: thresholds.0)
             deriver.serviceThresholds = thresholds.1
@@ -63,6 +71,7 @@ enum ConsoleSession {
                     case let .success(round):
                         let snapshot = deriver.derive(round)
                         inbox.post(.snapshot(snapshot))
+                        await history?.polled(snapshot)
                         if !snapshot.sources.contains(where: \.ok) {
                             inbox.post(.pollFailed(snapshot.sources.first?.error ?? "no source answered"))
                         }
@@ -78,7 +87,8 @@ enum ConsoleSession {
             let thread = Thread {
                 ConsoleRunner.run(options: console, inbox: inbox, control: ConsoleControl(
                     refresh: { Task { await control.wakeUp() } },
-                    pause: { paused in Task { await control.setPaused(paused) } }))
+                    pause: { paused in Task { await control.setPaused(paused) } },
+                    request: { effect in Task { await history?.handle(effect) } }), historyAvailable: history != nil)
                 done.resume()
             }
             thread.stackSize = 8 << 20
@@ -86,6 +96,21 @@ enum ConsoleSession {
         }
         feeder.cancel()
         await feed.shutdown()
+    }
+
+    /// The session's history store, or nil (with the reason printed before curses takes the
+    /// screen) when it cannot be opened: the console still works without history.
+    static func openHistory(_ setting: HistorySetting?, inbox: Inbox, thresholds: HealthThresholds) async -> ConsoleHistory? {
+        guard let setting else { return nil }
+        do {
+            let history = try ConsoleHistory(path: setting.path, retention: setting.retention, inbox: inbox, thresholds: thresholds)
+            await history.loadEvents()
+            return history
+        } catch {
+            FileHandle.printError("meshtop: running without history: \(error)")
+            try? await Task.sleep(nanoseconds: 1_500_000_000)
+            return nil
+        }
     }
 
     /// Themes from `$MESHTOP_THEMES`, next to the binary, the working directory, or the source tree.

@@ -30,3 +30,12 @@ struct HistoryOptions: ParsableArguments {
 extension FileHandle {
     static func printError(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 }
+
+/// Clock times as meshtop prints them (local time).
+enum Clock {
+    static func hms(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}

@@ -50,7 +50,7 @@ struct RecordCommand: AsyncParsableCommand {
         let deadline = duration.flatMap(TimeSpec.duration).map { Date().addingTimeInterval($0) }
         let stop = StopSignal()
         Signals.onTermination { name in Task { await stop.stop(name) } }
-        FileHandle.printError("meshtop record: writing \(path) every \(interval) s" + (deadline.map { " until \(Self.clock($0))" } ?? "") + "; SIGINT/SIGTERM stops")
+        FileHandle.printError("meshtop record: writing \(path) every \(interval) s" + (deadline.map { " until \(Clock.hms($0))" } ?? "") + "; SIGINT/SIGTERM stops")
 
         var polls = 0, samples = 0, failures = 0, first = true
         let started = Date()
@@ -61,7 +61,7 @@ struct RecordCommand: AsyncParsableCommand {
                 if first {
                     // The first poll only sets the baseline: rates need two.
                     first = false
-                    if verbose { FileHandle.printError("\(Self.clock(snapshot.generatedAt)) first poll: the baseline for rates (not stored)") }
+                    if verbose { FileHandle.printError("\(Clock.hms(snapshot.generatedAt)) first poll: the baseline for rates (not stored)") }
                 } else if let written = await write(snapshot, to: writer, began: began) {
                     polls += 1
                     samples += written.samples
@@ -87,7 +87,7 @@ struct RecordCommand: AsyncParsableCommand {
         do {
             let written = try await writer.record(snapshot)
             if verbose {
-                FileHandle.printError("\(Self.clock(snapshot.generatedAt)) poll \(written.poll): \(snapshot.services.count) services, "
+                FileHandle.printError("\(Clock.hms(snapshot.generatedAt)) poll \(written.poll): \(snapshot.services.count) services, "
                     + "\(snapshot.edges.count) edges, \(snapshot.proxies.count) proxies, \(written.statesChanged) state changes, "
                     + "\(written.configRevisions) config revisions, \(snapshot.events.count) events, "
                     + "\(snapshot.sources.filter { !$0.ok }.count) sources failing, \(Int(Date().timeIntervalSince(began) * 1000)) ms")
@@ -97,12 +97,6 @@ struct RecordCommand: AsyncParsableCommand {
             FileHandle.printError("meshtop record: \(error)")
             return nil
         }
-    }
-
-    static func clock(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: date)
     }
 }
 

@@ -65,7 +65,7 @@ enum Fixture {
         state.now = now
         state.availableThemes = ["default", "light", "mono"]
         _ = state.update(.snapshot(snapshot(services: services)))
-        state.rpsHistory["default/productpage"] = [30, 35, 40, 38, 41, 40]
+        state.trends["default/productpage"] = [30, 35, 40, 38, 41, 40]
         state.events = [MeshEvent(at: now.addingTimeInterval(-60), kind: .health, subject: "service default/reviews",
                                       message: "healthy → failure: 5xx 15.0 % ≥ 10.0 %", severity: .critical)]
         return state

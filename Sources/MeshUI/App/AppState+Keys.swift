@@ -8,6 +8,7 @@ extension AppState {
         (["overview", "ov"], "Overview"), (["services", "svc"], "Services"), (["routes", "vs"], "Routes"),
         (["certs", "certificates"], "Certificates"), (["proxies", "po", "ps"], "Proxies"), (["events", "ev"], "Events"),
         (["topo", "topology"], "Topology (not yet available)"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: filter by namespace"),
+        (["at"], "at TIME: travel to a stored time (14:02, 10m, 2026-11-26 14:02)"), (["live"], "back to live"),
         (["help"], "this help"), (["quit", "q"], "quit"),
     ]
 
@@ -17,6 +18,7 @@ extension AppState {
         ("?", "this help"), ("Enter", "open the selected service or proxy"), ("Esc", "back / close"),
         ("Tab 1-6", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
         ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
+        ("[ ]", "time travel: older / newer stored poll (] past the newest: live)"), ("t", "chart range 15 min / 1 h / 24 h (service detail)"),
         ("y", "raw JSON of the selection (y again: YAML)"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
     ]
 
@@ -26,6 +28,7 @@ extension AppState {
         keyHelp.filter { key, _ in
             switch key {
             case "Enter": return (view == .services || view == .proxies) && !detail
+            case "t": return view == .services && detail
             case "s / S", "↑↓ j k", "PgUp PgDn g G", "/": return view != .overview && !detail
             case "y", "c", "w": return [.services, .proxies, .certificates, .routes].contains(view) && !detail
             default: return true
@@ -63,9 +66,34 @@ extension AppState {
         case .character("r"):
             showToast("refreshing…", seconds: 1)
             return [.refresh]
-        case .enter: openDetail()
+        case .enter:
+            openDetail()
+            if let detail, detail.view == .services { return [.loadCharts(service: detail.key, range: chartRange)] }
+        case .character("["):
+            guard historyAvailable else {
+                showToast("no history store (start with --db PATH)")
+                return []
+            }
+            return [.travel(.back)]
+        case .character("]"):
+            guard travel != nil else {
+                showToast("already live")
+                return []
+            }
+            return [.travel(.forward)]
+        case .character("t"):
+            guard let detail, detail.view == .services else { return [] }
+            chartRange = chartRange.next
+            showToast("charts: \(chartRange.rawValue)", seconds: 1.5)
+            return [.loadCharts(service: detail.key, range: chartRange)]
         case .escape:
-            if detail != nil { detail = nil } else if !filter.isEmpty { filter = ""; clampSelections() }
+            if detail != nil {
+                detail = nil
+                charts = nil
+            } else if !filter.isEmpty {
+                filter = ""
+                clampSelections()
+            }
         case .character("y"):
             if let (title, text) = selectionJSON() { overlay = .raw(title: title, text: text, offset: 0) }
         case .character("c"):
@@ -165,7 +193,7 @@ extension AppState {
         guard let first = names.first else { return text }
         var common = first
         for name in names.dropFirst() { while !name.hasPrefix(common) { common.removeLast() } }
-        return names.count == 1 ? first + (["theme", "ns"].contains(first) ? " " : "") : common
+        return names.count == 1 ? first + (["theme", "ns", "at"].contains(first) ? " " : "") : common
     }
 
     mutating func runCommand(_ text: String) -> [Effect] {
@@ -181,6 +209,23 @@ extension AppState {
         case "events", "ev": select(.events)
         case "topo", "topology": showToast("Topology arrives with its own issue")
         case "help": overlay = .help
+        case "live":
+            guard travel != nil else {
+                showToast("already live")
+                return []
+            }
+            returnToLive()
+            return [.travel(.live)]
+        case "at":
+            guard historyAvailable else {
+                showToast("no history store (start with --db PATH)")
+                return []
+            }
+            guard let date = TimeSpec.instant(argument, now: now) else {
+                showToast("at: not a time: \(argument) (14:02, 10m, 2026-11-26 14:02)")
+                return []
+            }
+            return [.travel(.to(date))]
         case "quit", "q": return [.quit]
         case "ns":
             filter = argument == "all" || argument.isEmpty ? "" : argument

@@ -15,17 +15,15 @@ extension AppState {
             clampSelections()
             return []
         case let .snapshot(next):
-            // The timeline is a log: it keeps growing while the view is paused.
+            // The timeline is a log: it keeps growing while the view is paused or in the past.
             events.append(contentsOf: next.events)
             if events.count > 1000 { events.removeFirst(events.count - 1000) }
+            if travel != nil {
+                liveSnapshot = next
+                return []
+            }
             guard !paused else { return [] }
             // The first derived snapshot has no rates yet (rates need two polls): not a data point.
-            let hasRates = next.services.contains { $0.traffic.rps > 0 }
-            for service in next.services where hasRates {
-                let key = "\(service.namespace)/\(service.name)"
-                rpsHistory[key, default: []].append(service.traffic.rps)
-                if rpsHistory[key]!.count > 120 { rpsHistory[key]!.removeFirst(rpsHistory[key]!.count - 120) }
-            }
             snapshot = next
             now = max(now, next.generatedAt)
             lastPollError = nil
@@ -39,7 +37,44 @@ extension AppState {
             return []
         case let .key(key):
             return handle(key)
+        case let .history(answer):
+            return arrive(answer)
+        case let .trends(series):
+            if travel == nil { trends = series }
+            return []
+        case let .storedEvents(stored):
+            events = Array((stored + events).suffix(1000))
+            return []
+        case let .charts(charts):
+            if detail?.key == charts.service { self.charts = charts }
+            return []
         }
+    }
+
+    /// Applies the store's answer to `[`, `]` or `:at`.
+    mutating func arrive(_ answer: HistoryAnswer) -> [Effect] {
+        switch answer {
+        case let .frame(position, stored, series):
+            if travel == nil { liveSnapshot = snapshot }
+            travel = position
+            snapshot = stored
+            trends = series
+            clampSelections()
+        case .live:
+            returnToLive()
+        case let .unavailable(reason):
+            showToast(reason)
+        }
+        return []
+    }
+
+    mutating func returnToLive() {
+        guard travel != nil else { return }
+        travel = nil
+        if let liveSnapshot { snapshot = liveSnapshot }
+        liveSnapshot = nil
+        showToast("live", seconds: 1.5)
+        clampSelections()
     }
 
     /// Rows visible in the body of a table view (header, tabs and status bar excluded).

@@ -38,6 +38,51 @@ public enum Overlay: Sendable, Equatable {
     case confirm(question: String, action: String)
 }
 
+/// A stored poll, identified the way the store does.
+public struct PollPosition: Sendable, Equatable {
+    public var id: Int64
+    public var at: Date
+
+    public init(id: Int64, at: Date) {
+        self.id = id
+        self.at = at
+    }
+}
+
+/// The ranges of the service detail's history charts (`t` cycles them).
+public enum ChartRange: String, Sendable, CaseIterable {
+    case quarterHour = "15 min"
+    case hour = "1 h"
+    case day = "24 h"
+
+    public var seconds: TimeInterval {
+        switch self {
+        case .quarterHour: 900
+        case .hour: 3600
+        case .day: 86400
+        }
+    }
+
+    var next: ChartRange { Self.allCases[(Self.allCases.firstIndex(of: self)! + 1) % Self.allCases.count] }
+}
+
+/// RPS, success rate and p99 of one service over a range, oldest first (nil where unknown).
+public struct ServiceCharts: Sendable, Equatable {
+    public var service: String
+    public var range: ChartRange
+    public var rps: [Double]
+    public var success: [Double?]
+    public var p99: [Double?]
+
+    public init(service: String, range: ChartRange, rps: [Double], success: [Double?], p99: [Double?]) {
+        self.service = service
+        self.range = range
+        self.rps = rps
+        self.success = success
+        self.p99 = p99
+    }
+}
+
 /// Everything the console shows, as a value. `AppState.update` is the only way it changes.
 public struct AppState: Sendable {
     public var width: Int
@@ -58,9 +103,20 @@ public struct AppState: Sendable {
     public var availableThemes: [String] = []
     public var now = Date()
     public var lastPollError: String?
-    /// Recent RPS per service key (`namespace/name`), for sparklines until history lands.
-    public var rpsHistory: [String: [Double]] = [:]
+    /// RPS per minute per service key (`namespace/name`), oldest first, from the history store
+    /// (the TREND column).
+    public var trends: [String: [Double]] = [:]
+    /// The live timeline (the Events view while live; a historical snapshot carries its own).
     public var events: [MeshEvent] = []
+    /// The host keeps a history store, so `[` `]` and charts can work.
+    public var historyAvailable = false
+    /// The stored poll shown while time travelling; nil when live.
+    public var travel: PollPosition?
+    /// The newest live snapshot, kept aside while time travelling.
+    public var liveSnapshot: MeshSnapshot?
+    /// History charts of the open service, and the range the next ones are asked for.
+    public var charts: ServiceCharts?
+    public var chartRange: ChartRange = .quarterHour
     public var glyphs: Glyphs = .unicode
 
     public init(width: Int, height: Int) {
@@ -74,6 +130,10 @@ public struct AppState: Sendable {
     }
 
     public func table(_ view: ViewID) -> TableState { tables[view] ?? TableState() }
+
+    /// The events to show: the live timeline, or while time travelling the stored events up to
+    /// the poll shown.
+    public var timeline: [MeshEvent] { travel == nil ? events : snapshot?.events ?? [] }
 
     /// Data age, for the status bar.
     public var dataAge: TimeInterval? { snapshot.map { now.timeIntervalSince($0.generatedAt) } }
@@ -89,6 +149,6 @@ extension AppState: Equatable {
         lhs.width == rhs.width && lhs.height == rhs.height && lhs.view == rhs.view && lhs.tables == rhs.tables
             && lhs.detail?.view == rhs.detail?.view && lhs.detail?.key == rhs.detail?.key && lhs.filter == rhs.filter
             && lhs.input == rhs.input && lhs.overlay == rhs.overlay && lhs.paused == rhs.paused && lhs.themeName == rhs.themeName
-            && lhs.toast?.text == rhs.toast?.text && lhs.snapshot?.generatedAt == rhs.snapshot?.generatedAt
+            && lhs.toast?.text == rhs.toast?.text && lhs.snapshot?.generatedAt == rhs.snapshot?.generatedAt && lhs.travel == rhs.travel
     }
 }

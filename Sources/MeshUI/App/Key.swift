@@ -18,6 +18,37 @@ public enum AppEvent: Sendable {
     case snapshot(MeshSnapshot)
     case pollFailed(String)
     case resize(width: Int, height: Int)
+    /// An answer of the history store to a `.travel` effect.
+    case history(HistoryAnswer)
+    /// RPS per minute per service from the store, for the TREND column.
+    case trends([String: [Double]])
+    /// Charts for the open service (answer to `.loadCharts`).
+    case charts(ServiceCharts)
+    /// Events read from the store at start, older than anything live.
+    case storedEvents([MeshEvent])
+}
+
+/// What the store answered to a time-travel request.
+public enum HistoryAnswer: Sendable {
+    /// The stored state at a poll, with the TREND series ending there.
+    case frame(PollPosition, MeshSnapshot, trends: [String: [Double]])
+    /// Stepped past the newest stored poll: back to live.
+    case live
+    /// Nothing there (no older poll, no history store, a read error), with a reason to show.
+    case unavailable(String)
+}
+
+/// Where to travel in the store. The host keeps the position, so keys pressed faster than the
+/// store answers still step one poll each.
+public enum TravelRequest: Sendable, Equatable {
+    /// One poll older (from live: the newest stored poll).
+    case back
+    /// One poll newer; past the newest means live.
+    case forward
+    /// The last poll at or before this instant.
+    case to(Date)
+    /// Back to live.
+    case live
 }
 
 /// What the app asks its host to do; the state machine itself does no I/O.
@@ -30,4 +61,8 @@ public enum Effect: Sendable, Equatable {
     case theme(String)
     /// The user confirmed an action in a confirmation dialog.
     case confirmed(String)
+    /// Ask the store for the state at another poll.
+    case travel(TravelRequest)
+    /// Ask the store for a service's history charts.
+    case loadCharts(service: String, range: ChartRange)
 }

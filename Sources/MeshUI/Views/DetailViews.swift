@@ -18,10 +18,7 @@ enum DetailViews {
                           ViewModels.percent(traffic.successRate), ViewModels.number(traffic.latencyMs.p50), ViewModels.number(traffic.latencyMs.p95),
                           ViewModels.number(traffic.latencyMs.p99), service.versions.joined(separator: ",")), x: area.x + 1, y: y, clip: area)
         y += 1
-        let history = state.rpsHistory[key] ?? []
-        buffer.put("RPS trend ", x: area.x + 1, y: y, role: .muted, clip: area)
-        buffer.put(Sparkline.text(history, width: max(10, min(60, area.width - 14)), glyphs: state.glyphs), x: area.x + 11, y: y, role: .sparkline, clip: area)
-        y += 2
+        y = charts(state, key: key, area: Rect(x: area.x, y: y, width: area.width, height: 3), &buffer) + 1
         let edgeColumns = [TableColumn("DIRECTION", width: 9), TableColumn("PEER", width: 24, flexible: true), TableColumn("RPS", width: 8, alignRight: true),
                            TableColumn("SUCCESS", width: 8, alignRight: true), TableColumn("P99", width: 7, alignRight: true), TableColumn("MTLS", width: 4)]
         let edges = snapshot.edges.filter { $0.destination == key || $0.source == key }
@@ -54,6 +51,40 @@ enum DetailViews {
         if y < area.maxY, let soonest = certificates.first {
             buffer.put("certificates: \(certificates.count), soonest expiry in \(ViewModels.duration(soonest.timeLeft(at: state.now)))", x: area.x + 1, y: y,
                        role: Role.health(soonest.health.health.rawValue), clip: area)
+        }
+    }
+
+    /// RPS, error share and p99 of the service over the chart range (`t` cycles 15 min / 1 h /
+    /// 24 h), from the history store; returns the next free row.
+    static func charts(_ state: AppState, key: String, area: Rect, _ buffer: inout CellBuffer) -> Int {
+        let width = max(10, min(120, area.width - 40))
+        guard let charts = state.charts, charts.service == key else {
+            let text = state.historyAvailable ? "history charts: loading…" : "history charts need a store (--db)"
+            buffer.put(text, x: area.x + 1, y: area.y, role: .muted, clip: area)
+            return area.y + 1
+        }
+        let errors = charts.success.map { $0.map { (1 - $0) * 100 } }
+        let lines: [(String, [Double], String)] = [
+            ("RPS", charts.rps, "max " + ViewModels.number(charts.rps.max(), 2)),
+            ("errors %", errors.compactMap { $0 }, "max " + ViewModels.number(errors.compactMap { $0 }.max(), 2) + " %"),
+            ("p99 ms", charts.p99.compactMap { $0 }, "max " + ViewModels.number(charts.p99.compactMap { $0 }.max())),
+        ]
+        for (index, line) in lines.enumerated() where area.y + index < area.maxY {
+            let y = area.y + index
+            buffer.put(line.0, x: area.x + 1, y: y, role: .muted, clip: area)
+            buffer.put(Sparkline.text(bucketed(line.1, width: width), width: width, glyphs: state.glyphs), x: area.x + 10, y: y, role: .sparkline, clip: area)
+            buffer.put(line.2, x: area.x + 11 + width, y: y, clip: area)
+            if index == 0 { buffer.put("· last \(charts.range.rawValue) (t)", x: area.x + 13 + width + line.2.count, y: y, role: .muted, clip: area) }
+        }
+        return area.y + lines.count
+    }
+
+    /// Averages `values` into at most `width` buckets, oldest first.
+    static func bucketed(_ values: [Double], width: Int) -> [Double] {
+        guard values.count > width, width > 0 else { return values }
+        return (0..<width).map { bucket in
+            let low = bucket * values.count / width, high = max(low + 1, (bucket + 1) * values.count / width)
+            return values[low..<high].reduce(0, +) / Double(high - low)
         }
     }
 

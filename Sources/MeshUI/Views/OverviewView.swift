@@ -46,8 +46,8 @@ enum OverviewView {
         }
         buffer.box(eventsArea, title: "Recent events", glyphs: state.glyphs)
         let eventsList = eventsArea.inner
-        if state.events.isEmpty { buffer.put("no events yet", x: eventsList.x + 1, y: eventsList.y, role: .muted, clip: eventsList) }
-        for (index, event) in state.events.suffix(eventsList.height).reversed().enumerated() {
+        if state.timeline.isEmpty { buffer.put("no events yet", x: eventsList.x + 1, y: eventsList.y, role: .muted, clip: eventsList) }
+        for (index, event) in state.timeline.suffix(eventsList.height).reversed().enumerated() {
             let role: Role = event.severity == .critical ? .critical : (event.severity == .warning ? .warning : .muted)
             let x = buffer.put(ViewModels.timeFormatter.string(from: event.at) + " ", x: eventsList.x + 1, y: eventsList.y + index, role: .muted, clip: eventsList)
             buffer.put("\(event.subject): \(event.message)", x: x, y: eventsList.y + index, role: role, clip: eventsList)

@@ -58,8 +58,11 @@ public enum Screen {
             let active = view == state.view
             x = buffer.put(label, x: x, y: area.y, role: active ? .tabActive : .tabInactive, bold: active, clip: area) + 1
         }
-        let brand = state.readOnly ? " READ-ONLY · meshtop " : " meshtop "
-        if x + brand.count < area.maxX { buffer.put(brand, x: area.maxX - brand.count, y: area.y, role: state.readOnly ? .readOnly : .tabInactive, bold: true) }
+        var brand = state.readOnly ? " READ-ONLY · meshtop " : " meshtop "
+        if let travel = state.travel { brand = " HISTORY \(ViewModels.timeFormatter.string(from: travel.at)) ·\(brand)" }
+        if x + brand.count < area.maxX {
+            buffer.put(brand, x: area.maxX - brand.count, y: area.y, role: state.travel != nil ? .warning : (state.readOnly ? .readOnly : .tabInactive), bold: true)
+        }
     }
 
     static func drawStatus(_ state: AppState, area: Rect, _ buffer: inout CellBuffer) {
@@ -74,8 +77,12 @@ public enum Screen {
             return
         }
         var parts: [String] = []
-        parts.append(state.paused ? "PAUSED" : "LIVE")
-        if let age = state.dataAge { parts.append("data \(ViewModels.duration(age)) old") }
+        if let travel = state.travel {
+            parts.append("HISTORY \(ViewModels.timeFormatter.string(from: travel.at)) (\(ViewModels.duration(state.now.timeIntervalSince(travel.at))) ago) · [ older  ] newer")
+        } else {
+            parts.append(state.paused ? "PAUSED" : "LIVE")
+            if let age = state.dataAge { parts.append("data \(ViewModels.duration(age)) old") }
+        }
         if let snapshot = state.snapshot {
             let failing = snapshot.sources.filter { !$0.ok }.count
             parts.append("sources \(snapshot.sources.count - failing)/\(snapshot.sources.count) ok")

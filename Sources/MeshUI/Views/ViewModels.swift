@@ -91,7 +91,7 @@ public enum ViewModels {
                     key: key,
                     cells: [service.namespace, service.name, service.versions.joined(separator: ","), number(traffic.rps, 2),
                             percent(traffic.successRate), number(traffic.latencyMs.p50), number(traffic.latencyMs.p95),
-                            number(traffic.latencyMs.p99), Sparkline.text(state.rpsHistory[key] ?? [], width: 10, glyphs: state.glyphs),
+                            number(traffic.latencyMs.p99), Sparkline.text(state.trends[key] ?? [], width: 10, glyphs: state.glyphs),
                             service.health.health.rawValue.uppercased()],
                     roles: [.muted, nil, .muted, nil, (traffic.serverErrorRate ?? 0) > 0 ? health : nil, nil, nil, nil, .sparkline, health],
                     sortKeys: [.text(service.namespace), .text(service.name), .text(service.versions.joined()), .number(traffic.rps),
@@ -155,7 +155,7 @@ public enum ViewModels {
                                 sortKeys: [.text(proxy.id), .text(proxy.clusterID)] + cells.map { .text($0) } + [.text(proxy.istiod ?? ""), .text(proxy.istioVersion ?? "")])
             }
         case .events:
-            return state.events.reversed().map { event in
+            return state.timeline.reversed().map { event in
                 let role: Role = event.severity == .critical ? .critical : (event.severity == .warning ? .warning : .text)
                 return TableRow(key: "\(event.at.timeIntervalSince1970)/\(event.subject)",
                                 cells: [Self.timeFormatter.string(from: event.at), event.severity.rawValue.uppercased(), event.kind.rawValue, event.subject, event.message],
