@@ -81,14 +81,16 @@ let package = Package(
                 "MeshUI",
                 "MeshModel",
                 "TmuxDriver",
+                "MeshStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
+        .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "TmuxDriver"]),
         .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel"]),
-        .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim"]),
+        .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim", "MeshStore"]),
         .testTarget(
             name: "MeshSimTests",
             dependencies: [

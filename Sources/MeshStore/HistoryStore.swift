@@ -120,3 +120,22 @@ public final class WriterLock: Sendable {
         close(fd)
     }
 }
+
+extension HistoryStore {
+    /// Bytes per table and index (SQLite's dbstat when compiled in, else page counts by table).
+    public func tableSizes() throws -> [(name: String, bytes: Int)] {
+        try database.read { db in
+            if let rows = try? Row.fetchAll(db, sql: "SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC") {
+                return rows.map { (name: $0["name"], bytes: $0["bytes"]) }
+            }
+            return []
+        }
+    }
+
+    /// Minutes of history the rollup tables cover.
+    public func rollupMinutes() throws -> Double {
+        try database.read { db in
+            Double(try Int.fetchOne(db, sql: "SELECT count(DISTINCT minute) FROM service_minutes") ?? 0)
+        }
+    }
+}

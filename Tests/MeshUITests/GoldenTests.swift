@@ -13,7 +13,21 @@ struct GoldenTests {
     static let scenes: [(String, @Sendable (inout AppState) -> Void)] = [
         ("overview", { _ in }),
         ("services", { _ = $0.update(.key(.character("2"))) }),
-        ("service-detail", { _ = $0.update(.key(.character("2"))); _ = $0.update(.key(.enter)) }),
+        ("service-detail", { state in
+            state.historyAvailable = true
+            _ = state.update(.key(.character("2")))
+            _ = state.update(.key(.enter))
+            let rps = (0..<60).map { 38 + Double($0 % 7) }
+            _ = state.update(.charts(ServiceCharts(service: "default/productpage", range: .hour, rps: rps,
+                                                   success: (0..<60).map { $0 > 40 && $0 < 46 ? 0.97 : 1 }, p99: rps.map { $0 * 2.5 })))
+        }),
+        ("history-services", { state in
+            state.historyAvailable = true
+            _ = state.update(.key(.character("2")))
+            var stored = state.snapshot!
+            stored.generatedAt = Fixture.now.addingTimeInterval(-600)
+            _ = state.update(.history(.frame(PollPosition(id: 42, at: stored.generatedAt), stored, trends: ["default/reviews": [10, 20, 30, 40, 35]])))
+        }),
         ("routes", { _ = $0.update(.key(.character("3"))) }),
         ("certificates", { _ = $0.update(.key(.character("4"))) }),
         ("proxies", { _ = $0.update(.key(.character("5"))) }),

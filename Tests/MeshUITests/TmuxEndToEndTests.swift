@@ -64,8 +64,13 @@ struct TmuxEndToEndTests {
         keys("2", "/", "r", "e", "v", "Enter")
         waitFor("the filter to leave only reviews") { $0.contains("reviews") && !$0.contains("productpage ") && $0.contains("filter /rev") }
         keys("Enter")
-        waitFor("the reviews detail") { $0.contains("default/reviews") && $0.contains("RPS trend") }
+        waitFor("the reviews detail with history charts") { $0.contains("default/reviews") && $0.contains("errors %") && $0.contains("last 15 min") }
         keys("Escape", "Escape")
+        // Time travel through the demo's in-memory store, then back to live.
+        keys("[", "[")
+        waitFor("the HISTORY banner") { $0.contains("HISTORY ") && $0.contains("[ older  ] newer") }
+        keys(":", "l", "i", "v", "e", "Enter")
+        waitFor("live again") { $0.contains(" LIVE ") && !$0.contains("HISTORY ") }
         keys("?"); waitFor("help") { $0.contains("Keys — Services") }
         keys("Escape")
         tmux(["resize-window", "-t", "demo", "-x", "160", "-y", "48"])

@@ -18,7 +18,7 @@ extension AppState {
         ("?", "this help"), ("Enter", "open the selected service or proxy"), ("Esc", "back / close"),
         ("Tab 1-6", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
         ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
-        ("[ ]", "time travel: older / newer stored poll (] past the newest: live)"), ("t", "chart range 15 min / 1 h / 24 h (service detail)"),
+        ("[ ]", "time travel: older / newer poll (] past the newest: live)"), ("t", "chart range 15 min / 1 h / 24 h (service detail)"),
         ("y", "raw JSON of the selection (y again: YAML)"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
     ]
 

@@ -1,0 +1,110 @@
+import Foundation
+import MeshStore
+import Testing
+@testable import MeshSim
+
+/// `meshtop record` and `meshtop history` against a running `meshtop sim`, as an operator uses them.
+@Suite("meshtop record and history end to end", .serialized)
+struct RecordCommandTests {
+    static func temporaryDatabase() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-record-\(UUID().uuidString).db").path
+    }
+
+    @Test("A minute of recording: history services shows the simulated rates; the weight change appears in history config with its diff")
+    func recordMinute() throws {
+        let sim = try SnapshotCommandTests.Sim(["--seed", "5", "--scenario", "weight-change virtualService=reviews at=25s weights=v1:0,v2:50,v3:50"],
+                                               base: "127.0.60.1")
+        defer { sim.stop() }
+        let db = Self.temporaryDatabase()
+        let record = try SnapshotCommandTests.run(["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db,
+                                                   "--interval", "2", "--duration", "60s"])
+        #expect(record.status == 0, "\(record.stderr)")
+        #expect(record.stderr.contains("stopped after"))
+        let mode = try FileManager.default.attributesOfItem(atPath: db)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        let csv = try SnapshotCommandTests.run(["history", "services", "--db", db, "--since", "5m", "-o", "csv"])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        let lines = String(decoding: csv.stdout, as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(lines.first?.prefix(3) == ["time", "service", "rps"])
+        var options = SimOptions()
+        options.seed = 5
+        let model = try SimulatorState(options: options)
+        for service in model.topology.services where !service.isGateway {
+            let rows = lines.dropFirst().filter { $0[1] == "\(service.namespace)/\(service.name)" }
+            #expect(rows.count >= 25, "\(service.name): \(rows.count) rows")
+            // Later rows: the 1-minute rate window is full.
+            let rates = rows.suffix(10).compactMap { Double($0[2]) }
+            let mean = rates.reduce(0, +) / Double(max(1, rates.count))
+            let expected = model.expectedRPS(service: service.index)
+            #expect(abs(mean - expected) / expected < 0.10, "\(service.name): \(mean) rps recorded vs \(expected)")
+        }
+
+        let config = try SnapshotCommandTests.run(["history", "config", "--db", db, "--since", "5m", "--kind", "vs"])
+        let text = String(decoding: config.stdout, as: UTF8.self)
+        #expect(config.status == 0, "\(config.stderr)")
+        #expect(text.contains("changed   VirtualService"), "\(text)")
+        #expect(text.contains("-      weight: 50") && text.contains("+      weight: 0"), "\(text)")
+        let diff = try SnapshotCommandTests.run(["history", "diff", "VirtualService/default/reviews", "--db", db, "--at", "@\(Date().timeIntervalSince1970 - 300)",
+                                                 "--at", "now"])
+        #expect(String(decoding: diff.stdout, as: UTF8.self).contains("+      weight: 50"))
+        let events = try SnapshotCommandTests.run(["history", "events", "--db", db, "--since", "5m", "--kind", "config", "-o", "json"])
+        let parsed = try #require(try JSONSerialization.jsonObject(with: events.stdout) as? [[String: Any]])
+        #expect(parsed.contains { ($0["subject"] as? String) == "VirtualService default/reviews" && ($0["diff"] as? String)?.contains("+      weight: 0") == true })
+        #expect(parsed.contains { ($0["subject"] as? String)?.hasPrefix("ProxyRoutes on") == true })
+        let store = try HistoryStore(path: db, readOnly: true)
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test("SIGKILL in the middle of writes: every committed poll survives and the file passes integrity_check")
+    func killedWriter() throws {
+        let sim = try SnapshotCommandTests.Sim(["--services", "40", "--seed", "2"], base: "127.0.61.1")
+        defer { sim.stop() }
+        let db = Self.temporaryDatabase()
+        var committed = Set<Int64>()
+        for round in 0..<5 {
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            process.executableURL = try #require(SnapshotCommandTests.binary)
+            process.arguments = ["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db, "--interval", "0.1", "--verbose"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+            // Kill at a random moment once a few polls were written.
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, Self.committedPolls(log).count < 2 + round % 3 { Thread.sleep(forTimeInterval: 0.05) }
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.4))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+            committed.formUnion(Self.committedPolls(log))
+            let store = try HistoryStore(path: db, readOnly: true)
+            #expect(try store.integrityCheck() == "ok")
+            let reader = store.reader
+            var present = Set<Int64>()
+            var cursor: Int64 = 0
+            while let next = try reader.poll(after: cursor) {
+                present.insert(next.id)
+                cursor = next.id
+            }
+            #expect(committed.isSubset(of: present), "lost polls: \(committed.subtracting(present).sorted())")
+            // Each committed poll is whole: its services are all there.
+            if let last = committed.max(), let poll = try reader.poll(after: last - 1) {
+                #expect(poll.id == last)
+                #expect(try reader.snapshot(at: poll).services.count >= 40)
+            }
+            try? FileManager.default.removeItem(at: log)
+        }
+        #expect(committed.count >= 10)
+    }
+
+    /// Poll ids the recorder reported as written (it prints a line after each commit).
+    static func committedPolls(_ log: URL) -> Set<Int64> {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return Set(text.split(separator: "\n").compactMap { line -> Int64? in
+            guard let range = line.range(of: " poll ") else { return nil }
+            return Int64(line[range.upperBound...].prefix { $0.isNumber })
+        })
+    }
+}
