@@ -41,7 +41,8 @@ let package = Package(
             ]
         ),
         .target(name: "MeshPoller", dependencies: ["MeshModel", "MeshSources"]),
-        .target(name: "MeshStore", dependencies: ["MeshModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "MeshStore", dependencies: ["MeshModel", .product(name: "GRDB", package: "GRDB.swift"),
+                                                .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "MeshUI", dependencies: ["MeshModel", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses"),
         .target(name: "TmuxDriver"),

@@ -26,16 +26,20 @@ extension Health {
 }
 
 extension TrafficMetrics {
-    /// Columns rps_milli … p99_us in schema order.
+    /// Columns rps_milli, err5xx_ppm, err4xx_ppm, p50_us, p95_us, p99_us in schema order.
     var columns: [Int64?] {
-        [Scaled.milli(rps), Scaled.ppm(successRate), Scaled.ppm(serverErrorRate), Scaled.ppm(clientErrorRate),
+        [Scaled.milli(rps), Scaled.ppm(serverErrorRate), Scaled.ppm(clientErrorRate),
          Scaled.micros(latencyMs.p50), Scaled.micros(latencyMs.p95), Scaled.micros(latencyMs.p99)]
     }
 
+    static let columnNames = ["rps_milli", "err5xx_ppm", "err4xx_ppm", "p50_us", "p95_us", "p99_us"]
+
+    /// Success is 1 − the 5xx share (as the poller derives it), unknown without traffic.
     init(columns: [Int64?]) {
-        self.init(rps: Scaled.rps(columns[0] ?? 0), successRate: Scaled.share(columns[1]), serverErrorRate: Scaled.share(columns[2]),
-                  clientErrorRate: Scaled.share(columns[3]),
-                  latencyMs: LatencyQuantiles(p50: Scaled.ms(columns[4]), p95: Scaled.ms(columns[5]), p99: Scaled.ms(columns[6])))
+        let serverErrors = Scaled.share(columns[1])
+        self.init(rps: Scaled.rps(columns[0] ?? 0), successRate: serverErrors.map { 1 - $0 }, serverErrorRate: serverErrors,
+                  clientErrorRate: Scaled.share(columns[2]),
+                  latencyMs: LatencyQuantiles(p50: Scaled.ms(columns[3]), p95: Scaled.ms(columns[4]), p99: Scaled.ms(columns[5])))
     }
 }
 

@@ -33,6 +33,7 @@ public struct MetricPoint: Sendable, Equatable {
 /// Answers history queries; plain values out (GRDB rows never leave a read closure).
 public struct HistoryReader: Sendable {
     let database: any DatabaseReader
+    let cache: StateCache
 
     // MARK: Polls
 
@@ -80,38 +81,42 @@ public struct HistoryReader: Sendable {
 
     static func series(_ db: Database, kind: String, key: String, from: Date, to: Date, resolution: Resolution) throws -> [MetricPoint] {
         guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM names WHERE kind = ? AND name = ?", arguments: [kind, key]) else { return [] }
+        return try points(db, kind: kind, only: id, from: from, to: to, resolution: resolution)
+    }
+
+    /// Points of one entity (`only`, read through its index) or of all entities of a kind (a
+    /// range scan over time), oldest first.
+    static func points(_ db: Database, kind: String, only id: Int64?, from: Date, to: Date, resolution: Resolution) throws -> [MetricPoint] {
         let table = kind == "service" ? "service_samples" : "edge_samples", column = kind
-        let values = "rps_milli, success_ppm, err5xx_ppm, err4xx_ppm, p50_us, p95_us, p99_us"
+        let values = TrafficMetrics.columnNames.map { "s.\($0) AS \($0)" }.joined(separator: ", ")
+        let averages = TrafficMetrics.columnNames.map { "avg(s.\($0)) AS \($0)" }.joined(separator: ", ")
+        let entity = id.map { "s.\(column) = \($0) AND" } ?? ""
+        let pollRange = "s.poll BETWEEN (SELECT coalesce(min(id), 0) FROM polls WHERE at >= ?) AND (SELECT coalesce(max(id), -1) FROM polls WHERE at <= ?)"
         switch resolution {
         case .raw:
-            return try Row.fetchAll(db, sql: """
-                SELECT p.at, \(values), s.health, s.reason FROM \(table) s JOIN polls p ON p.id = s.poll
-                WHERE s.\(column) = ? AND s.poll BETWEEN (SELECT coalesce(min(id), 0) FROM polls WHERE at >= ?) AND (SELECT coalesce(max(id), -1) FROM polls WHERE at <= ?)
-                ORDER BY s.poll
-                """, arguments: [id, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
-                point(row, subject: key, at: row["at"], samples: 1)
+            let sql = "SELECT p.at, n.name, \(values), s.health, s.reason FROM \(table) s JOIN polls p ON p.id = s.poll "
+                + "JOIN names n ON n.id = s.\(column) WHERE \(entity) \(pollRange) ORDER BY s.poll, n.name"
+            return try Row.fetchAll(db, sql: sql, arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]).map { row in
+                point(row, values: 2, reason: true, subject: row[1], at: row[0], samples: 1)
             }
         case .minute:
             let first = Int((from.timeIntervalSince1970 / 60).rounded(.down)), last = Int((to.timeIntervalSince1970 / 60).rounded(.down))
             let rolled = try rolledThrough(db)
-            var points = try Row.fetchAll(db, sql: """
-                SELECT minute, samples, \(values), health FROM \(kind)_minutes WHERE \(column) = ? AND minute BETWEEN ? AND ? ORDER BY minute
-                """, arguments: [id, first, min(last, rolled)]).map { row in
-                point(row, subject: key, at: Double(row["minute"] as Int) * 60, samples: row["samples"])
+            let rollups = "SELECT s.minute, n.name, s.samples, \(values), s.health FROM \(kind)_minutes s JOIN names n ON n.id = s.\(column) "
+                + "WHERE \(entity) s.minute BETWEEN ? AND ? ORDER BY s.minute, n.name"
+            var out = try Row.fetchAll(db, sql: rollups, arguments: [first, min(last, rolled)]).map { row in
+                point(row, values: 3, reason: false, subject: row[1], at: Double(row[0] as Int) * 60, samples: row[2])
             }
             if last > rolled {
                 // Minutes not rolled up yet (the current one): aggregated from raw samples.
-                points += try Row.fetchAll(db, sql: """
-                    SELECT CAST(p.at / 60 AS INTEGER) AS minute, count(*) AS samples,
-                           avg(rps_milli) AS rps_milli, avg(success_ppm) AS success_ppm, avg(err5xx_ppm) AS err5xx_ppm,
-                           avg(err4xx_ppm) AS err4xx_ppm, avg(p50_us) AS p50_us, avg(p95_us) AS p95_us, avg(p99_us) AS p99_us, max(s.health) AS health
-                    FROM \(table) s JOIN polls p ON p.id = s.poll
-                    WHERE s.\(column) = ? AND p.at >= ? AND p.at <= ? GROUP BY minute ORDER BY minute
-                    """, arguments: [id, Double(max(first, rolled + 1)) * 60, to.timeIntervalSince1970]).map { row in
-                    point(row, subject: key, at: Double(row["minute"] as Int) * 60, samples: row["samples"])
+                let recent = "SELECT CAST(p.at / 60 AS INTEGER) AS minute, n.name, count(*) AS samples, \(averages), max(s.health) AS health "
+                    + "FROM \(table) s JOIN polls p ON p.id = s.poll JOIN names n ON n.id = s.\(column) "
+                    + "WHERE \(entity) \(pollRange) GROUP BY minute, s.\(column) ORDER BY minute, n.name"
+                out += try Row.fetchAll(db, sql: recent, arguments: [Double(max(first, rolled + 1)) * 60, to.timeIntervalSince1970]).map { row in
+                    point(row, values: 3, reason: false, subject: row[1], at: Double(row[0] as Int) * 60, samples: row[2])
                 }
             }
-            return points
+            return out
         }
     }
 
@@ -119,22 +124,19 @@ public struct HistoryReader: Sendable {
         try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'rolled_up_through_minute'").flatMap { Int($0) } ?? Int.min / 2
     }
 
-    static func point(_ row: Row, subject: String, at: Double, samples: Int) -> MetricPoint {
-        let columns: [Int64?] = ["rps_milli", "success_ppm", "err5xx_ppm", "err4xx_ppm", "p50_us", "p95_us", "p99_us"].map { name in
-            (row[name] as Double?).map { Int64($0.rounded()) }
-        }
-        let reason: String? = row.hasColumn("reason") ? row["reason"] : nil
+    /// A point from a row whose six traffic columns start at `values`, followed by health and,
+    /// for raw rows, the reason. Columns are read by position (by name, GRDB lowercases each
+    /// name per access: measurable over thousands of rows).
+    static func point(_ row: Row, values: Int, reason: Bool, subject: String, at: Double, samples: Int) -> MetricPoint {
+        let columns: [Int64?] = (values..<values + 6).map { (row[$0] as Double?).map { Int64($0.rounded()) } }
         return MetricPoint(at: Date(timeIntervalSince1970: at), subject: subject, traffic: TrafficMetrics(columns: columns),
-                           health: Reasons.verdict(code: row["health"], reason: reason), samples: samples)
+                           health: Reasons.verdict(code: row[values + 6], reason: reason ? row[values + 7] : nil), samples: samples)
     }
 
     /// Every service's (or edge's) points between two instants, for `meshtop history`.
     public func allSeries(kind: String, from: Date, to: Date, resolution: Resolution, matching filter: String? = nil) throws -> [MetricPoint] {
         try database.read { db in
-            let keys = try String.fetchAll(db, sql: "SELECT name FROM names WHERE kind = ? ORDER BY name", arguments: [kind])
-                .filter { filter == nil || $0.contains(filter!) }
-            return try keys.flatMap { try Self.series(db, kind: kind, key: $0, from: from, to: to, resolution: resolution) }
-                .sorted { ($0.at, $0.subject) < ($1.at, $1.subject) }
+            try Self.points(db, kind: kind, only: nil, from: from, to: to, resolution: resolution).filter { filter == nil || $0.subject.contains(filter!) }
         }
     }
 
@@ -144,10 +146,8 @@ public struct HistoryReader: Sendable {
         try database.read { db in
             var out: [String: [Double]] = [:]
             let from = end.addingTimeInterval(-Double(minutes - 1) * 60)
-            for row in try Row.fetchAll(db, sql: "SELECT name FROM names WHERE kind = 'service'") {
-                let key: String = row["name"]
-                let points = try Self.series(db, kind: "service", key: key, from: from, to: end, resolution: .minute)
-                if !points.isEmpty { out[key] = points.map(\.traffic.rps) }
+            for point in try Self.points(db, kind: "service", only: nil, from: from, to: end, resolution: .minute) {
+                out[point.subject, default: []].append(point.traffic.rps)
             }
             return out
         }

@@ -26,6 +26,8 @@ public struct HistoryStore: Sendable {
     /// `:memory:` or a file path.
     public let path: String
     let database: any DatabaseWriter
+    /// Shared by every reader of this store (see StateCache).
+    let stateCache = StateCache()
 
     /// The default file: `$XDG_STATE_HOME/meshtop/history.db` (`~/.local/state/…`).
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -43,7 +45,8 @@ public struct HistoryStore: Sendable {
         configuration.readonly = readOnly
         configuration.label = "meshtop history"
         if !readOnly {
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            // 64 MB of page cache keeps the rollup index's pages in memory between minutes.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536") }
         }
         do {
             if path == ":memory:" {
@@ -80,7 +83,7 @@ public struct HistoryStore: Sendable {
         close(fd)
     }
 
-    public var reader: HistoryReader { HistoryReader(database: database) }
+    public var reader: HistoryReader { HistoryReader(database: database, cache: stateCache) }
 
     /// The writer; one per store (see `WriterLock` for one per file across processes).
     public func writer(retention: Retention = Retention()) throws -> HistoryWriter {

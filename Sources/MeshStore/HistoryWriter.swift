@@ -10,15 +10,12 @@ import MeshModel
 public actor HistoryWriter {
     let database: any DatabaseWriter
     public let retention: Retention
-    private var names: [String: Int64] = [:]
-    /// `kind \u{1} key` → (state row, hash of its comparable value).
-    private var openStates: [String: (row: Int64, hash: Int)] = [:]
-    /// Config object id → current content hash.
-    private var configHashes: [String: String] = [:]
-    private var lastAt: Double = 0
-    private var rolledThroughMinute: Int?
-    /// Where the incremental rollup retention continues (service or edge name id).
-    private var retentionCursor: Int64 = 0
+    /// What the writer remembers between polls. Taken out for the length of a write, so that the
+    /// transaction mutates uniquely owned dictionaries (no copy of thousands of open states per
+    /// poll), put back on commit, and dropped on failure (reloaded from the file next time).
+    private var caches: WriterCaches?
+    /// Polls written by this writer (the config-text sweep runs every 1,000th).
+    private var written = 0
 
     /// What one `record` stored.
     public struct Written: Sendable {
@@ -32,71 +29,38 @@ public actor HistoryWriter {
     init(database: any DatabaseWriter, retention: Retention) throws {
         self.database = database
         self.retention = retention
-        let loaded = try database.read { db -> ([String: Int64], [String: (Int64, Int)], [String: String], Double, Int?) in
-            var names: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, kind, name FROM names") {
-                names[Self.nameKey(row["kind"], row["name"])] = row["id"]
-            }
-            var states: [String: (Int64, Int)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, kind, key, body FROM states WHERE until_poll IS NULL") {
-                let kind: String = row["kind"], key: String = row["key"], body: String = row["body"]
-                states[Self.nameKey(kind, key)] = (row["id"], StateCodec.hash(kind: kind, body: body))
-            }
-            var configs: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT kind, namespace, name, hash FROM config_revisions r
-                WHERE id = (SELECT max(id) FROM config_revisions WHERE kind = r.kind AND namespace = r.namespace AND name = r.name)
-                """) {
-                let hash: String? = row["hash"]
-                if let hash { configs["\(row["kind"] as String)/\(row["namespace"] as String)/\(row["name"] as String)"] = hash }
-            }
-            let lastAt = try Double.fetchOne(db, sql: "SELECT max(at) FROM polls") ?? 0
-            let rolled = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'rolled_up_through_minute'").flatMap { Int($0) }
-            return (names, states, configs, lastAt, rolled)
-        }
-        names = loaded.0
-        openStates = loaded.1.mapValues { (row: $0.0, hash: $0.1) }
-        configHashes = loaded.2
-        lastAt = loaded.3
-        rolledThroughMinute = loaded.4
+        caches = try database.read(WriterCaches.load)
     }
-
-    static func nameKey(_ kind: String, _ name: String) -> String { kind + "\u{1}" + name }
 
     /// Stores one snapshot in one transaction and returns what was written.
     @discardableResult
     public func record(_ snapshot: MeshSnapshot) throws -> Written {
         // Polls are stored in time order (rollups and time travel rely on it).
-        let at = max(snapshot.generatedAt.timeIntervalSince1970, lastAt + 0.001)
-        var pending = Pending(names: names, openStates: openStates, configHashes: configHashes)
-        let rolled = rolledThroughMinute
-        let cursor = retentionCursor
+        var pending = try caches.take() ?? database.read(WriterCaches.load)
+        let at = max(snapshot.generatedAt.timeIntervalSince1970, pending.lastAt + 0.001)
+        let rolled = pending.rolledThroughMinute
+        let sweep = written % 1000 == 999
         let retention = retention
-        let result = try database.write { db -> (Written, Pending, Int?, Int64) in
+        let result = try database.write { db -> Written in
             try db.execute(sql: "INSERT INTO polls(at, services, proxies, sources_failing) VALUES (?, ?, ?, ?)",
                            arguments: [at, snapshot.services.count, snapshot.proxies.count, snapshot.sources.filter { !$0.ok }.count])
             let poll = db.lastInsertedRowID
             var samples = 0
-            let serviceInsert = try db.cachedStatement(sql: """
-                INSERT INTO service_samples(poll, service, rps_milli, success_ppm, err5xx_ppm, err4xx_ppm, p50_us, p95_us, p99_us, health, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            let serviceInsert = try SampleInserter(db, sql: """
+                INSERT INTO service_samples(poll, service, rps_milli, err5xx_ppm, err4xx_ppm, p50_us, p95_us, p99_us, health, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for service in snapshot.services {
-                let id = try pending.name(db, "service", service.id)
-                let columns = service.traffic.columns
-                try serviceInsert.execute(arguments: [poll, id, columns[0], columns[1], columns[2], columns[3], columns[4], columns[5], columns[6],
-                                                      service.health.health.code, Reasons.stored(service.health)])
+                try serviceInsert.insert(poll: poll, entity: try pending.name(db, "service", service.id), traffic: service.traffic, health: service.health)
                 samples += 1
             }
-            let edgeInsert = try db.cachedStatement(sql: """
-                INSERT INTO edge_samples(poll, edge, rps_milli, success_ppm, err5xx_ppm, err4xx_ppm, p50_us, p95_us, p99_us, health, reason, mtls, shares)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            let edgeInsert = try SampleInserter(db, sql: """
+                INSERT INTO edge_samples(poll, edge, rps_milli, err5xx_ppm, err4xx_ppm, p50_us, p95_us, p99_us, health, reason, mtls, shares)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for edge in snapshot.edges {
-                let id = try pending.name(db, "edge", "\(edge.id) \(edge.protocol)")
-                let columns = edge.traffic.columns
-                try edgeInsert.execute(arguments: [poll, id, columns[0], columns[1], columns[2], columns[3], columns[4], columns[5], columns[6],
-                                                   edge.health.health.code, Reasons.stored(edge.health), edge.mtls ? 1 : 0, Shares.text(edge.versionShare)])
+                try edgeInsert.insert(poll: poll, entity: try pending.name(db, "edge", "\(edge.id) \(edge.protocol)"), traffic: edge.traffic,
+                                      health: edge.health, mtls: edge.mtls, shares: Shares.text(edge.versionShare))
                 samples += 1
             }
             let statesChanged = try pending.writeStates(db, StateCodec.entries(snapshot), poll: poll)
@@ -116,16 +80,14 @@ public actor HistoryWriter {
                 try db.execute(sql: "INSERT OR REPLACE INTO store_meta(key, value) VALUES ('rolled_up_through_minute', ?)",
                                arguments: [String(minute - 1)])
             }
-            let nextCursor = try RetentionStep.run(db, now: at, retention: retention, cursor: cursor)
-            return (Written(poll: poll, samples: samples, statesChanged: statesChanged, configRevisions: revisions), pending, rolledThrough, nextCursor)
+            try RetentionStep.run(db, now: at, retention: retention, sweepTexts: sweep)
+            pending.rolledThroughMinute = rolledThrough
+            return Written(poll: poll, samples: samples, statesChanged: statesChanged, configRevisions: revisions)
         }
-        names = result.1.names
-        openStates = result.1.openStates
-        configHashes = result.1.configHashes
-        rolledThroughMinute = result.2
-        retentionCursor = result.3
-        lastAt = at
-        return result.0
+        pending.lastAt = at
+        caches = pending
+        written += 1
+        return result
     }
 
     /// Records an event outside a poll (an operator action and its result).
@@ -138,40 +100,91 @@ public actor HistoryWriter {
     }
 }
 
-/// Cache changes made inside a transaction, adopted only once it commits.
-struct Pending {
-    var names: [String: Int64]
-    var openStates: [String: (row: Int64, hash: Int)]
-    var configHashes: [String: String]
+/// An open state interval: its row and the value it holds (nil when the row could not be read).
+struct OpenState {
+    var row: Int64
+    var value: StateValue?
+    /// The last poll that carried this entity.
+    var seen: Int64 = 0
+}
+
+/// What the writer keeps between polls: interned names, open state intervals, current config
+/// hashes, the last poll time and how far rollups reach. Loaded from the file when a writer
+/// opens it, so a restarted recorder continues where the last one stopped.
+struct WriterCaches {
+    /// Per kind (`service`, `edge`), name → id.
+    var names: [String: [String: Int64]] = [:]
+    var openStates: [String: [String: OpenState]] = [:]
+    var configHashes: [String: String] = [:]
+    var lastAt: Double = 0
+    var rolledThroughMinute: Int?
+
+    static func load(_ db: Database) throws -> WriterCaches {
+        var caches = WriterCaches()
+        for row in try Row.fetchAll(db, sql: "SELECT id, kind, name FROM names") {
+            caches.names[row["kind"], default: [:]][row["name"]] = row["id"]
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, kind, key, body FROM states WHERE until_poll IS NULL") {
+            let kind: String = row["kind"], key: String = row["key"], body: String = row["body"]
+            // An unreadable row is closed by the next poll's value.
+            let value = (try? StateValue.decode(kind: kind, body: body)) ?? nil
+            caches.openStates[kind, default: [:]][key] = OpenState(row: row["id"], value: value)
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT kind, namespace, name, hash FROM config_revisions r
+            WHERE id = (SELECT max(id) FROM config_revisions WHERE kind = r.kind AND namespace = r.namespace AND name = r.name)
+            """) {
+            let hash: String? = row["hash"]
+            if let hash { caches.configHashes["\(row["kind"] as String)/\(row["namespace"] as String)/\(row["name"] as String)"] = hash }
+        }
+        caches.lastAt = try Double.fetchOne(db, sql: "SELECT max(at) FROM polls") ?? 0
+        caches.rolledThroughMinute = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'rolled_up_through_minute'").flatMap { Int($0) }
+        return caches
+    }
 
     mutating func name(_ db: Database, _ kind: String, _ name: String) throws -> Int64 {
-        let key = HistoryWriter.nameKey(kind, name)
-        if let id = names[key] { return id }
+        if let id = names[kind]?[name] { return id }
         try db.execute(sql: "INSERT INTO names(kind, name) VALUES (?, ?)", arguments: [kind, name])
-        names[key] = db.lastInsertedRowID
+        names[kind, default: [:]][name] = db.lastInsertedRowID
         return db.lastInsertedRowID
     }
 
     /// Opens a new interval for every entity whose value changed, closes the previous one at
     /// the poll before, and closes intervals of entities no longer present.
     mutating func writeStates(_ db: Database, _ entries: [StateEntry], poll: Int64) throws -> Int {
-        var seen = Set<String>()
         var changed = 0
         let close = try db.cachedStatement(sql: "UPDATE states SET until_poll = ? WHERE id = ?")
         let insert = try db.cachedStatement(sql: "INSERT INTO states(kind, key, since_poll, body) VALUES (?, ?, ?, ?)")
-        for entry in entries {
-            let key = HistoryWriter.nameKey(entry.kind, entry.key)
-            seen.insert(key)
-            if let open = openStates[key], open.hash == entry.hash { continue }
-            if let open = openStates[key] { try close.execute(arguments: [poll - 1, open.row]) }
-            try insert.execute(arguments: [entry.kind, entry.key, poll, try entry.body()])
-            openStates[key] = (db.lastInsertedRowID, entry.hash)
-            changed += 1
+        // Entries come grouped by kind: each group updates its dictionary in place, one hash per entity.
+        var start = entries.startIndex
+        while start < entries.endIndex {
+            let kind = entries[start].value.kind
+            var end = start
+            while end < entries.endIndex, entries[end].value.kind == kind { end += 1 }
+            try update(&openStates[kind, default: [:]], entries[start..<end])
+            start = end
         }
-        for (key, open) in openStates where !seen.contains(key) {
-            try close.execute(arguments: [poll - 1, open.row])
-            openStates[key] = nil
-            changed += 1
+        func update(_ states: inout [String: OpenState], _ group: ArraySlice<StateEntry>) throws {
+            for entry in group {
+                if let index = states.index(forKey: entry.key) {
+                    if let open = states.values[index].value, open.same(entry.value) {
+                        states.values[index].seen = poll
+                        continue
+                    }
+                    try close.execute(arguments: [poll - 1, states.values[index].row])
+                }
+                try insert.execute(arguments: [entry.value.kind, entry.key, poll, try entry.stored.body()])
+                states[entry.key] = OpenState(row: db.lastInsertedRowID, value: entry.value, seen: poll)
+                changed += 1
+            }
+        }
+        // Entities not seen in this poll are gone: close their intervals.
+        for kind in Array(openStates.keys) {
+            for (key, open) in openStates[kind]! where open.seen != poll {
+                try close.execute(arguments: [poll - 1, open.row])
+                openStates[kind]![key] = nil
+                changed += 1
+            }
         }
         return changed
     }
@@ -203,3 +216,4 @@ struct Pending {
         return revisions
     }
 }
+

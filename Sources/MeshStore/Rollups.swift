@@ -14,13 +14,13 @@ enum Rollups {
         for (table, key, target) in [("service_samples", "service", "service_minutes"), ("edge_samples", "edge", "edge_minutes")] {
             try db.execute(sql: """
                 INSERT OR REPLACE INTO \(target)
-                SELECT s.\(key), CAST(p.at / 60 AS INTEGER) AS minute, count(*), CAST(round(avg(s.rps_milli)) AS INTEGER),
-                       CAST(round(avg(s.success_ppm)) AS INTEGER), CAST(round(avg(s.err5xx_ppm)) AS INTEGER),
+                SELECT CAST(p.at / 60 AS INTEGER) AS minute, s.\(key), count(*), CAST(round(avg(s.rps_milli)) AS INTEGER),
+                       CAST(round(avg(s.err5xx_ppm)) AS INTEGER),
                        CAST(round(avg(s.err4xx_ppm)) AS INTEGER), CAST(round(avg(s.p50_us)) AS INTEGER),
                        CAST(round(avg(s.p95_us)) AS INTEGER), CAST(round(avg(s.p99_us)) AS INTEGER), max(s.health)
                 FROM \(table) s JOIN polls p ON p.id = s.poll
                 WHERE s.poll BETWEEN ? AND ?
-                GROUP BY s.\(key), minute
+                GROUP BY minute, s.\(key)
                 """, arguments: [first, last])
         }
     }

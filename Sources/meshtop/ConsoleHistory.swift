@@ -32,10 +32,15 @@ actor ConsoleHistory {
 
     var recording: Bool { writer != nil }
 
-    /// Events of the last day, for the Events view at start.
+    /// Events of the last day for the Events view, then a warm-up that decodes the stored
+    /// states once, so that the first time-travel step is as fast as the next ones.
     func loadEvents() {
         if let events = try? store.reader.events(from: Date().addingTimeInterval(-86400), to: Date(), limit: 1000), !events.isEmpty {
             inbox.post(.storedEvents(events))
+        }
+        let reader = store.reader
+        Task.detached(priority: .background) {
+            if let latest = try? reader.latestPoll() { _ = try? reader.snapshot(at: latest) }
         }
     }
 
@@ -46,7 +51,7 @@ actor ConsoleHistory {
             do { try await writer.record(snapshot) } catch { inbox.post(.pollFailed("history store \(store.path): \(error)")) }
         }
         baselineSeen = true
-        if let trends = try? store.reader.trends(minutes: Self.trendMinutes, endingAt: snapshot.generatedAt) { inbox.post(.trends(trends)) }
+        if let trends = try? store.reader.trends(minutes: Self.trendMinutes, endingAt: snapshot.generatedAt) { inbox.post(.trends(trends, at: nil)) }
         if let chart { loadCharts(service: chart.service, range: chart.range) }
     }
 
@@ -88,9 +93,10 @@ actor ConsoleHistory {
                 if request != .live { inbox.post(.history(.live)) }
                 return
             }
-            let snapshot = try reader.snapshot(at: next, thresholds: thresholds)
-            let trends = try reader.trends(minutes: Self.trendMinutes, endingAt: next.at)
-            inbox.post(.history(.frame(PollPosition(id: next.id, at: next.at), snapshot, trends: trends)))
+            // The frame first (it renders at once), its TREND series right after.
+            let position = PollPosition(id: next.id, at: next.at)
+            inbox.post(.history(.frame(position, try reader.snapshot(at: next, thresholds: thresholds))))
+            inbox.post(.trends(try reader.trends(minutes: Self.trendMinutes, endingAt: next.at), at: position))
         } catch {
             inbox.post(.history(.unavailable("history store \(store.path): \(error)")))
         }

@@ -36,7 +36,7 @@ struct StoreTests {
             for index in 0..<90 { // 3 minutes at 2 s
                 let at = StoreFixture.start.timeIntervalSince1970 + Double(index * 2)
                 try db.execute(sql: "INSERT INTO polls(id, at, services, proxies, sources_failing) VALUES (?, ?, 1, 0, 0)", arguments: [index + 1, at])
-                try db.execute(sql: "INSERT INTO service_samples(poll, service, rps_milli, success_ppm, p99_us, health) VALUES (?, 1, ?, 1000000, 50000, 0)",
+                try db.execute(sql: "INSERT INTO service_samples(poll, service, rps_milli, err5xx_ppm, p99_us, health) VALUES (?, 1, ?, 0, 50000, 0)",
                                arguments: [index + 1, (index / 30 + 1) * 10_000])
             }
         }

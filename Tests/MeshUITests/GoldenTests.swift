@@ -26,7 +26,10 @@ struct GoldenTests {
             _ = state.update(.key(.character("2")))
             var stored = state.snapshot!
             stored.generatedAt = Fixture.now.addingTimeInterval(-600)
-            _ = state.update(.history(.frame(PollPosition(id: 42, at: stored.generatedAt), stored, trends: ["default/reviews": [10, 20, 30, 40, 35]])))
+            let position = PollPosition(id: 42, at: stored.generatedAt)
+            _ = state.update(.history(.frame(position, stored)))
+            _ = state.update(.trends(["default/reviews": [10, 20, 30, 40, 35]], at: position))
+            _ = state.update(.trends(["default/reviews": [1, 1, 1]], at: nil)) // live series: not for the past
         }),
         ("routes", { _ = $0.update(.key(.character("3"))) }),
         ("certificates", { _ = $0.update(.key(.character("4"))) }),

@@ -39,8 +39,8 @@ extension AppState {
             return handle(key)
         case let .history(answer):
             return arrive(answer)
-        case let .trends(series):
-            if travel == nil { trends = series }
+        case let .trends(series, position):
+            if travel == position { trends = series }
             return []
         case let .storedEvents(stored):
             events = Array((stored + events).suffix(1000))
@@ -54,11 +54,11 @@ extension AppState {
     /// Applies the store's answer to `[`, `]` or `:at`.
     mutating func arrive(_ answer: HistoryAnswer) -> [Effect] {
         switch answer {
-        case let .frame(position, stored, series):
+        case let .frame(position, stored):
             if travel == nil { liveSnapshot = snapshot }
             travel = position
             snapshot = stored
-            trends = series
+            trends = [:]
             clampSelections()
         case .live:
             returnToLive()
@@ -80,8 +80,11 @@ extension AppState {
     /// Rows visible in the body of a table view (header, tabs and status bar excluded).
     var visibleRows: Int { max(1, height - 5) }
 
+    /// Keeps the current view's selection and scroll inside its rows (other views are clamped
+    /// when they are selected: building every view's rows on each poll cost more than a frame
+    /// with thousands of proxies and certificates).
     mutating func clampSelections() {
-        for view in ViewID.allCases where view != .overview {
+        for view in [view] where view != .overview {
             var table = self.table(view)
             let count = ViewModels.rows(self, view).count
             table.selected = max(0, min(table.selected, count - 1))

@@ -20,8 +20,9 @@ public enum AppEvent: Sendable {
     case resize(width: Int, height: Int)
     /// An answer of the history store to a `.travel` effect.
     case history(HistoryAnswer)
-    /// RPS per minute per service from the store, for the TREND column.
-    case trends([String: [Double]])
+    /// RPS per minute per service from the store, for the TREND column, ending at a stored
+    /// poll (`at`, while time travelling) or now (nil).
+    case trends([String: [Double]], at: PollPosition?)
     /// Charts for the open service (answer to `.loadCharts`).
     case charts(ServiceCharts)
     /// Events read from the store at start, older than anything live.
@@ -30,8 +31,8 @@ public enum AppEvent: Sendable {
 
 /// What the store answered to a time-travel request.
 public enum HistoryAnswer: Sendable {
-    /// The stored state at a poll, with the TREND series ending there.
-    case frame(PollPosition, MeshSnapshot, trends: [String: [Double]])
+    /// The stored state at a poll (its TREND series follow as `.trends(_, at:)`).
+    case frame(PollPosition, MeshSnapshot)
     /// Stepped past the newest stored poll: back to live.
     case live
     /// Nothing there (no older poll, no history store, a read error), with a reason to show.
