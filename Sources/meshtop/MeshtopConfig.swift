@@ -115,7 +115,7 @@ struct MeshtopConfig: Codable, Equatable {
           default/reviews:
             serverErrorDegraded: 0.01   # tolerate up to 1 % 5xx
 
-        # History store (used by `meshtop record`, `history` and time travel once they land).
+        # History store (`meshtop record`, `history`, the console's time travel and charts).
         # database: ~/.local/state/meshtop/history.db
         # retention: {raw: 24h, rollups: 30d}
 
