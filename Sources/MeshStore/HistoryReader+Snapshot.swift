@@ -6,13 +6,13 @@ extension HistoryReader {
     /// The mesh as it was stored at `poll`: services and edges with that poll's metrics, the
     /// proxies, certificates, workloads, routes and sources in force then, health verdicts that
     /// depend on the clock re-evaluated at the poll's time, and the events up to it.
-    public func snapshot(at poll: PollRef, thresholds: HealthThresholds = HealthThresholds(), eventLimit: Int = 500) throws -> MeshSnapshot {
+    public func snapshot(at poll: StoredPoll, thresholds: HealthThresholds = HealthThresholds(), eventLimit: Int = 500) throws -> MeshSnapshot {
         try database.read { db in
             try snapshot(db, at: poll, thresholds: thresholds, eventLimit: eventLimit)
         }
     }
 
-    func snapshot(_ db: Database, at poll: PollRef, thresholds: HealthThresholds, eventLimit: Int) throws -> MeshSnapshot {
+    func snapshot(_ db: Database, at poll: StoredPoll, thresholds: HealthThresholds, eventLimit: Int) throws -> MeshSnapshot {
         var snapshot = MeshSnapshot(generatedAt: poll.at)
         let now = poll.at
         var servicesByKey: [String: Service] = [:]
@@ -108,33 +108,23 @@ extension HistoryReader {
 
     // MARK: Proxies and certificates over time
 
-    /// A proxy's state over an interval of polls.
-    public struct ProxyInterval: Sendable {
+    /// An entity's state over an interval of polls.
+    public struct Interval<Value: Sendable>: Sendable {
         public var from: Date
         /// nil while it is still the current state.
         public var until: Date?
-        public var proxy: Proxy
+        public var value: Value
     }
 
-    public func proxyIntervals(from: Date, to: Date) throws -> [ProxyInterval] {
-        try intervals(kind: "proxy", from: from, to: to).map { from, until, body in
-            ProxyInterval(from: from, until: until, proxy: try Bodies.decode(Proxy.self, body))
-        }
+    public func proxyIntervals(from: Date, to: Date) throws -> [Interval<Proxy>] { try intervals(kind: "proxy", from: from, to: to) }
+
+    public func certificateIntervals(from: Date, to: Date) throws -> [Interval<Certificate>] { try intervals(kind: "cert", from: from, to: to) }
+
+    func intervals<Value: Decodable & Sendable>(kind: String, from: Date, to: Date) throws -> [Interval<Value>] {
+        try rawIntervals(kind: kind, from: from, to: to).map { Interval(from: $0, until: $1, value: try Bodies.decode(Value.self, $2)) }
     }
 
-    public struct CertificateInterval: Sendable {
-        public var from: Date
-        public var until: Date?
-        public var certificate: Certificate
-    }
-
-    public func certificateIntervals(from: Date, to: Date) throws -> [CertificateInterval] {
-        try intervals(kind: "cert", from: from, to: to).map { from, until, body in
-            CertificateInterval(from: from, until: until, certificate: try Bodies.decode(Certificate.self, body))
-        }
-    }
-
-    func intervals(kind: String, from: Date, to: Date) throws -> [(Date, Date?, String)] {
+    func rawIntervals(kind: String, from: Date, to: Date) throws -> [(Date, Date?, String)] {
         try database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT coalesce(ps.at, (SELECT min(at) FROM polls)) AS since_at, pu.at AS until_at, s.until_poll, s.body

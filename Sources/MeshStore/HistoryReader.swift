@@ -2,17 +2,6 @@ import Foundation
 import GRDB
 import MeshModel
 
-/// A stored poll: its id (increasing with time) and when it was taken.
-public struct PollRef: Sendable, Hashable {
-    public var id: Int64
-    public var at: Date
-
-    public init(id: Int64, at: Date) {
-        self.id = id
-        self.at = at
-    }
-}
-
 /// Resolution of a history query: every poll, or one-minute rollups.
 public enum Resolution: String, Sendable, CaseIterable {
     case raw
@@ -37,24 +26,24 @@ public struct HistoryReader: Sendable {
 
     // MARK: Polls
 
-    public func latestPoll() throws -> PollRef? {
+    public func latestPoll() throws -> StoredPoll? {
         try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls ORDER BY id DESC LIMIT 1") }
     }
 
-    public func oldestPoll() throws -> PollRef? {
+    public func oldestPoll() throws -> StoredPoll? {
         try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls ORDER BY id LIMIT 1") }
     }
 
-    public func poll(before id: Int64) throws -> PollRef? {
+    public func poll(before id: Int64) throws -> StoredPoll? {
         try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls WHERE id < ? ORDER BY id DESC LIMIT 1", [id]) }
     }
 
-    public func poll(after id: Int64) throws -> PollRef? {
+    public func poll(after id: Int64) throws -> StoredPoll? {
         try database.read { db in try Self.poll(db, sql: "SELECT id, at FROM polls WHERE id > ? ORDER BY id LIMIT 1", [id]) }
     }
 
     /// The last poll taken at or before `date`.
-    public func poll(atOrBefore date: Date) throws -> PollRef? {
+    public func poll(atOrBefore date: Date) throws -> StoredPoll? {
         try database.read { db in
             try Self.poll(db, sql: "SELECT id, at FROM polls WHERE at <= ? ORDER BY at DESC LIMIT 1", [date.timeIntervalSince1970])
         }
@@ -64,8 +53,8 @@ public struct HistoryReader: Sendable {
         try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM polls") ?? 0 }
     }
 
-    static func poll(_ db: Database, sql: String, _ arguments: StatementArguments = []) throws -> PollRef? {
-        try Row.fetchOne(db, sql: sql, arguments: arguments).map { PollRef(id: $0["id"], at: Date(timeIntervalSince1970: $0["at"])) }
+    static func poll(_ db: Database, sql: String, _ arguments: StatementArguments = []) throws -> StoredPoll? {
+        try Row.fetchOne(db, sql: sql, arguments: arguments).map { StoredPoll(id: $0["id"], at: Date(timeIntervalSince1970: $0["at"])) }
     }
 
     // MARK: Metrics

@@ -96,7 +96,7 @@ struct StoreBench: AsyncParsableCommand {
             let poll = try require(try reader.poll(atOrBefore: target))
             let snapshot = try reader.snapshot(at: poll)
             let loaded = DispatchTime.now().uptimeNanoseconds
-            _ = state.update(.history(.frame(PollPosition(id: poll.id, at: poll.at), snapshot)))
+            _ = state.update(.history(.frame(poll, snapshot)))
             _ = Screen.render(state)
             if attempt == 0 {
                 firstTravel = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6

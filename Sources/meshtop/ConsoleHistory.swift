@@ -18,7 +18,7 @@ actor ConsoleHistory {
     private var chart: (service: String, range: ChartRange)?
     private var baselineSeen = false
     /// The stored poll the console shows (charts end there), nil when live.
-    private var position: PollRef?
+    private var position: StoredPoll?
     static let trendMinutes = 10
 
     /// Opens the store; records into it unless another process already records to the file.
@@ -68,7 +68,7 @@ actor ConsoleHistory {
     func travel(_ request: TravelRequest) {
         let reader = store.reader
         do {
-            let next: PollRef?
+            let next: StoredPoll?
             switch request {
             case .back:
                 next = try position.map { try reader.poll(before: $0.id) } ?? reader.latestPoll()
@@ -94,7 +94,7 @@ actor ConsoleHistory {
                 return
             }
             // The frame first (it renders at once), its TREND series right after.
-            let position = PollPosition(id: next.id, at: next.at)
+            let position = next
             inbox.post(.history(.frame(position, try reader.snapshot(at: next, thresholds: thresholds))))
             inbox.post(.trends(try reader.trends(minutes: Self.trendMinutes, endingAt: next.at), at: position))
         } catch {

@@ -40,6 +40,14 @@ struct HistoryCommand: AsyncParsableCommand {
         func print(_ table: HistoryTable) {
             FileHandle.standardOutput.write(Data(table.render(output).utf8))
         }
+
+        /// Services' or edges' metrics over the range, matching `filter`, at `resolution`.
+        func metrics(kind: String, matching filter: String?, resolution: String?) throws {
+            let (from, to) = range
+            let points = try open().reader.allSeries(kind: kind, from: from, to: to,
+                                                     resolution: try HistoryTable.resolution(resolution, from: from, to: to), matching: filter)
+            print(HistoryTable.metrics(points, subject: kind))
+        }
     }
 
     struct Services: ParsableCommand {
@@ -48,12 +56,7 @@ struct HistoryCommand: AsyncParsableCommand {
         @Option(help: "Only services whose namespace/name contains this.") var service: String?
         @Option(help: "raw (every poll) or 1m (rollups); default: raw for ranges up to 1h within raw retention, else 1m.") var resolution: String?
 
-        func run() throws {
-            let (from, to) = query.range
-            let points = try query.open().reader.allSeries(kind: "service", from: from, to: to,
-                                                           resolution: try HistoryTable.resolution(resolution, from: from, to: to), matching: service)
-            query.print(HistoryTable.metrics(points, subject: "service"))
-        }
+        func run() throws { try query.metrics(kind: "service", matching: service, resolution: resolution) }
     }
 
     struct Edges: ParsableCommand {
@@ -62,12 +65,7 @@ struct HistoryCommand: AsyncParsableCommand {
         @Option(help: "Only edges whose source or destination contains this.") var service: String?
         @Option(help: "raw or 1m (default as for services).") var resolution: String?
 
-        func run() throws {
-            let (from, to) = query.range
-            let points = try query.open().reader.allSeries(kind: "edge", from: from, to: to,
-                                                           resolution: try HistoryTable.resolution(resolution, from: from, to: to), matching: service)
-            query.print(HistoryTable.metrics(points, subject: "edge"))
-        }
+        func run() throws { try query.metrics(kind: "edge", matching: service, resolution: resolution) }
     }
 
     struct Proxies: ParsableCommand {
@@ -77,7 +75,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
         func run() throws {
             let (from, to) = query.range
-            let intervals = try query.open().reader.proxyIntervals(from: from, to: to).filter { proxy == nil || $0.proxy.id.contains(proxy!) }
+            let intervals = try query.open().reader.proxyIntervals(from: from, to: to).filter { proxy == nil || $0.value.id.contains(proxy!) }
             query.print(HistoryTable.proxies(intervals))
         }
     }

@@ -95,27 +95,27 @@ struct HistoryTable {
                      })
     }
 
-    static func proxies(_ intervals: [HistoryReader.ProxyInterval]) -> HistoryTable {
+    static func proxies(_ intervals: [HistoryReader.Interval<Proxy>]) -> HistoryTable {
         HistoryTable(header: ["from", "until", "proxy", "cluster"] + XDSType.allCases.map(\.rawValue) + ["istiod", "version"],
                      rows: intervals.map { interval in
-                         let proxy = interval.proxy
+                         let proxy = interval.value
                          return [time(interval.from), .text(interval.until.map { iso.string(from: $0) } ?? "current"), .text(proxy.id), .text(proxy.clusterID)]
                              + XDSType.allCases.map { .text(proxy.sync[$0]?.status.rawValue ?? "-") }
                              + [.text(proxy.istiod ?? "-"), .text(proxy.istioVersion ?? "-")]
                      })
     }
 
-    static func certificates(_ intervals: [HistoryReader.CertificateInterval], now: Date) -> HistoryTable {
+    static func certificates(_ intervals: [HistoryReader.Interval<Certificate>], now: Date) -> HistoryTable {
         // One row per certificate: first and last seen over its intervals.
         var order: [String] = []
         var bySerial: [String: (first: Date, last: Date?, certificate: Certificate)] = [:]
         for interval in intervals {
-            let serial = interval.certificate.serial
+            let serial = interval.value.serial
             if let seen = bySerial[serial] {
-                bySerial[serial] = (min(seen.first, interval.from), seen.last == nil || interval.until == nil ? nil : max(seen.last!, interval.until!), interval.certificate)
+                bySerial[serial] = (min(seen.first, interval.from), seen.last == nil || interval.until == nil ? nil : max(seen.last!, interval.until!), interval.value)
             } else {
                 order.append(serial)
-                bySerial[serial] = (interval.from, interval.until, interval.certificate)
+                bySerial[serial] = (interval.from, interval.until, interval.value)
             }
         }
         return HistoryTable(header: ["first seen", "last seen", "kind", "serial", "spiffe id", "not after", "proxies"],

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MeshModel
 @testable import MeshUI
 
 /// Every view rendered into a buffer at 80×24 and 160×48, compared with reviewed goldens
@@ -26,7 +27,7 @@ struct GoldenTests {
             _ = state.update(.key(.character("2")))
             var stored = state.snapshot!
             stored.generatedAt = Fixture.now.addingTimeInterval(-600)
-            let position = PollPosition(id: 42, at: stored.generatedAt)
+            let position = StoredPoll(id: 42, at: stored.generatedAt)
             _ = state.update(.history(.frame(position, stored)))
             _ = state.update(.trends(["default/reviews": [10, 20, 30, 40, 35]], at: position))
             _ = state.update(.trends(["default/reviews": [1, 1, 1]], at: nil)) // live series: not for the past

@@ -38,17 +38,6 @@ public enum Overlay: Sendable, Equatable {
     case confirm(question: String, action: String)
 }
 
-/// A stored poll, identified the way the store does.
-public struct PollPosition: Sendable, Equatable {
-    public var id: Int64
-    public var at: Date
-
-    public init(id: Int64, at: Date) {
-        self.id = id
-        self.at = at
-    }
-}
-
 /// The ranges of the service detail's history charts (`t` cycles them).
 public enum ChartRange: String, Sendable, CaseIterable {
     case quarterHour = "15 min"
@@ -111,7 +100,7 @@ public struct AppState: Sendable {
     /// The host keeps a history store, so `[` `]` and charts can work.
     public var historyAvailable = false
     /// The stored poll shown while time travelling; nil when live.
-    public var travel: PollPosition?
+    public var travel: StoredPoll?
     /// The newest live snapshot, kept aside while time travelling.
     public var liveSnapshot: MeshSnapshot?
     /// History charts of the open service, and the range the next ones are asked for.

@@ -22,7 +22,7 @@ public enum AppEvent: Sendable {
     case history(HistoryAnswer)
     /// RPS per minute per service from the store, for the TREND column, ending at a stored
     /// poll (`at`, while time travelling) or now (nil).
-    case trends([String: [Double]], at: PollPosition?)
+    case trends([String: [Double]], at: StoredPoll?)
     /// Charts for the open service (answer to `.loadCharts`).
     case charts(ServiceCharts)
     /// Events read from the store at start, older than anything live.
@@ -32,7 +32,7 @@ public enum AppEvent: Sendable {
 /// What the store answered to a time-travel request.
 public enum HistoryAnswer: Sendable {
     /// The stored state at a poll (its TREND series follow as `.trends(_, at:)`).
-    case frame(PollPosition, MeshSnapshot)
+    case frame(StoredPoll, MeshSnapshot)
     /// Stepped past the newest stored poll: back to live.
     case live
     /// Nothing there (no older poll, no history store, a read error), with a reason to show.
