@@ -3,6 +3,7 @@ import Foundation
 import MeshModel
 import MeshPoller
 import MeshSources
+import MeshStore
 import Yams
 
 /// `meshtop snapshot`: poll once (twice, for rates), print the mesh, optionally check it.
@@ -29,6 +30,8 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(help: "Only this section (services, edges, proxies, certs, routes, findings, sources); csv needs one.") var section: String?
     @Flag(help: "Apply the health thresholds and set the exit code.") var check = false
     @Option(help: "With --check: fail on warning or critical findings.") var failOn: String = "critical"
+    @Option(help: "Print a stored snapshot from this history store instead of polling (the latest, or the one at --at).") var fromDb: String?
+    @Option(help: "With --from-db: the stored poll at or before this time (14:02, 10m, 2026-11-26 14:02, RFC 3339, @unix).") var at: String?
 
     func validate() throws {
         guard ["json", "yaml", "csv", "text"].contains(output) else { throw ValidationError("-o must be json, yaml, csv or text") }
@@ -36,6 +39,8 @@ struct SnapshotCommand: AsyncParsableCommand {
         if output == "csv", section == nil { throw ValidationError("-o csv needs --section") }
         guard ["warning", "critical"].contains(failOn) else { throw ValidationError("--fail-on must be warning or critical") }
         if let source, !source.hasPrefix("dir:") { throw ValidationError("--source must be dir:PATH") }
+        if let at, TimeSpec.instant(at) == nil { throw ValidationError("--at \(at): not a time") }
+        if at != nil, fromDb == nil { throw ValidationError("--at needs --from-db") }
         guard interval >= 0, (sources.timeout ?? 1) > 0 else { throw ValidationError("--interval and --timeout must be positive") }
     }
 
@@ -67,6 +72,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         let settings = try MeshtopConfig.load(path: config)
         var deriver = SnapshotDeriver(thresholds: settings.healthThresholds)
         deriver.serviceThresholds = settings.serviceThresholds
+        if let fromDb { return try stored(fromDb, thresholds: settings.healthThresholds) }
         if let source {
             return deriver.derive(try DirectorySource.read(String(source.dropFirst("dir:".count))))
         }
@@ -81,6 +87,24 @@ struct SnapshotCommand: AsyncParsableCommand {
         guard let second = await poller.poll() else { throw SourceError(source: "poller", reason: "poll already running") }
         let snapshot = deriver.derive(second)
         await poller.shutdown()
+        return snapshot
+    }
+
+    /// The stored snapshot at `--at` (or the latest), as the store recorded it, with the store
+    /// itself as its first source; a store without such a poll could not be read (exit 3).
+    func stored(_ path: String, thresholds: HealthThresholds) throws -> MeshSnapshot {
+        let reader: HistoryReader
+        do { reader = try HistoryStore(path: path, readOnly: true).reader } catch {
+            throw SourceError(source: "--from-db \(path)", reason: "\(error)")
+        }
+        let poll = try at.map { try reader.poll(atOrBefore: TimeSpec.instant($0)!) } ?? reader.latestPoll()
+        guard let poll else {
+            throw SourceError(source: "--from-db \(path)", reason: at.map { "no poll stored at or before \($0)" } ?? "no poll stored yet")
+        }
+        var snapshot = try reader.snapshot(at: poll, thresholds: thresholds)
+        // Only the events of that poll's own minute: the export is a snapshot, not the timeline.
+        snapshot.events = snapshot.events.filter { poll.at.timeIntervalSince($0.at) < 60 }
+        snapshot.sources.insert(SourceStatus(name: "history store", url: path, ok: true, lastSuccess: poll.at), at: 0)
         return snapshot
     }
 

@@ -4,7 +4,7 @@ import Testing
 @testable import MeshSim
 
 /// `meshtop record` and `meshtop history` against a running `meshtop sim`, as an operator uses them.
-@Suite("meshtop record and history end to end", .serialized)
+@Suite("meshtop record and history end to end")
 struct RecordCommandTests {
     static func temporaryDatabase() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-record-\(UUID().uuidString).db").path
@@ -54,6 +54,49 @@ struct RecordCommandTests {
         #expect(parsed.contains { ($0["subject"] as? String)?.hasPrefix("ProxyRoutes on") == true })
         let store = try HistoryStore(path: db, readOnly: true)
         #expect(try store.integrityCheck() == "ok")
+
+        // The stored state as a snapshot: the latest, and one from before the weight change.
+        let latest = try SnapshotCommandTests.run(["snapshot", "--from-db", db, "-o", "json"])
+        #expect(latest.status == 0, "\(latest.stderr)")
+        try SnapshotCommandTests.validateSchema(latest.stdout)
+        let export = try #require(try JSONSerialization.jsonObject(with: latest.stdout) as? [String: Any])
+        let services = try #require(export["services"] as? [[String: Any]])
+        #expect(services.contains { ($0["name"] as? String) == "reviews" && (($0["rps"] as? Double) ?? 0) > 10 })
+        let routes = try #require(export["routes"] as? [[String: Any]])
+        let reviews = try #require(routes.first { ($0["virtualService"] as? String) == "reviews" })
+        #expect(((reviews["destinations"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }) == [0, 50, 50])
+        let oldest = try #require(try store.reader.oldestPoll())
+        let before = try SnapshotCommandTests.run(["snapshot", "--from-db", db, "--at", "@\(oldest.at.timeIntervalSince1970 + 5)", "-o", "json"])
+        let beforeExport = try #require(try JSONSerialization.jsonObject(with: before.stdout) as? [String: Any])
+        let beforeRoutes = try #require(beforeExport["routes"] as? [[String: Any]])
+        let beforeReviews = try #require(beforeRoutes.first { ($0["virtualService"] as? String) == "reviews" })
+        #expect(((beforeReviews["destinations"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }) == [50, 30, 20])
+        let missing = try SnapshotCommandTests.run(["snapshot", "--from-db", db, "--at", "@1000"])
+        #expect(missing.status == 3 && missing.stderr.contains("no poll stored"))
+    }
+
+    @Test("SIGTERM ends the recorder after its current write, with exit 0")
+    func terminated() throws {
+        let sim = try SnapshotCommandTests.Sim([], base: "127.0.62.1")
+        defer { sim.stop() }
+        let db = Self.temporaryDatabase()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = try #require(SnapshotCommandTests.binary)
+        process.arguments = ["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db, "--interval", "0.2", "--verbose"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, Self.committedPolls(log).count < 3 { Thread.sleep(forTimeInterval: 0.05) }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(text.contains("stopped (SIGTERM)"), "\(text)")
+        let reader = try HistoryStore(path: db, readOnly: true).reader
+        #expect(try reader.pollCount() >= Self.committedPolls(log).count)
     }
 
     @Test("SIGKILL in the middle of writes: every committed poll survives and the file passes integrity_check")
