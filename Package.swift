@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
         .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "TmuxDriver"]),
-        .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel"]),
+        .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim", "MeshStore"]),
         .testTarget(
             name: "MeshSimTests",

@@ -80,12 +80,14 @@ public struct MeshSnapshot: Sendable, Codable, Hashable {
 }
 
 extension SyncStatus {
-    /// Ordering used to pick a proxy's worst state: ERROR > STALE > NOT SENT > SYNCED > IGNORED.
+    /// Ordering used to pick a proxy's worst state: ERROR > STALE > SYNCED > NOT SENT > IGNORED.
+    /// NOT SENT is below SYNCED: a type istiod never sends (ECDS without Wasm) is normal, so a
+    /// proxy with everything else synced counts as SYNCED.
     public var severityRank: Int {
         switch self {
         case .ignored: 0
-        case .synced: 1
-        case .notSent: 2
+        case .notSent: 1
+        case .synced: 2
         case .stale, .staleNeverAcknowledged: 3
         case .error: 4
         }

@@ -12,6 +12,10 @@ public struct ConsoleOptions: Sendable {
     public var ascii = false
     public var mouse = false
     public var readOnly = false
+    /// The dashboard: navigation and quit only, the wall layout on large terminals.
+    public var dashboard = false
+    /// Dashboard: the next view this often.
+    public var rotateEvery: TimeInterval?
     public var environment: [String: String] = ProcessInfo.processInfo.environment
 
     public init(themes: [String: Theme], themeName: String) {
@@ -65,7 +69,9 @@ public enum ConsoleRunner {
         }
         let size = screen.size
         var state = AppState(width: size.width, height: size.height)
-        state.readOnly = options.readOnly
+        state.readOnly = options.readOnly || options.dashboard
+        state.dashboard = options.dashboard
+        state.rotateEvery = options.rotateEvery
         state.historyAvailable = historyAvailable
         state.availableThemes = options.themes.keys.sorted()
         state.themeName = options.themes[options.themeName] == nil ? (options.themes.keys.sorted().first ?? "default") : options.themeName

@@ -42,25 +42,26 @@ struct ConsoleCommand: AsyncParsableCommand {
     @OptionGroup var look: LookOptions
     @OptionGroup var history: HistoryOptions
     @Flag(help: "No history store: no time travel, charts or stored events.") var noHistory = false
+    @Flag(help: "No operator actions: the HTTP layer sends GET and HEAD only.") var readonly = false
 
     func run() async throws {
         let settings = try look.settings()
         let store = noHistory ? nil : ConsoleSession.HistorySetting(path: history.path(settings), retention: try history.retention(settings))
+        var session = ConsoleSession.Session(feed: .directory(""), interval: look.refreshInterval(settings),
+                                             console: try look.console(settings, readOnly: readonly),
+                                             thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
+                                             history: store, policy: readonly ? .readOnly : .operatorActions)
         if let source {
             guard source.hasPrefix("dir:") else { throw ValidationError("--source must be dir:PATH") }
             // A capture directory does not change: history only when a store is named.
-            await ConsoleSession.run(feed: .directory(String(source.dropFirst(4))), interval: look.refreshInterval(settings),
-                                     console: try look.console(settings), thresholds: (settings.healthThresholds, settings.serviceThresholds),
-                                     history: history.db == nil ? nil : store)
-            return
+            session.feed = .directory(String(source.dropFirst(4)))
+            session.history = history.db == nil ? nil : store
+        } else {
+            do { session.feed = .poller(try MeshPoller(options: try sources.pollerOptions(settings))) } catch let error as UsageError {
+                throw ValidationError(error.message + ", or try `meshtop demo`")
+            }
         }
-        let options: PollerOptions
-        do { options = try sources.pollerOptions(settings) } catch let error as UsageError {
-            throw ValidationError(error.message + ", or try `meshtop demo`")
-        }
-        let console = try look.console(settings)
-        await ConsoleSession.run(poller: try MeshPoller(options: options), interval: look.refreshInterval(settings), console: console,
-                                 thresholds: (settings.healthThresholds, settings.serviceThresholds), history: store)
+        await ConsoleSession.run(session)
     }
 }
 
@@ -97,9 +98,10 @@ struct DemoCommand: AsyncParsableCommand {
         pollerOptions.targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
             ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
         }
-        await ConsoleSession.run(poller: try MeshPoller(options: pollerOptions), interval: look.refreshInterval(settings), console: console,
-                                 thresholds: (settings.healthThresholds, settings.serviceThresholds),
-                                 history: ConsoleSession.HistorySetting(path: db, retention: Retention()))
+        await ConsoleSession.run(ConsoleSession.Session(
+            feed: .poller(try MeshPoller(options: pollerOptions)), interval: look.refreshInterval(settings), console: console,
+            thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
+            history: ConsoleSession.HistorySetting(path: db, retention: Retention())))
         ticker.cancel()
         await ticker.value // no listener change may run while the event loops shut down
         await server.shutdown()

@@ -21,11 +21,13 @@ actor ConsoleHistory {
     private var position: StoredPoll?
     static let trendMinutes = 10
 
-    /// Opens the store; records into it unless another process already records to the file.
-    init(path: String, retention: Retention, inbox: Inbox, thresholds: HealthThresholds) throws {
-        store = try HistoryStore(path: path)
-        lock = path == ":memory:" ? nil : WriterLock(databasePath: path)
-        writer = path == ":memory:" || lock != nil ? try store.writer(retention: retention) : nil
+    /// Opens the store; records into it unless it is opened read-only or another process
+    /// already records to the file.
+    init(_ setting: ConsoleSession.HistorySetting, inbox: Inbox, thresholds: HealthThresholds) throws {
+        let path = setting.path
+        store = try HistoryStore(path: path, readOnly: setting.readOnly)
+        lock = path == ":memory:" || setting.readOnly ? nil : WriterLock(databasePath: path)
+        writer = !setting.readOnly && (path == ":memory:" || lock != nil) ? try store.writer(retention: setting.retention) : nil
         self.inbox = inbox
         self.thresholds = thresholds
     }
@@ -53,6 +55,11 @@ actor ConsoleHistory {
         baselineSeen = true
         if let trends = try? store.reader.trends(minutes: Self.trendMinutes, endingAt: snapshot.generatedAt) { inbox.post(.trends(trends, at: nil)) }
         if let chart { loadCharts(service: chart.service, range: chart.range) }
+    }
+
+    /// Stores an event that happened outside a poll (an operator action).
+    func record(_ event: MeshEvent) async {
+        try? await writer?.record(event: event)
     }
 
     func handle(_ effect: Effect) {

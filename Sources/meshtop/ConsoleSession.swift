@@ -28,17 +28,28 @@ enum ConsoleSession {
         }
     }
 
-    /// Where snapshots come from: live polling, or a capture directory re-read on every refresh.
+    /// Where snapshots come from: live polling, a capture directory re-read on every refresh, or
+    /// the newest poll of a history store that a recorder writes (no request to the mesh at all).
     enum Feed: Sendable {
         case poller(MeshPoller)
         case directory(String)
+        case store(HistoryReader, path: String)
 
-        func round() async -> Result<PollRound, SourceError>? {
+        /// The next snapshot, nil when there is nothing new (a poll already running, or no new
+        /// stored poll).
+        func next(_ deriver: inout SnapshotDeriver) async -> Result<MeshSnapshot, SourceError>? {
             switch self {
-            case let .poller(poller): return await poller.poll().map { .success($0) }
+            case let .poller(poller): return await poller.poll().map { .success(deriver.derive($0)) }
             case let .directory(path):
-                do { return .success(try DirectorySource.read(path)) } catch let error as SourceError { return .failure(error) } catch {
+                do { return .success(deriver.derive(try DirectorySource.read(path))) } catch let error as SourceError { return .failure(error) } catch {
                     return .failure(SourceError(source: "dir:\(path)", reason: "\(error)"))
+                }
+            case let .store(reader, path):
+                do {
+                    guard let poll = try reader.latestPoll() else { return .failure(SourceError(source: "--from-db \(path)", reason: "no poll stored yet")) }
+                    return .success(try reader.snapshot(at: poll, thresholds: deriver.thresholds))
+                } catch {
+                    return .failure(SourceError(source: "--from-db \(path)", reason: "\(error)"))
                 }
             }
         }
@@ -46,30 +57,38 @@ enum ConsoleSession {
         func shutdown() async { if case let .poller(poller) = self { await poller.shutdown() } }
     }
 
-    static func run(poller: MeshPoller, interval: Double, console: ConsoleOptions,
-                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:]), history: HistorySetting? = nil) async {
-        await run(feed: .poller(poller), interval: interval, console: console, thresholds: thresholds, history: history)
+    /// Everything a console or dashboard session needs.
+    struct Session {
+        var feed: Feed
+        var interval: Double
+        var console: ConsoleOptions
+        var thresholds = HealthThresholds()
+        var serviceThresholds: [String: HealthThresholds] = [:]
+        var history: HistorySetting?
+        /// What the HTTP layer may send besides polling GETs (operator actions, or nothing).
+        var policy: RequestPolicy = .operatorActions
     }
 
-    /// The history store a session uses: its path and retention.
+    /// The history store a session uses: its path and retention; `readOnly` for a store that
+    /// another process (a recorder) writes.
     struct HistorySetting {
         var path: String
         var retention: Retention
+        var readOnly = false
     }
 
-    static func run(feed: Feed, interval: Double, console: ConsoleOptions,
-                    thresholds: (HealthThresholds, [String: HealthThresholds]) = (HealthThresholds(), [:]), history setting: HistorySetting? = nil) async {
+    static func run(_ session: Session) async {
         let inbox = Inbox()
         let control = PollControl()
-        let history = await openHistory(setting, inbox: inbox, thresholds: thresholds.0)
+        let history = await openHistory(session.history, inbox: inbox, thresholds: session.thresholds)
+        let actions = AdminActionClient(policy: session.policy)
         let feeder = Task {
-            var deriver = SnapshotDeriver(thresholds: thresholds.0)
-            deriver.serviceThresholds = thresholds.1
+            var deriver = SnapshotDeriver(thresholds: session.thresholds)
+            deriver.serviceThresholds = session.serviceThresholds
             while !Task.isCancelled {
-                if await control.paused == false, let result = await feed.round() {
+                if await control.paused == false, let result = await session.feed.next(&deriver) {
                     switch result {
-                    case let .success(round):
-                        let snapshot = deriver.derive(round)
+                    case let .success(snapshot):
                         inbox.post(.snapshot(snapshot))
                         await history?.polled(snapshot)
                         if !snapshot.sources.contains(where: \.ok) {
@@ -79,23 +98,34 @@ enum ConsoleSession {
                         inbox.post(.pollFailed("\(error)"))
                     }
                 }
-                await control.sleep(interval)
+                await control.sleep(session.interval)
             }
         }
         Signals.onTermination { _ in inbox.requestQuit() }
+        let requests: @Sendable (Effect) -> Void = { effect in
+            Task {
+                guard case let .confirmed(action) = effect else { return await history?.handle(effect) ?? () }
+                // An operator action: the policy decides at the HTTP layer; the outcome is an event.
+                let event = await actions.perform(action)
+                inbox.post(.actionResult(event))
+                await history?.record(event)
+                await control.wakeUp() // poll at once: the action's effect shows up
+            }
+        }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
-                ConsoleRunner.run(options: console, inbox: inbox, control: ConsoleControl(
+                ConsoleRunner.run(options: session.console, inbox: inbox, control: ConsoleControl(
                     refresh: { Task { await control.wakeUp() } },
                     pause: { paused in Task { await control.setPaused(paused) } },
-                    request: { effect in Task { await history?.handle(effect) } }), historyAvailable: history != nil)
+                    request: requests), historyAvailable: history != nil)
                 done.resume()
             }
             thread.stackSize = 8 << 20
             thread.start()
         }
         feeder.cancel()
-        await feed.shutdown()
+        await session.feed.shutdown()
+        await actions.shutdown()
     }
 
     /// The session's history store, or nil (with the reason printed before curses takes the
@@ -103,7 +133,7 @@ enum ConsoleSession {
     static func openHistory(_ setting: HistorySetting?, inbox: Inbox, thresholds: HealthThresholds) async -> ConsoleHistory? {
         guard let setting else { return nil }
         do {
-            let history = try ConsoleHistory(path: setting.path, retention: setting.retention, inbox: inbox, thresholds: thresholds)
+            let history = try ConsoleHistory(setting, inbox: inbox, thresholds: thresholds)
             await history.loadEvents()
             return history
         } catch {

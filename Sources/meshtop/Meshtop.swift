@@ -7,7 +7,8 @@ struct Meshtop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meshtop",
         abstract: "A terminal console for service-mesh operators (Istio, Envoy, Linkerd, MOSN).",
-        subcommands: [ConsoleCommand.self, DemoCommand.self, SnapshotCommand.self, RecordCommand.self, HistoryCommand.self, InspectCommand.self,
+        subcommands: [ConsoleCommand.self, DashboardCommand.self, DemoCommand.self, SnapshotCommand.self, RecordCommand.self, HistoryCommand.self,
+                      InspectCommand.self,
                       SimCommand.self, ConfigCommand.self])
 }
 

@@ -139,10 +139,11 @@ struct AppStateTests {
     @Test("A confirmation dialog names its target: y confirms, anything else cancels")
     func confirmation() {
         var state = Fixture.state()
-        state.confirm("Fail the health check of productpage-v1-abc.default (drain)?", action: "drain productpage-v1-abc.default")
-        #expect(state.update(.key(.character("y"))) == [.confirmed("drain productpage-v1-abc.default")])
+        let drain = OperatorAction(kind: .failHealthCheck, proxyID: "productpage-v1-abc.default", adminURL: "http://127.0.0.1:15000")
+        state.confirm(drain)
+        #expect(state.update(.key(.character("y"))) == [.confirmed(drain)])
         #expect(state.overlay == nil)
-        state.confirm("Reset counters?", action: "reset")
+        state.confirm(OperatorAction(kind: .resetCounters, proxyID: "x", adminURL: "http://x"))
         #expect(state.update(.key(.character("n"))).isEmpty)
         #expect(state.overlay == nil && state.toast?.text == "cancelled")
     }
@@ -171,5 +172,51 @@ struct AppStateTests {
         #expect(state.view == .services)
         _ = state.update(.key(.click(x: 5, y: 4)))
         #expect(state.table(.services).selected == 2)
+    }
+
+    @Test("Dashboard: navigation and quit only, rotation through the views, no operator action")
+    func dashboard() {
+        var state = Fixture.state()
+        state.dashboard = true
+        state.readOnly = true
+        state.rotateEvery = 15
+        for key in [Key.character("/"), .character(":"), .character("p"), .character("["), .character("X"), .character("D"), .character("y")] {
+            #expect(state.update(.key(key)).isEmpty)
+        }
+        #expect(state.input == nil && state.overlay == nil && !state.paused)
+        _ = state.update(.key(.character("5")))
+        #expect(state.view == .proxies)
+        _ = state.update(.tick(Fixture.now))
+        _ = state.update(.tick(Fixture.now.addingTimeInterval(16)))
+        #expect(state.view == .events)
+        _ = state.update(.tick(Fixture.now.addingTimeInterval(32)))
+        #expect(state.view == .overview)
+        #expect(state.update(.key(.character("q"))) == [.quit])
+    }
+
+    @Test("Operator actions: keys on a proxy ask first; read-only and time travel refuse with a reason")
+    func operatorActions() {
+        var state = Fixture.state()
+        _ = state.update(.key(.character("5")))
+        #expect(state.update(.key(.character("D"))).isEmpty)
+        guard case let .confirm(action)? = state.overlay else {
+            Issue.record("no confirmation")
+            return
+        }
+        #expect(action.kind == .failHealthCheck && action.proxyID == "productpage-v1-abc.default" && action.path == "/healthcheck/fail")
+        #expect(state.update(.key(.character("y"))) == [.confirmed(action)])
+        _ = state.update(.key(.character(":")))
+        for character in "loglevel loud" { _ = state.update(.key(.character(character))) }
+        _ = state.update(.key(.enter))
+        #expect(state.overlay == nil && state.toast?.text.hasPrefix("loglevel: one of") == true)
+        state.readOnly = true
+        #expect(state.update(.key(.character("X"))).isEmpty)
+        #expect(state.overlay == nil && state.toast?.text.contains("read-only") == true)
+        state.readOnly = false
+        _ = state.update(.history(.frame(StoredPoll(id: 1, at: Fixture.now), Fixture.snapshot())))
+        _ = state.update(.key(.character("X")))
+        #expect(state.overlay == nil && state.toast?.text.contains("live mesh") == true)
+        _ = state.update(.actionResult(MeshEvent(at: Fixture.now, kind: .action, subject: "proxy p", message: "counters reset: done", severity: .info)))
+        #expect(state.events.last?.kind == .action)
     }
 }

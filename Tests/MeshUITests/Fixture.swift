@@ -39,10 +39,10 @@ enum Fixture {
         snapshot.workloads = [Workload(name: "productpage-v1", namespace: "default", app: "productpage", version: "v1", serviceAccount: "bookinfo-productpage", proxyIDs: ["productpage-v1-abc.default"])]
         let synced = SyncState(status: .synced, sentAt: now.addingTimeInterval(-300))
         snapshot.proxies = [
-            Proxy(id: "productpage-v1-abc.default", namespace: "default", podName: "productpage-v1-abc", istioVersion: "1.24.2", proxyVersion: "1.32.3-dev",
+            Proxy(id: "productpage-v1-abc.default", namespace: "default", podName: "productpage-v1-abc", adminURL: "http://10.1.0.5:15000", istioVersion: "1.24.2", proxyVersion: "1.32.3-dev",
                   istiod: "http://127.0.0.1:15014", sync: [.cds: synced, .lds: synced, .eds: synced, .rds: synced, .ecds: SyncState(status: .notSent)],
                   serverState: "LIVE", uptimeSeconds: 7200, health: HealthVerdict(.healthy, reason: "all xDS types synced")),
-            Proxy(id: "details-v1-x.default", namespace: "default", podName: "details-v1-x", istioVersion: "1.24.2",
+            Proxy(id: "details-v1-x.default", namespace: "default", podName: "details-v1-x", adminURL: "http://10.1.0.6:15000", istioVersion: "1.24.2",
                   sync: [.cds: SyncState(status: .stale, sentAt: now.addingTimeInterval(-150)), .lds: synced, .eds: synced, .rds: synced, .ecds: SyncState(status: .notSent)],
                   health: HealthVerdict(.degraded, reason: "CDS STALE for 150 s > 60 s")),
         ]

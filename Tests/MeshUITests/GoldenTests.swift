@@ -38,7 +38,12 @@ struct GoldenTests {
         ("proxy-detail", { _ = $0.update(.key(.character("5"))); _ = $0.update(.key(.character("j"))); _ = $0.update(.key(.enter)) }),
         ("events", { _ = $0.update(.key(.character("6"))) }),
         ("help", { _ = $0.update(.key(.character("2"))); _ = $0.update(.key(.character("?"))) }),
-        ("confirm", { state in _ = state.update(.key(.character("5"))); state.confirm("Reset the counters of details-v1-x.default?", action: "reset") }),
+        ("dashboard", { state in
+            state.dashboard = true
+            state.readOnly = true
+            _ = state.update(.key(.character("/"))) // ignored: the dashboard takes navigation keys only
+        }),
+        ("confirm", { state in _ = state.update(.key(.character("5"))); _ = state.update(.key(.character("X"))) }),
         ("filter", { state in _ = state.update(.key(.character("2"))); for c in "/re" { _ = state.update(.key(.character(c))) } }),
     ]
 

@@ -9,6 +9,7 @@ extension AppState {
         (["certs", "certificates"], "Certificates"), (["proxies", "po", "ps"], "Proxies"), (["events", "ev"], "Events"),
         (["topo", "topology"], "Topology (not yet available)"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: filter by namespace"),
         (["at"], "at TIME: travel to a stored time (14:02, 10m, 2026-11-26 14:02)"), (["live"], "back to live"),
+        (["loglevel", "log"], "loglevel LEVEL: set the selected proxy's Envoy log level"),
         (["help"], "this help"), (["quit", "q"], "quit"),
     ]
 
@@ -19,7 +20,16 @@ extension AppState {
         ("Tab 1-6", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
         ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
         ("[ ]", "time travel: older / newer poll (] past the newest: live)"), ("t", "chart range 15 min / 1 h / 24 h (service detail)"),
+        ("l", "proxy: set its log level (asks first)"), ("D / U", "proxy: drain (fail health check) / restore (asks first)"),
+        ("X", "proxy: reset its counters (asks first)"),
         ("y", "raw JSON of the selection (y again: YAML)"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
+    ]
+
+    /// The dashboard's keys: navigation and quit only.
+    public static let dashboardKeyHelp: [(String, String)] = [
+        ("Tab 1-6", "switch views (--rotate cycles them)"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
+        ("Enter", "open the selected service or proxy"), ("Esc", "back / close"), ("?", "this help"), ("q", "quit"),
+        ("", "read-only: no operator actions, no filters, no time travel"),
     ]
 
     /// The keys that do something in `view` (Enter only where there is a drill-down, sorting and
@@ -29,6 +39,7 @@ extension AppState {
             switch key {
             case "Enter": return (view == .services || view == .proxies) && !detail
             case "t": return view == .services && detail
+            case "l", "D / U", "X": return view == .proxies
             case "s / S", "↑↓ j k", "PgUp PgDn g G", "/": return view != .overview && !detail
             case "y", "c", "w": return [.services, .proxies, .certificates, .routes].contains(view) && !detail
             default: return true
@@ -36,7 +47,19 @@ extension AppState {
         }
     }
 
+    /// Keys the dashboard accepts: navigation and quit (everything else is ignored, so a wall
+    /// display cannot be paused, filtered, sent to the past or asked to act).
+    static func isNavigation(_ key: Key) -> Bool {
+        switch key {
+        case .tab, .backTab, .up, .down, .pageUp, .pageDown, .home, .end, .enter, .escape, .click: true
+        case .control("c"), .control("f"), .control("b"): true
+        case let .character(character): "qjkgG?".contains(character) || character.isNumber
+        default: false
+        }
+    }
+
     mutating func handle(_ key: Key) -> [Effect] {
+        if dashboard, !Self.isNavigation(key) { return [] }
         if let input { return handleInput(key, mode: input) }
         if overlay != nil { return handleOverlay(key) }
         switch key {
@@ -81,6 +104,15 @@ extension AppState {
                 return []
             }
             return [.travel(.forward)]
+        case .character("l"):
+            guard selectedProxyForAction() != nil else { return [] }
+            input = .palette("loglevel ")
+        case .character("D"):
+            return askAction(.failHealthCheck)
+        case .character("U"):
+            return askAction(.restoreHealthCheck)
+        case .character("X"):
+            return askAction(.resetCounters)
         case .character("t"):
             guard let detail, detail.view == .services else { return [] }
             chartRange = chartRange.next
@@ -209,6 +241,12 @@ extension AppState {
         case "events", "ev": select(.events)
         case "topo", "topology": showToast("Topology arrives with its own issue")
         case "help": overlay = .help
+        case "loglevel", "log":
+            guard OperatorAction.logLevels.contains(argument) else {
+                showToast("loglevel: one of \(OperatorAction.logLevels.joined(separator: " "))", seconds: 4)
+                return []
+            }
+            return askAction(.setLogLevel(argument))
         case "live":
             guard travel != nil else {
                 showToast("already live")
@@ -244,13 +282,42 @@ extension AppState {
         return []
     }
 
-    /// Asks a yes/no question before an action (operator actions use it).
-    public mutating func confirm(_ question: String, action: String) {
-        overlay = .confirm(question: question, action: action)
+    /// Asks to confirm an operator action; the dialog names the target.
+    public mutating func confirm(_ action: OperatorAction) {
+        overlay = .confirm(action)
+    }
+
+    /// The proxy an action would act on: the open proxy detail, or the selected Proxies row.
+    func selectedProxyForAction() -> Proxy? {
+        let id: String?
+        if let detail, detail.view == .proxies { id = detail.key } else if view == .proxies, detail == nil { id = selectedRow?.key } else { id = nil }
+        return id.flatMap { id in snapshot?.proxies.first { $0.id == id } }
+    }
+
+    /// Opens the confirmation for `kind` on the selected proxy, or says why it cannot.
+    mutating func askAction(_ kind: OperatorAction.Kind) -> [Effect] {
+        guard let proxy = selectedProxyForAction() else {
+            if view == .proxies { showToast("select a proxy first") }
+            return []
+        }
+        guard !readOnly else {
+            showToast("read-only: operator actions are disabled (dashboard or --readonly)", seconds: 4)
+            return []
+        }
+        guard travel == nil else {
+            showToast("operator actions act on the live mesh: ] back to live first", seconds: 4)
+            return []
+        }
+        guard let admin = proxy.adminURL else {
+            showToast("\(proxy.id): no admin address known")
+            return []
+        }
+        confirm(OperatorAction(kind: kind, proxyID: proxy.id, adminURL: admin))
+        return []
     }
 
     mutating func handleOverlay(_ key: Key) -> [Effect] {
-        if case let .confirm(_, action)? = overlay {
+        if case let .confirm(action)? = overlay {
             overlay = nil
             if key == .character("y") || key == .character("Y") { return [.confirmed(action)] }
             showToast("cancelled")

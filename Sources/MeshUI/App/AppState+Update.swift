@@ -8,6 +8,7 @@ extension AppState {
         case let .tick(date):
             now = date
             if let toast, toast.until <= date { self.toast = nil }
+            rotateIfDue()
             return []
         case let .resize(width, height):
             self.width = width
@@ -42,6 +43,10 @@ extension AppState {
         case let .trends(series, position):
             if travel == position { trends = series }
             return []
+        case let .actionResult(event):
+            events.append(event)
+            showToast("\(event.subject): \(event.message)", seconds: 5)
+            return []
         case let .storedEvents(stored):
             events = Array((stored + events).suffix(1000))
             return []
@@ -66,6 +71,19 @@ extension AppState {
             showToast(reason)
         }
         return []
+    }
+
+    /// Dashboard rotation: the next view every `rotateEvery` (not while a detail is open).
+    mutating func rotateIfDue() {
+        guard dashboard, let every = rotateEvery, detail == nil, overlay == nil else { return }
+        guard let last = lastRotation else {
+            lastRotation = now
+            return
+        }
+        if now.timeIntervalSince(last) >= every {
+            lastRotation = now
+            switchView(by: 1)
+        }
     }
 
     mutating func returnToLive() {

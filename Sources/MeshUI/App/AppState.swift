@@ -34,8 +34,8 @@ public enum Overlay: Sendable, Equatable {
     case raw(title: String, text: String, offset: Int)
     /// Why this row has its colour (`w`).
     case why(title: String, text: String)
-    /// A yes/no question that names its target; `y` confirms `action`, anything else cancels.
-    case confirm(question: String, action: String)
+    /// A yes/no question that names its target; `y` confirms the action, anything else cancels.
+    case confirm(OperatorAction)
 }
 
 /// The ranges of the service detail's history charts (`t` cycles them).
@@ -87,7 +87,14 @@ public struct AppState: Sendable {
     public var overlay: Overlay?
     public var toast: (text: String, until: Date)?
     public var paused = false
+    /// No operator actions (the dashboard, `--readonly`).
     public var readOnly = false
+    /// The dashboard: keys limited to navigation and quit, optional rotation, the wall layout
+    /// on large terminals.
+    public var dashboard = false
+    /// Dashboard: switch to the next view this often (`--rotate 15s`).
+    public var rotateEvery: TimeInterval?
+    var lastRotation: Date?
     public var themeName = "default"
     public var availableThemes: [String] = []
     public var now = Date()

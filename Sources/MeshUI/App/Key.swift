@@ -27,6 +27,8 @@ public enum AppEvent: Sendable {
     case charts(ServiceCharts)
     /// Events read from the store at start, older than anything live.
     case storedEvents([MeshEvent])
+    /// The outcome of an operator action (an `.action` event: done, failed or refused).
+    case actionResult(MeshEvent)
 }
 
 /// What the store answered to a time-travel request.
@@ -60,8 +62,8 @@ public enum Effect: Sendable, Equatable {
     /// Copy to the clipboard via OSC 52 (works over SSH).
     case copy(String)
     case theme(String)
-    /// The user confirmed an action in a confirmation dialog.
-    case confirmed(String)
+    /// The user confirmed an operator action in its confirmation dialog.
+    case confirmed(OperatorAction)
     /// Ask the store for the state at another poll.
     case travel(TravelRequest)
     /// Ask the store for a service's history charts.

@@ -3,14 +3,16 @@ enum Overlays {
     static func render(_ overlay: Overlay, state: AppState, area: Rect, _ buffer: inout CellBuffer) {
         switch overlay {
         case .help:
-            let lines = AppState.keyHelp(for: state.view, detail: state.detail != nil).map { key, text in key.padding(toLength: 14, withPad: " ", startingAt: 0) + text }
+            let keys = state.dashboard ? AppState.dashboardKeyHelp : AppState.keyHelp(for: state.view, detail: state.detail != nil)
+            let lines = keys.map { key, text in key.padding(toLength: 14, withPad: " ", startingAt: 0) + text }
             box(title: "Keys — \(state.view.title)", lines: lines, state: state, area: area, &buffer)
         case let .raw(title, text, offset):
             let lines = Array(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropFirst(offset))
             box(title: "\(title) (j/k scroll, Esc closes)", lines: lines, state: state, area: area, &buffer, fill: true)
         case let .why(title, text):
             box(title: "Why: \(title)", lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), state: state, area: area, &buffer)
-        case let .confirm(question, _):
+        case let .confirm(action):
+            let question = action.question
             box(title: "Confirm", lines: [question, "", "y  yes, do it        any other key  cancel"], state: state, area: area, &buffer)
         }
     }

@@ -17,7 +17,9 @@ public enum Screen {
         let (tabs, rest) = buffer.area.splitTop(1)
         let (body, status) = rest.splitBottom(1)
         drawTabs(state, area: tabs, &buffer)
-        if let detail = state.detail {
+        if WallView.applies(state) {
+            WallView.render(state, area: body, &buffer)
+        } else if let detail = state.detail {
             switch detail.view {
             case .services: DetailViews.service(state, key: detail.key, area: body, &buffer)
             default: DetailViews.proxy(state, key: detail.key, area: body, &buffer)
@@ -77,6 +79,8 @@ public enum Screen {
             return
         }
         var parts: [String] = []
+        // Always visible, also where the tab bar has no room for its marker.
+        if state.readOnly { parts.append("READ-ONLY") }
         if let travel = state.travel {
             parts.append("HISTORY \(ViewModels.timeFormatter.string(from: travel.at)) (\(ViewModels.duration(state.now.timeIntervalSince(travel.at))) ago) · [ older  ] newer")
         } else {
