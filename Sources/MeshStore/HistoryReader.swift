@@ -122,6 +122,33 @@ public struct HistoryReader: Sendable {
                            health: Reasons.verdict(code: row[values + 6], reason: reason ? row[values + 7] : nil), samples: samples)
     }
 
+    /// What the charts draw (RPS, 5xx share, p99) for one service, oldest first: raw polls for
+    /// `.raw`, else 1-minute rollups read from the per-entity index alone (one contiguous range
+    /// for a whole day) plus the minutes not rolled up yet. Other values are left empty.
+    public func chart(service key: String, from: Date, to: Date, resolution: Resolution) throws -> [MetricPoint] {
+        guard resolution == .minute else { return try series(service: key, from: from, to: to, resolution: resolution) }
+        return try database.read { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM names WHERE kind = 'service' AND name = ?", arguments: [key]) else { return [] }
+            let first = Int((from.timeIntervalSince1970 / 60).rounded(.down)), last = Int((to.timeIntervalSince1970 / 60).rounded(.down))
+            let rolled = try Self.rolledThrough(db)
+            var points = try Row.fetchAll(db, sql: """
+                SELECT minute, rps_milli, err5xx_ppm, p99_us FROM service_minutes INDEXED BY service_minutes_by_service
+                WHERE service = ? AND minute BETWEEN ? AND ? ORDER BY minute
+                """, arguments: [id, first, min(last, rolled)]).map { row -> MetricPoint in
+                let serverErrors = Scaled.share(row[2])
+                return MetricPoint(at: Date(timeIntervalSince1970: Double(row[0] as Int) * 60), subject: key,
+                                   traffic: TrafficMetrics(rps: Scaled.rps(row[1]), successRate: serverErrors.map { 1 - $0 }, serverErrorRate: serverErrors,
+                                                           latencyMs: LatencyQuantiles(p99: Scaled.ms(row[3]))),
+                                   health: HealthVerdict(.unknown, reason: "not read for charts"), samples: 0)
+            }
+            if last > rolled {
+                points += try Self.points(db, kind: "service", only: id, from: Date(timeIntervalSince1970: Double(max(first, rolled + 1)) * 60), to: to,
+                                          resolution: .minute)
+            }
+            return points
+        }
+    }
+
     /// Every service's (or edge's) points between two instants, for `meshtop history`.
     public func allSeries(kind: String, from: Date, to: Date, resolution: Resolution, matching filter: String? = nil) throws -> [MetricPoint] {
         try database.read { db in

@@ -109,7 +109,11 @@ enum Schema {
     }
 
     /// One-minute rollups per service and edge, and the bookkeeping of how far they reach;
-    /// existing raw samples are rolled up on migration.
+    /// existing raw samples are rolled up on migration. Keyed by minute (each minute's rows
+    /// append together; keyed per entity, every minute touched a page per entity and ingest fell
+    /// from 270k to 80k samples/s), with a per-entity index that also carries the values the
+    /// charts draw (RPS, 5xx, p99), so a day's sparkline reads one contiguous index range
+    /// instead of 1,440 scattered rows (p99 115 ms on a 6 GB file without it).
     static func v2(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE service_minutes (
@@ -125,7 +129,7 @@ enum Schema {
                 health INTEGER NOT NULL,
                 PRIMARY KEY (minute, service)
             ) WITHOUT ROWID;
-            CREATE INDEX service_minutes_by_service ON service_minutes(service, minute);
+            CREATE INDEX service_minutes_by_service ON service_minutes(service, minute, rps_milli, err5xx_ppm, p99_us);
 
             CREATE TABLE edge_minutes (
                 minute INTEGER NOT NULL,
@@ -140,7 +144,7 @@ enum Schema {
                 health INTEGER NOT NULL,
                 PRIMARY KEY (minute, edge)
             ) WITHOUT ROWID;
-            CREATE INDEX edge_minutes_by_edge ON edge_minutes(edge, minute);
+            CREATE INDEX edge_minutes_by_edge ON edge_minutes(edge, minute, rps_milli, err5xx_ppm, p99_us);
 
             CREATE TABLE store_meta (
                 key TEXT PRIMARY KEY,

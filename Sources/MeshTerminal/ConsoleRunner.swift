@@ -80,6 +80,7 @@ public enum ConsoleRunner {
         var dirty = true
         var lastDraw = DispatchTime.now().uptimeNanoseconds
         var lastTick = Date()
+        var lastTerminalCheck = Date()
         loop: while true {
             let (events, quit) = inbox.drain()
             if quit { break }
@@ -101,7 +102,12 @@ public enum ConsoleRunner {
                 effects += state.update(.key(key))
                 dirty = true
             case nil:
-                break
+                // Once a second, make sure the terminal is still there (a hang-up whose signal
+                // was ignored must not leave a session polling the mesh forever).
+                if now.timeIntervalSince(lastTerminalCheck) >= 1 {
+                    lastTerminalCheck = now
+                    if screen.terminalLost { break loop }
+                }
             }
             for effect in effects {
                 switch effect {

@@ -87,6 +87,14 @@ final class CursesScreen {
     }
 
     /// The next key, or nil after the read timeout.
+    /// True once the terminal is gone (the SSH connection dropped, the tmux pane was killed):
+    /// every read would fail from now on, so the session must end instead of spinning.
+    var terminalLost: Bool {
+        var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) >= 0 else { return errno != EINTR }
+        return descriptor.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     func readKey() -> ReadResult? {
         var character: wint_t = 0
         let status = wget_wch(window, &character)

@@ -111,7 +111,7 @@ actor ConsoleHistory {
 
     func loadCharts(service: String, range: ChartRange) {
         let end = position?.at ?? Date()
-        let points = (try? store.reader.series(service: service, from: end.addingTimeInterval(-range.seconds), to: end,
+        let points = (try? store.reader.chart(service: service, from: end.addingTimeInterval(-range.seconds), to: end,
                                                resolution: range == .quarterHour ? .raw : .minute)) ?? []
         inbox.post(.charts(ServiceCharts(service: service, range: range, rps: points.map(\.traffic.rps),
                                          success: points.map(\.traffic.successRate), p99: points.map(\.traffic.latencyMs.p99))))

@@ -11,9 +11,11 @@ enum Signals {
     }
 
     /// Installs the handlers now (synchronously, so a signal that arrives right after cannot
-    /// take the default action) and calls `handler` with the signal's name.
+    /// take the default action) and calls `handler` with the signal's name. SIGHUP (a dropped
+    /// SSH connection, a closed terminal) ends a session like SIGTERM, even when the parent
+    /// left it ignored.
     static func onTermination(_ handler: @escaping @Sendable (String) -> Void) {
-        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { handler(name) }

@@ -70,9 +70,26 @@ struct OperatorEndToEndTests {
             return nil
         }
 
+        /// Kills the tmux server; every meshtop it ran must end with its terminal (a session
+        /// that outlives its terminal would poll the mesh forever).
         func stop() {
             driver.run(["kill-server"])
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, Self.running(directory.path) { usleep(100_000) }
+            if Self.running(directory.path) { Issue.record("meshtop processes outlived their terminal") }
             try? FileManager.default.removeItem(at: directory)
+        }
+
+        /// Whether a process whose command line mentions `marker` is alive (zombies excluded).
+        static func running(_ marker: String) -> Bool {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.contains { pid in
+                guard Int(pid) != nil, pid != String(getpid()),
+                      let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                      let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                      !status.contains("State:\tZ") else { return false }
+                return String(decoding: command, as: UTF8.self).contains(marker)
+            }
         }
     }
 

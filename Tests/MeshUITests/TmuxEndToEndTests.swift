@@ -83,4 +83,23 @@ struct TmuxEndToEndTests {
         let after = waitFor("exit and a restored terminal") { $0.contains("EXITED 0") && $0.contains("\necho") }
         #expect(!after.contains("-echo"))
     }
+
+    @Test("SIGTERM ends the console with exit 0 and a restored terminal")
+    func terminated() throws {
+        let binary = try #require(Self.binary)
+        let marker = "127.0.74.1"
+        let command = "cd '\(Self.root.path)' && LANG=C.UTF-8 TERM=tmux-256color '\(binary)' demo --admin-address-base \(marker) --refresh 1; "
+            + "echo EXITED $?; stty -a | tr ' ' '\\n' | grep -x -- '-*echo'; sleep 60"
+        tmux(["new-session", "-d", "-s", "demo", "-x", "80", "-y", "24", command])
+        defer { tmux(["kill-server"]) }
+        waitFor("live traffic") { $0.range(of: #"Traffic +[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
+        let pid = try #require(tmux(["display-message", "-p", "-t", "demo", "#{pane_pid}"], captureOutput: true)
+            .trimmingCharacters(in: .whitespacesAndNewlines)).description
+        // The pane runs a shell; meshtop is its child.
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        let meshtop = try #require(children.split(separator: " ").compactMap { Int32($0) }.first, "no child of the pane's shell")
+        kill(meshtop, SIGTERM)
+        let after = waitFor("exit 0 and a restored terminal") { $0.contains("EXITED 0") && $0.contains("\necho") }
+        #expect(!after.contains("-echo"))
+    }
 }
