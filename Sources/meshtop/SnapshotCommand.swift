@@ -63,8 +63,12 @@ struct SnapshotCommand: AsyncParsableCommand {
         let readable = snapshot.sources.contains { $0.ok }
         guard readable else { throw ExitCode(3) }
         if check {
-            if snapshot.findings.contains(where: { $0.severity == .critical }) { throw ExitCode(2) }
-            if failOn == "warning", snapshot.findings.contains(where: { $0.severity == .warning }) { throw ExitCode(1) }
+            let critical = snapshot.findings.filter { $0.severity == .critical }.count
+            let warnings = snapshot.findings.filter { $0.severity == .warning }.count
+            let code: Int32 = critical > 0 ? 2 : (failOn == "warning" && warnings > 0 ? 1 : 0)
+            // One line for cron mail and CI logs; the findings themselves are in the output.
+            FileHandle.standardError.write(Data("meshtop snapshot --check: \(critical) critical, \(warnings) warning → exit \(code)\n".utf8))
+            if code != 0 { throw ExitCode(code) }
         }
     }
 

@@ -104,6 +104,33 @@ struct SnapshotCommandTests {
         #expect(String(decoding: ok.stdout, as: UTF8.self).hasPrefix("schemaVersion: 1"))
     }
 
+    @Test("--check thresholds come from the configuration, per-service overrides included")
+    func checkThresholdsFromConfig() throws {
+        // 3 % 5xx on reviews; the simulator's other services answer under 1 % 5xx.
+        let sim = try Sim(["--scenario", "error-spike service=reviews at=0s for=10m rate=0.03", "--seed", "4"], base: "127.0.53.1")
+        defer { sim.stop() }
+        let arguments = ["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "3", "--check", "--fail-on", "warning", "-o", "text",
+                         "--section", "findings"]
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-check-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        // Degraded from 2 % of 5xx: only reviews is.
+        try "thresholds: {serverErrorDegraded: 0.02}\n".write(to: config, atomically: true, encoding: .utf8)
+        let degraded = try Self.snapshot(arguments + ["--config", config.path])
+        let text = String(decoding: degraded.stdout, as: UTF8.self)
+        #expect(degraded.status == 1, "\(degraded.stderr)")
+        #expect(text.contains("SERVICE_DEGRADED") && text.contains("service default/reviews"), "\(text)")
+        #expect(degraded.stderr.contains("--check: 0 critical, 1 warning → exit 1"), "\(degraded.stderr)")
+        // The same mesh with reviews allowed 5 % of 5xx: nothing to report.
+        try "thresholds: {serverErrorDegraded: 0.02}\nservices:\n  default/reviews: {serverErrorDegraded: 0.05}\n".write(to: config, atomically: true, encoding: .utf8)
+        let tolerated = try Self.snapshot(arguments + ["--config", config.path])
+        #expect(tolerated.status == 0, "\(String(decoding: tolerated.stdout, as: UTF8.self)) \(tolerated.stderr)")
+        // And a global failure threshold of 2 % makes it critical: exit 2 whatever --fail-on says.
+        try "thresholds: {serverErrorDegraded: 0.02, serverErrorFailure: 0.025}\n".write(to: config, atomically: true, encoding: .utf8)
+        let failing = try Self.snapshot(arguments + ["--config", config.path])
+        #expect(failing.status == 2, "\(failing.stderr)")
+        #expect(String(decoding: failing.stdout, as: UTF8.self).contains("SERVICE_FAILING"))
+    }
+
     @Test("Unreachable istiod exits 3 naming the source; usage errors exit 64")
     func failures() throws {
         let unreachable = try Self.snapshot(["--istiod", "http://127.0.0.1:9", "--interval", "0", "--timeout", "2"])
