@@ -184,6 +184,7 @@ struct AppStateTests {
             #expect(state.update(.key(key)).isEmpty)
         }
         #expect(state.input == nil && state.overlay == nil && !state.paused)
+        #expect(state.toast?.text.contains("read-only dashboard") == true)
         _ = state.update(.key(.character("5")))
         #expect(state.view == .proxies)
         _ = state.update(.tick(Fixture.now))

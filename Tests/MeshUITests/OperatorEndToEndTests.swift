@@ -33,11 +33,14 @@ struct OperatorEndToEndTests {
             try #require(!istiod.isEmpty, "the simulator did not start")
         }
 
-        func start(_ name: String, width: Int, height: Int, _ arguments: String) throws {
+        /// Runs `meshtop ARGUMENTS` in a new session; `mesh` adds the simulator's sources and an
+        /// in-memory store.
+        func start(_ name: String, width: Int, height: Int, _ arguments: String, mesh: Bool = true) throws {
             let binary = try #require(TmuxSupport.binary)
+            let sources = mesh ? " --istiod \(istiod) --targets-file '\(targets)' --db :memory:" : ""
             driver.run(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
-                        "cd '\(TmuxSupport.root.path)' && LANG=C.UTF-8 TERM=tmux-256color '\(binary)' \(arguments) --istiod \(istiod) "
-                            + "--targets-file '\(targets)' --db :memory: --refresh 0.5; echo EXITED $?; sleep 60"])
+                        "cd '\(TmuxSupport.root.path)' && LANG=C.UTF-8 TERM=tmux-256color '\(binary)' \(arguments)\(sources) --refresh 0.5; "
+                            + "echo EXITED $?; sleep 60"])
         }
 
         @discardableResult
@@ -163,5 +166,26 @@ struct OperatorEndToEndTests {
         setup.driver.run(["send-keys", "-t", "readonly", "y", "D", "y", ":", "l", "o", "g", "Space", "d", "e", "b", "u", "g", "Enter", "y"])
         usleep(1_000_000)
         #expect(setup.mutations().count == 3, "\(setup.mutations())")
+    }
+
+    @Test("dashboard --from-db shows what a recorder stored, with the mesh gone")
+    func dashboardFromStore() throws {
+        let setup = try Setup(base: "127.0.75.1")
+        defer { setup.stop() }
+        let db = setup.directory.appendingPathComponent("history.db").path
+        let binary = try #require(TmuxSupport.binary)
+        setup.driver.run(["new-session", "-d", "-s", "record", "-x", "100", "-y", "10",
+                          "'\(binary)' record --istiod \(setup.istiod) --targets-file '\(setup.targets)' --db '\(db)' --interval 1 --duration 6s; "
+                              + "echo RECORDED $?; sleep 60"])
+        setup.waitFor("record", "the recorder to finish", timeout: 60) { $0.contains("RECORDED 0") }
+        setup.driver.run(["kill-session", "-t", "sim"]) // no mesh any more
+        let requestsBefore = setup.requestCount()
+        try setup.start("wall", width: 170, height: 50, "dashboard --from-db '\(db)'", mesh: false)
+        let wall = setup.waitFor("wall", "the stored mesh on the wall layout") { screen in
+            screen.contains("READ-ONLY") && screen.contains("Certificates (") && screen.contains("Proxies (7)")
+                && screen.range(of: #"reviews +v1,v2,v3 +[1-9][0-9]*\.[0-9]{2}"#, options: .regularExpression) != nil
+        }
+        #expect(wall.contains("Services (5)"))
+        #expect(setup.requestCount() == requestsBefore)
     }
 }

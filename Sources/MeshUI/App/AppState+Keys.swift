@@ -59,7 +59,12 @@ extension AppState {
     }
 
     mutating func handle(_ key: Key) -> [Effect] {
-        if dashboard, !Self.isNavigation(key) { return [] }
+        if dashboard, !Self.isNavigation(key) {
+            if [.character("D"), .character("U"), .character("X"), .character("l")].contains(key) {
+                showToast("read-only dashboard: operator actions are disabled", seconds: 4)
+            }
+            return []
+        }
         if let input { return handleInput(key, mode: input) }
         if overlay != nil { return handleOverlay(key) }
         switch key {
