@@ -4,6 +4,7 @@ import MeshModel
 import MeshPoller
 import MeshSources
 import MeshStore
+import MeshUI
 import Yams
 
 /// `meshtop snapshot`: poll once (twice, for rates), print the mesh, optionally check it.
@@ -27,15 +28,17 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight at once.") var concurrency: Int = 64
     @Option(name: .customLong("max-body"), help: "Largest response body accepted, bytes.") var maxBody: Int = 64 << 20
     @Option(name: .shortAndLong, help: "json, yaml, csv or text.") var output: String = "text"
-    @Option(help: "Only this section (services, edges, proxies, certs, routes, findings, sources); csv needs one.") var section: String?
+    @Option(help: "Only this section (services, edges, proxies, certs, routes, findings, sources; topology with -o text); csv needs one.") var section: String?
     @Flag(help: "Apply the health thresholds and set the exit code.") var check = false
+    @Flag(help: "ASCII instead of box drawing (--section topology).") var ascii = false
     @Option(help: "With --check: fail on warning or critical findings.") var failOn: String = "critical"
     @Option(help: "Print a stored snapshot from this history store instead of polling (the latest, or the one at --at).") var fromDb: String?
     @Option(help: "With --from-db: the stored poll at or before this time (14:02, 10m, 2026-11-26 14:02, RFC 3339, @unix).") var at: String?
 
     func validate() throws {
         guard ["json", "yaml", "csv", "text"].contains(output) else { throw ValidationError("-o must be json, yaml, csv or text") }
-        if let section, SnapshotSection(rawValue: section) == nil { throw ValidationError("unknown --section \(section)") }
+        if let section, SnapshotSection(rawValue: section) == nil, section != "topology" { throw ValidationError("unknown --section \(section)") }
+        if section == "topology", output != "text" { throw ValidationError("--section topology is a drawing: use -o text") }
         if output == "csv", section == nil { throw ValidationError("-o csv needs --section") }
         guard ["warning", "critical"].contains(failOn) else { throw ValidationError("--fail-on must be warning or critical") }
         if let source, !source.hasPrefix("dir:") { throw ValidationError("--source must be dir:PATH") }
@@ -58,8 +61,12 @@ struct SnapshotCommand: AsyncParsableCommand {
         for status in snapshot.sources where !status.ok {
             FileHandle.standardError.write(Data("meshtop snapshot: \(status.error ?? "\(status.name) \(status.url) failed")\n".utf8))
         }
-        let export = SnapshotExport(snapshot)
-        FileHandle.standardOutput.write(try render(export))
+        if section == "topology" {
+            // The same drawing as the console's Topology tab (MeshUI), as plain text.
+            FileHandle.standardOutput.write(Data(TopologyText.render(snapshot, ascii: ascii).utf8))
+        } else {
+            FileHandle.standardOutput.write(try render(SnapshotExport(snapshot)))
+        }
         let readable = snapshot.sources.contains { $0.ok }
         guard readable else { throw ExitCode(3) }
         if check {

@@ -12,7 +12,7 @@ struct AppStateTests {
         #expect(state.view == .services)
         _ = state.update(.key(.backTab))
         #expect(state.view == .overview)
-        _ = state.update(.key(.character("5")))
+        _ = state.update(.key(.character("6")))
         #expect(state.view == .proxies)
         _ = state.update(.key(.character("2")))
         _ = state.update(.key(.character("j")))
@@ -91,7 +91,7 @@ struct AppStateTests {
         #expect(ViewModels.rows(state, .services).map { $0.cells[3] } == ["20.20", "39.80", "40.10", "40.30"])
         _ = state.update(.key(.character("S")))
         #expect(ViewModels.rows(state, .services).first?.cells[3] == "40.30")
-        _ = state.update(.key(.character("4")))
+        _ = state.update(.key(.character("5")))
         state.filter = "productpage"
         #expect(ViewModels.rows(state, .certificates).map(\.key) == ["root:99ff", "leaf:0a1b"])
     }
@@ -185,7 +185,7 @@ struct AppStateTests {
         }
         #expect(state.input == nil && state.overlay == nil && !state.paused)
         #expect(state.toast?.text.contains("read-only dashboard") == true)
-        _ = state.update(.key(.character("5")))
+        _ = state.update(.key(.character("6")))
         #expect(state.view == .proxies)
         _ = state.update(.tick(Fixture.now))
         _ = state.update(.tick(Fixture.now.addingTimeInterval(16)))
@@ -198,7 +198,7 @@ struct AppStateTests {
     @Test("Operator actions: keys on a proxy ask first; read-only and time travel refuse with a reason")
     func operatorActions() {
         var state = Fixture.state()
-        _ = state.update(.key(.character("5")))
+        _ = state.update(.key(.character("6")))
         #expect(state.update(.key(.character("D"))).isEmpty)
         guard case let .confirm(action)? = state.overlay else {
             Issue.record("no confirmation")

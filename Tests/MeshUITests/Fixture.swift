@@ -35,6 +35,12 @@ enum Fixture {
             Edge(source: "default/productpage", destination: "default/reviews", mtls: true,
                  traffic: TrafficMetrics(rps: 40, successRate: 0.85, serverErrorRate: 0.15, clientErrorRate: 0, latencyMs: LatencyQuantiles(p50: 14, p95: 40, p99: 60)),
                  versionShare: ["v1": 0.5, "v2": 0.3, "v3": 0.2], health: HealthVerdict(.failure, reason: "5xx 15.0 % ≥ 10.0 %")),
+            Edge(source: "default/productpage", destination: "default/details", mtls: true,
+                 traffic: TrafficMetrics(rps: 39.8, successRate: 0.988, serverErrorRate: 0.012, clientErrorRate: 0, latencyMs: LatencyQuantiles(p50: 4, p95: 10, p99: 21)),
+                 health: HealthVerdict(.degraded, reason: "5xx 1.2 % > 0.0 %")),
+            Edge(source: "default/reviews", destination: "default/ratings", mtls: false,
+                 traffic: TrafficMetrics(rps: 20.2, successRate: 1, serverErrorRate: 0, clientErrorRate: 0, latencyMs: LatencyQuantiles(p50: 3, p95: 8, p99: 9.6)),
+                 health: HealthVerdict(.healthy, reason: "no errors")),
         ]
         snapshot.workloads = [Workload(name: "productpage-v1", namespace: "default", app: "productpage", version: "v1", serviceAccount: "bookinfo-productpage", proxyIDs: ["productpage-v1-abc.default"])]
         let synced = SyncState(status: .synced, sentAt: now.addingTimeInterval(-300))

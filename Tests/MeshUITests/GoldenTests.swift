@@ -32,18 +32,24 @@ struct GoldenTests {
             _ = state.update(.trends(["default/reviews": [10, 20, 30, 40, 35]], at: position))
             _ = state.update(.trends(["default/reviews": [1, 1, 1]], at: nil)) // live series: not for the past
         }),
-        ("routes", { _ = $0.update(.key(.character("3"))) }),
-        ("certificates", { _ = $0.update(.key(.character("4"))) }),
-        ("proxies", { _ = $0.update(.key(.character("5"))) }),
-        ("proxy-detail", { _ = $0.update(.key(.character("5"))); _ = $0.update(.key(.character("j"))); _ = $0.update(.key(.enter)) }),
-        ("events", { _ = $0.update(.key(.character("6"))) }),
+        ("topology", { _ = $0.update(.key(.character("3"))) }),
+        ("topology-focus", { state in
+            _ = state.update(.key(.character("3")))
+            _ = state.update(.key(.character("j")))
+            _ = state.update(.key(.enter))
+        }),
+        ("routes", { _ = $0.update(.key(.character("4"))) }),
+        ("certificates", { _ = $0.update(.key(.character("5"))) }),
+        ("proxies", { _ = $0.update(.key(.character("6"))) }),
+        ("proxy-detail", { _ = $0.update(.key(.character("6"))); _ = $0.update(.key(.character("j"))); _ = $0.update(.key(.enter)) }),
+        ("events", { _ = $0.update(.key(.character("7"))) }),
         ("help", { _ = $0.update(.key(.character("2"))); _ = $0.update(.key(.character("?"))) }),
         ("dashboard", { state in
             state.dashboard = true
             state.readOnly = true
             _ = state.update(.key(.character("/"))) // ignored: the dashboard takes navigation keys only
         }),
-        ("confirm", { state in _ = state.update(.key(.character("5"))); _ = state.update(.key(.character("X"))) }),
+        ("confirm", { state in _ = state.update(.key(.character("6"))); _ = state.update(.key(.character("X"))) }),
         ("filter", { state in _ = state.update(.key(.character("2"))); for c in "/re" { _ = state.update(.key(.character(c))) } }),
     ]
 

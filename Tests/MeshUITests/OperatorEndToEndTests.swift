@@ -109,7 +109,7 @@ struct OperatorEndToEndTests {
         var generator = SystemRandomNumberGenerator()
         // Between random batches, the exact sequences that act in a console (Proxies, pick a row,
         // an action key, confirm): in the dashboard they must do nothing.
-        let attempts = [["5", "j", "X", "y"], ["5", "D", "y"], ["5", "k", "U", "y"], ["5", ":", "l", "o", "g", "l", "e", "v", "e", "l", "Space", "d", "e", "b", "u", "g", "Enter", "y"]]
+        let attempts = [["6", "j", "X", "y"], ["6", "D", "y"], ["6", "k", "U", "y"], ["6", ":", "l", "o", "g", "l", "e", "v", "e", "l", "Space", "d", "e", "b", "u", "g", "Enter", "y"]]
         var sent = 0
         for round in 0..<50 {
             let batch = (0..<200).map { _ in keys.randomElement(using: &generator)! } + ["Escape", "Escape"] + attempts[round % attempts.count]
@@ -132,7 +132,7 @@ struct OperatorEndToEndTests {
         defer { setup.stop() }
         try setup.start("ops", width: 140, height: 40, "console")
         setup.waitFor("ops", "live data") { $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
-        setup.driver.run(["send-keys", "-t", "ops", "5"])
+        setup.driver.run(["send-keys", "-t", "ops", "6"])
         setup.waitFor("ops", "the Proxies view") { $0.contains("CDS") && $0.contains("details-v1") }
         setup.driver.run(["send-keys", "-t", "ops", "X"])
         let dialog = setup.waitFor("ops", "the reset confirmation") { $0.contains("Reset the counters of") }
@@ -152,14 +152,14 @@ struct OperatorEndToEndTests {
         setup.waitFor("ops", "the log level set") { $0.contains("log level → debug: done") }
         setup.driver.run(["send-keys", "-t", "ops", "U", "y"])
         setup.waitFor("ops", "the health check restored") { $0.contains("health check restored: done") }
-        setup.driver.run(["send-keys", "-t", "ops", "6"])
+        setup.driver.run(["send-keys", "-t", "ops", "7"])
         setup.waitFor("ops", "the actions in the Events view") { $0.contains("action") && $0.contains("counters reset: done") }
         #expect(setup.mutations() == ["POST \(address) /reset_counters", "POST \(address) /logging?level=debug", "POST \(address) /healthcheck/ok"])
 
         // The same keys in a --readonly console: refused before any request.
         try setup.start("readonly", width: 140, height: 40, "console --readonly")
         setup.waitFor("readonly", "live data") { $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
-        setup.driver.run(["send-keys", "-t", "readonly", "5"])
+        setup.driver.run(["send-keys", "-t", "readonly", "6"])
         setup.waitFor("readonly", "the Proxies view") { $0.contains("CDS") && $0.contains("details-v1") }
         setup.driver.run(["send-keys", "-t", "readonly", "X"])
         setup.waitFor("readonly", "the refusal") { $0.contains("read-only: operator actions are disabled") }

@@ -57,10 +57,11 @@ struct TmuxEndToEndTests {
         keys("2")
         let services = waitFor("the Services table") { $0.contains("SERVICE") && $0.range(of: #"productpage +[0-9]+\.[0-9]{2}"#, options: .regularExpression) != nil }
         #expect(services.contains("reviews") && services.contains("ratings") && services.contains("details"))
-        keys("3"); waitFor("Routes") { $0.contains("VIRTUALSERVICE") && $0.contains("reviews (v2)") }
-        keys("4"); waitFor("Certificates") { $0.contains("root") && $0.contains("intermediate") }
-        keys("5"); waitFor("Proxies") { $0.contains("CDS") && $0.contains("STALE") }
-        keys("6"); waitFor("Events") { $0.contains("SEVERITY") }
+        keys("3"); waitFor("Topology") { $0.contains("services · 4 edges") && $0.contains("productpage") && $0.contains("rps") }
+        keys("4"); waitFor("Routes") { $0.contains("VIRTUALSERVICE") && $0.contains("reviews (v2)") }
+        keys("5"); waitFor("Certificates") { $0.contains("root") && $0.contains("intermediate") }
+        keys("6"); waitFor("Proxies") { $0.contains("CDS") && $0.contains("STALE") }
+        keys("7"); waitFor("Events") { $0.contains("SEVERITY") }
         keys("2", "/", "r", "e", "v", "Enter")
         waitFor("the filter to leave only reviews") { $0.contains("reviews") && !$0.contains("productpage ") && $0.contains("filter /rev") }
         keys("Enter")

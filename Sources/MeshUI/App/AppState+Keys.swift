@@ -7,7 +7,7 @@ extension AppState {
     public static let commands: [(names: [String], help: String)] = [
         (["overview", "ov"], "Overview"), (["services", "svc"], "Services"), (["routes", "vs"], "Routes"),
         (["certs", "certificates"], "Certificates"), (["proxies", "po", "ps"], "Proxies"), (["events", "ev"], "Events"),
-        (["topo", "topology"], "Topology (not yet available)"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: filter by namespace"),
+        (["topo", "topology"], "Topology"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: filter by namespace"),
         (["at"], "at TIME: travel to a stored time (14:02, 10m, 2026-11-26 14:02)"), (["live"], "back to live"),
         (["loglevel", "log"], "loglevel LEVEL: set the selected proxy's Envoy log level"),
         (["help"], "this help"), (["quit", "q"], "quit"),
@@ -17,7 +17,8 @@ extension AppState {
     public static let keyHelp: [(String, String)] = [
         (":", "command palette: svc routes certs proxies events theme ns"), ("/", "filter (!x inverts, re:x regex)"),
         ("?", "this help"), ("Enter", "open the selected service or proxy"), ("Esc", "back / close"),
-        ("Tab 1-6", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
+        ("Tab 1-7", "switch views"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
+        ("←→↑↓", "topology: pan the drawing; Enter focuses a service, Esc leaves"),
         ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
         ("[ ]", "time travel: older / newer poll (] past the newest: live)"), ("t", "chart range 15 min / 1 h / 24 h (service detail)"),
         ("l", "proxy: set its log level (asks first)"), ("D / U", "proxy: drain (fail health check) / restore (asks first)"),
@@ -27,7 +28,7 @@ extension AppState {
 
     /// The dashboard's keys: navigation and quit only.
     public static let dashboardKeyHelp: [(String, String)] = [
-        ("Tab 1-6", "switch views (--rotate cycles them)"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
+        ("Tab 1-7", "switch views (--rotate cycles them)"), ("↑↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"),
         ("Enter", "open the selected service or proxy"), ("Esc", "back / close"), ("?", "this help"), ("q", "quit"),
         ("", "read-only: no operator actions, no filters, no time travel"),
     ]
@@ -37,7 +38,8 @@ extension AppState {
     public static func keyHelp(for view: ViewID, detail: Bool) -> [(String, String)] {
         keyHelp.filter { key, _ in
             switch key {
-            case "Enter": return (view == .services || view == .proxies) && !detail
+            case "Enter": return (view == .services || view == .proxies || view == .topology) && !detail
+            case "←→↑↓": return view == .topology
             case "t": return view == .services && detail
             case "l", "D / U", "X": return view == .proxies
             case "s / S", "↑↓ j k", "PgUp PgDn g G", "/": return view != .overview && !detail
@@ -67,6 +69,7 @@ extension AppState {
         }
         if let input { return handleInput(key, mode: input) }
         if overlay != nil { return handleOverlay(key) }
+        if view == .topology, detail == nil, let effects = handleTopology(key) { return effects }
         switch key {
         case .character("q"), .control("c"): return [.quit]
         case .character("?"): overlay = .help
@@ -146,6 +149,51 @@ extension AppState {
             break
         }
         return []
+    }
+
+    /// Topology keys: arrows pan, Enter focuses the selected service's neighbourhood, Esc leaves
+    /// the focus; nil lets the common handler take the key (j/k select, tabs, …).
+    mutating func handleTopology(_ key: Key) -> [Effect]? {
+        let step = (x: 8, y: 3)
+        switch key {
+        case .left: topologyPan.x = max(0, topologyPan.x - step.x)
+        case .right: topologyPan.x += step.x
+        case .up: topologyPan.y = max(0, topologyPan.y - step.y)
+        case .down: topologyPan.y += step.y
+        case .enter:
+            guard let row = selectedRow else { return [] }
+            let service = row.key.components(separatedBy: "->").first ?? row.key
+            topologyFocus = service
+            topologyPan = Pan()
+            var table = self.table(.topology)
+            table.selected = TopologyView.graph(self)?.order.firstIndex(of: service) ?? 0
+            tables[.topology] = table
+            showToast("focus \(service): 2 hops", seconds: 1.5)
+        case .escape where topologyFocus != nil:
+            topologyFocus = nil
+            topologyPan = Pan()
+            clampSelections()
+        case .character("j"), .character("k"):
+            move(by: key == .character("j") ? 1 : -1)
+            panToSelection()
+        default:
+            return nil
+        }
+        return []
+    }
+
+    /// Pans the drawing so that the selected service's box is on screen.
+    mutating func panToSelection() {
+        guard let graph = TopologyView.graph(self), let key = TopologyView.selectedService(self, graph) else { return }
+        let body = TopologyView.bodyArea(self)
+        for (layer, column) in graph.layout.layers.enumerated() {
+            guard let slot = column.first(where: { $0.key == key }) else { continue }
+            let x = graph.layout.x(ofLayer: layer) + 1
+            if x < topologyPan.x { topologyPan.x = max(0, x - 2) }
+            if x + graph.layout.boxWidth > topologyPan.x + body.width { topologyPan.x = x + graph.layout.boxWidth - body.width + 2 }
+            if slot.y < topologyPan.y { topologyPan.y = max(0, slot.y - 1) }
+            if slot.y + slot.height > topologyPan.y + body.height { topologyPan.y = slot.y + slot.height - body.height + 1 }
+        }
     }
 
     mutating func select(_ next: ViewID) {
@@ -244,7 +292,7 @@ extension AppState {
         case "certs", "certificates": select(.certificates)
         case "proxies", "po", "ps": select(.proxies)
         case "events", "ev": select(.events)
-        case "topo", "topology": showToast("Topology arrives with its own issue")
+        case "topo", "topology": select(.topology)
         case "help": overlay = .help
         case "loglevel", "log":
             guard OperatorAction.logLevels.contains(argument) else {
@@ -352,10 +400,9 @@ extension AppState {
         if y == 0 {
             // Tabs: " 1 Overview  2 Services …" — find which label was clicked.
             var column = 1
-            for (index, candidate) in ViewID.allCases.enumerated() {
-                let width = " \(index + 1) \(candidate.title) ".count
-                if x >= column, x < column + width { select(candidate); return [] }
-                column += width + 1
+            for (candidate, label) in zip(ViewID.allCases, ViewID.tabLabels(width: width)) {
+                if x >= column, x < column + label.count { select(candidate); return [] }
+                column += label.count + 1
             }
         } else if y >= 2, view != .overview, detail == nil {
             let index = table(view).offset + (y - 2)

@@ -1,14 +1,35 @@
 import Foundation
 import MeshModel
 
-/// The views, in tab order (Topology and time travel arrive with their own issues).
+/// The views, in tab order (product.md §4).
 public enum ViewID: String, Sendable, CaseIterable {
-    case overview, services, routes, certificates, proxies, events
+    case overview, services, topology, routes, certificates, proxies, events
+
+    /// The tab labels for a terminal `width` wide: full titles when they fit, else short ones
+    /// (7 tabs do not fit 80 columns in full).
+    public static func tabLabels(width: Int) -> [String] {
+        let full = allCases.enumerated().map { " \($0 + 1) \($1.title) " }
+        if full.reduce(1, { $0 + $1.count + 1 }) + 22 <= width { return full }
+        return allCases.enumerated().map { " \($0 + 1) \($1.shortTitle) " }
+    }
+
+    public var shortTitle: String {
+        switch self {
+        case .overview: "Overview"
+        case .services: "Services"
+        case .topology: "Topo"
+        case .routes: "Routes"
+        case .certificates: "Certs"
+        case .proxies: "Proxies"
+        case .events: "Events"
+        }
+    }
 
     public var title: String {
         switch self {
         case .overview: "Overview"
         case .services: "Services"
+        case .topology: "Topology"
         case .routes: "Routes"
         case .certificates: "Certificates"
         case .proxies: "Proxies"
@@ -36,6 +57,17 @@ public enum Overlay: Sendable, Equatable {
     case why(title: String, text: String)
     /// A yes/no question that names its target; `y` confirms the action, anything else cancels.
     case confirm(OperatorAction)
+}
+
+/// A pan offset in cells (the topology drawing when it is larger than the view).
+public struct Pan: Sendable, Equatable {
+    public var x = 0
+    public var y = 0
+
+    public init(x: Int = 0, y: Int = 0) {
+        self.x = x
+        self.y = y
+    }
 }
 
 /// The ranges of the service detail's history charts (`t` cycles them).
@@ -113,6 +145,9 @@ public struct AppState: Sendable {
     /// History charts of the open service, and the range the next ones are asked for.
     public var charts: ServiceCharts?
     public var chartRange: ChartRange = .quarterHour
+    /// Topology: the service whose 2-hop neighbourhood is shown (Enter), and the pan offset.
+    public var topologyFocus: String?
+    public var topologyPan = Pan()
     public var glyphs: Glyphs = .unicode
 
     public init(width: Int, height: Int) {
@@ -145,6 +180,6 @@ extension AppState: Equatable {
         lhs.width == rhs.width && lhs.height == rhs.height && lhs.view == rhs.view && lhs.tables == rhs.tables
             && lhs.detail?.view == rhs.detail?.view && lhs.detail?.key == rhs.detail?.key && lhs.filter == rhs.filter
             && lhs.input == rhs.input && lhs.overlay == rhs.overlay && lhs.paused == rhs.paused && lhs.themeName == rhs.themeName
-            && lhs.toast?.text == rhs.toast?.text && lhs.snapshot?.generatedAt == rhs.snapshot?.generatedAt && lhs.travel == rhs.travel
+            && lhs.toast?.text == rhs.toast?.text && lhs.snapshot?.generatedAt == rhs.snapshot?.generatedAt && lhs.travel == rhs.travel && lhs.topologyFocus == rhs.topologyFocus && lhs.topologyPan == rhs.topologyPan
     }
 }

@@ -26,6 +26,8 @@ public enum Screen {
             }
         } else if state.view == .overview {
             OverviewView.render(state, area: body, &buffer)
+        } else if state.view == .topology {
+            TopologyView.render(state, area: body, &buffer)
         } else if state.snapshot == nil {
             buffer.put(state.lastPollError.map { "No data yet: \($0)" } ?? "Waiting for the first poll…", x: 2, y: body.y + 1, role: .muted, clip: body)
         } else {
@@ -55,8 +57,7 @@ public enum Screen {
     static func drawTabs(_ state: AppState, area: Rect, _ buffer: inout CellBuffer) {
         buffer.fill(area, role: .tabInactive)
         var x = area.x + 1
-        for (index, view) in ViewID.allCases.enumerated() {
-            let label = " \(index + 1) \(view.title) "
+        for (view, label) in zip(ViewID.allCases, ViewID.tabLabels(width: area.width)) {
             let active = view == state.view
             x = buffer.put(label, x: x, y: area.y, role: active ? .tabActive : .tabInactive, bold: active, clip: area) + 1
         }

@@ -30,7 +30,7 @@ public enum ViewModels {
         case .events:
             [TableColumn("TIME", width: 8, priority: 9), TableColumn("SEVERITY", width: 8, priority: 8), TableColumn("KIND", width: 14, priority: 6),
              TableColumn("SUBJECT", width: 20, flexible: true, priority: 9), TableColumn("MESSAGE", width: 20, flexible: true, priority: 7)]
-        case .overview:
+        case .overview, .topology:
             []
         }
     }
@@ -64,6 +64,7 @@ public enum ViewModels {
 
     /// Rows of a view after the filter and the sort.
     public static func rows(_ state: AppState, _ view: ViewID) -> [TableRow] {
+        if view == .topology { return topologyRows(state) }
         var rows = unsortedRows(state, view).filter { $0.matches(state.filter) }
         if view == .certificates, let root = unsortedRows(state, view).first(where: { $0.key.hasPrefix("root:") }), !rows.contains(root) {
             rows.insert(root, at: 0) // the root's expiry is always visible
@@ -162,9 +163,17 @@ public enum ViewModels {
                                 roles: [.muted, role, nil, nil, nil],
                                 sortKeys: [.number(event.at.timeIntervalSince1970), .text(event.severity.rawValue), .text(event.kind.rawValue), .text(event.subject), .text(event.message)])
             }
-        case .overview:
+        case .overview, .topology:
             return []
         }
+    }
+
+    /// Topology rows: its services in drawing order (what j/k select), or the adjacency list's
+    /// rows when the drawing does not fit. The namespace filter is applied by the graph itself.
+    static func topologyRows(_ state: AppState) -> [TableRow] {
+        guard let graph = TopologyView.graph(state) else { return [] }
+        guard TopologyView.fits(graph.layout, area: TopologyView.bodyArea(state)) else { return TopologyView.rows(state, graph) }
+        return graph.order.map { TableRow(key: $0, cells: [$0]) }
     }
 
     static let dateFormatter: DateFormatter = {
