@@ -80,16 +80,7 @@ struct RecordCommandTests {
         let sim = try SnapshotCommandTests.Sim([], base: "127.0.62.1")
         defer { sim.stop() }
         let db = Self.temporaryDatabase()
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = try #require(SnapshotCommandTests.binary)
-        process.arguments = ["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db, "--interval", "0.2", "--verbose"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, Self.committedPolls(log).count < 3 { Thread.sleep(forTimeInterval: 0.05) }
+        let (process, log) = try Self.startRecorder(sim, db: db, interval: 0.2, untilCommitted: 3)
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
@@ -106,17 +97,8 @@ struct RecordCommandTests {
         let db = Self.temporaryDatabase()
         var committed = Set<Int64>()
         for round in 0..<5 {
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let process = Process()
-            process.executableURL = try #require(SnapshotCommandTests.binary)
-            process.arguments = ["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db, "--interval", "0.1", "--verbose"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: log)
-            try process.run()
             // Kill at a random moment once a few polls were written.
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, Self.committedPolls(log).count < 2 + round % 3 { Thread.sleep(forTimeInterval: 0.05) }
+            let (process, log) = try Self.startRecorder(sim, db: db, interval: 0.1, untilCommitted: 2 + round % 3)
             Thread.sleep(forTimeInterval: Double.random(in: 0...0.4))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -140,6 +122,22 @@ struct RecordCommandTests {
             try? FileManager.default.removeItem(at: log)
         }
         #expect(committed.count >= 10)
+    }
+
+    /// Starts `meshtop record --verbose` (its stderr in a log file) and waits until it reported
+    /// `count` committed polls.
+    static func startRecorder(_ sim: SnapshotCommandTests.Sim, db: String, interval: Double, untilCommitted count: Int) throws -> (Process, URL) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = try #require(SnapshotCommandTests.binary)
+        process.arguments = ["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db, "--interval", "\(interval)", "--verbose"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, committedPolls(log).count < count { Thread.sleep(forTimeInterval: 0.05) }
+        return (process, log)
     }
 
     /// Poll ids the recorder reported as written (it prints a line after each commit).
