@@ -128,17 +128,21 @@ enum TopologyDrawing {
         for label in labels { put(label.text, x: label.x, y: label.y, origin: origin, clip: clip, role: label.role, &buffer) }
         for arrow in arrows { put(String(arrow.glyph), x: arrow.x, y: arrow.y, origin: origin, clip: clip, role: .border, &buffer) }
 
-        // Boxes last, over anything.
+        // Boxes last, over anything. A service without inbound metrics (an ingress) shows what it sends.
+        var sending: [String: Double] = [:]
+        for edge in graph.edges { sending[edge.source, default: 0] += edge.traffic.rps }
         for (layerIndex, layer) in layout.layers.enumerated() {
             for slot in layer where !slot.isPlaceholder {
                 let rect = Rect(x: origin.x + layout.x(ofLayer: layerIndex), y: origin.y + slot.y, width: layout.boxWidth, height: slot.height)
                 guard rect.maxX > clip.x, rect.x < clip.maxX, rect.maxY > clip.y, rect.y < clip.maxY else { continue }
-                drawBox(slot.key, service: graph.services[slot.key], rect: rect, selected: slot.key == selected, clip: clip, glyphs: glyphs, &buffer)
+                drawBox(slot.key, service: graph.services[slot.key], sending: sending[slot.key] ?? 0, rect: rect, selected: slot.key == selected,
+                        clip: clip, glyphs: glyphs, &buffer)
             }
         }
     }
 
-    static func drawBox(_ key: String, service: Service?, rect: Rect, selected: Bool, clip: Rect, glyphs: Glyphs, _ buffer: inout CellBuffer) {
+    static func drawBox(_ key: String, service: Service?, sending: Double, rect: Rect, selected: Bool, clip: Rect, glyphs: Glyphs,
+                        _ buffer: inout CellBuffer) {
         let inner = rect.inner
         for y in inner.y..<inner.maxY where y >= clip.y && y < clip.maxY {
             for x in inner.x..<inner.maxX where x >= clip.x && x < clip.maxX { buffer.put(" ", x: x, y: y, role: .text, clip: clip) }
@@ -152,7 +156,7 @@ enum TopologyDrawing {
             let traffic = service?.traffic ?? TrafficMetrics()
             let metrics = traffic.rps > 0
                 ? "\(ViewModels.number(traffic.rps, 1))rps \(ViewModels.number((traffic.serverErrorRate ?? 0) * 100, 1))%"
-                : health.rawValue
+                : (sending > 0 ? "sends \(ViewModels.number(sending, 1))rps" : health.rawValue)
             buffer.put(TableWidget.fit(metrics, inner.width - 1, glyphs: glyphs), x: inner.x + 1, y: inner.y + 1, role: Role.health(health.rawValue),
                        clip: Rect(x: clip.x, y: clip.y, width: min(clip.maxX, inner.maxX) - clip.x, height: clip.height))
         }
