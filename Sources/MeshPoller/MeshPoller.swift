@@ -133,6 +133,9 @@ public actor MeshPoller {
                 bodies[path] = response.body
             } catch {
                 errors.append("\(error)")
+                // istiod is down or hanging: the other paths would fail the same way, one
+                // deadline each. Say so once and keep the poll short.
+                if let error = error as? SourceError, error.reason == "timed out" || error.reason == "connection refused" { break }
             }
         }
         func decode<T>(_ path: String, _ parse: ([UInt8]) throws -> T) -> T? {

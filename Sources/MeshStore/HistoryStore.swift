@@ -76,7 +76,14 @@ public struct HistoryStore: Sendable {
     static func createPrivately(_ path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // mkdir -p with mode 0700, so the error names the cause (errno), not a Foundation domain.
+            var partial = directory.hasPrefix("/") ? "" : "."
+            for component in directory.split(separator: "/") {
+                partial += "/" + component
+                if mkdir(partial, 0o700) != 0, errno != EEXIST {
+                    throw StoreError("history store \(path): cannot create the directory \(partial) (\(String(cString: strerror(errno))))")
+                }
+            }
         }
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError("history store \(path): cannot create (\(String(cString: strerror(errno))))") }

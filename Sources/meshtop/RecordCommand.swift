@@ -52,7 +52,7 @@ struct RecordCommand: AsyncParsableCommand {
         Signals.onTermination { name in Task { await stop.stop(name) } }
         FileHandle.printError("meshtop record: writing \(path) every \(interval) s" + (deadline.map { " until \(Clock.hms($0))" } ?? "") + "; SIGINT/SIGTERM stops")
 
-        var polls = 0, samples = 0, failures = 0, first = true
+        var polls = 0, samples = 0, failures = 0, first = true, wasAnswering = true
         let started = Date()
         while await !stop.stopped {
             let began = Date()
@@ -69,6 +69,13 @@ struct RecordCommand: AsyncParsableCommand {
                     failures += 1
                 }
                 for source in snapshot.sources where !source.ok && verbose { FileHandle.printError("  \(source.error ?? source.name)") }
+                // Without --verbose, say when the mesh stops answering and when it is back.
+                let answering = snapshot.sources.contains(where: \.ok)
+                if answering != wasAnswering, !verbose {
+                    FileHandle.printError(answering ? "meshtop record: sources answering again"
+                                                    : "meshtop record: no source answered (\(snapshot.sources.first?.error ?? "no source")); recording the outage")
+                }
+                wasAnswering = answering
             }
             if let deadline, Date() >= deadline { break }
             let wait = max(0.05, interval - Date().timeIntervalSince(began))

@@ -38,6 +38,7 @@ public final class AdminActionClient: Sendable {
         self.policy = policy
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .milliseconds(Int64(timeout * 1000)), read: .milliseconds(Int64(timeout * 1000)))
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = .milliseconds(Int64(timeout * 1000))
     }

@@ -29,6 +29,9 @@ public final class HTTPFetcher: Sendable {
             configuration.tlsConfiguration = tls
         }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2)
+        // A refused connection fails now, not after the connect timeout of retries: the poller
+        // has its own backoff per target, and an operator should see "connection refused" at once.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .milliseconds(Int64(timeout * 1000)), read: .milliseconds(Int64(timeout * 1000)))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = .milliseconds(Int64(timeout * 1000))
