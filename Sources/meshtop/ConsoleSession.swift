@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import MeshModel
 import MeshPoller
 import MeshSources
@@ -33,7 +34,7 @@ enum ConsoleSession {
     enum Feed: Sendable {
         case poller(MeshPoller)
         case directory(String)
-        case store(HistoryReader, path: String)
+        case store(HistoryReader, path: String, cursor: StoreCursor)
 
         /// The next snapshot, nil when there is nothing new (a poll already running, or no new
         /// stored poll).
@@ -44,10 +45,15 @@ enum ConsoleSession {
                 do { return .success(deriver.derive(try DirectorySource.read(path))) } catch let error as SourceError { return .failure(error) } catch {
                     return .failure(SourceError(source: "dir:\(path)", reason: "\(error)"))
                 }
-            case let .store(reader, path):
+            case let .store(reader, path, cursor):
                 do {
                     guard let poll = try reader.latestPoll() else { return .failure(SourceError(source: "--from-db \(path)", reason: "no poll stored yet")) }
-                    return .success(try reader.snapshot(at: poll, thresholds: deriver.thresholds))
+                    // Only a new poll is news; its events are those since the previous one shown.
+                    guard let previous = cursor.advance(to: poll) else { return nil }
+                    var snapshot = try reader.snapshot(at: poll, thresholds: deriver.thresholds)
+                    let since = previous?.at ?? .distantPast
+                    snapshot.events = snapshot.events.filter { $0.at > since }
+                    return .success(snapshot)
                 } catch {
                     return .failure(SourceError(source: "--from-db \(path)", reason: "\(error)"))
                 }
@@ -55,6 +61,23 @@ enum ConsoleSession {
         }
 
         func shutdown() async { if case let .poller(poller) = self { await poller.shutdown() } }
+    }
+
+    /// The stored poll a store-fed session showed last.
+    final class StoreCursor: Sendable {
+        private let last = Mutex<StoredPoll?>(nil)
+
+        init() {}
+
+        /// Moves to `poll`; returns the previous one (wrapped: nil inside for the first), or nil
+        /// when `poll` is the one already shown.
+        func advance(to poll: StoredPoll) -> StoredPoll?? {
+            last.withLock { last in
+                guard last != poll else { return nil }
+                defer { last = poll }
+                return .some(last)
+            }
+        }
     }
 
     /// Everything a console or dashboard session needs.

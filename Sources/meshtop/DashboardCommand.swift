@@ -38,7 +38,7 @@ struct DashboardCommand: AsyncParsableCommand {
                 FileHandle.printError("meshtop dashboard: \(error)")
                 throw ExitCode(3)
             }
-            session.feed = .store(reader, path: fromDb)
+            session.feed = .store(reader, path: fromDb, cursor: ConsoleSession.StoreCursor())
             session.history = ConsoleSession.HistorySetting(path: fromDb, retention: Retention(), readOnly: true)
         } else {
             do { session.feed = .poller(try MeshPoller(options: try sources.pollerOptions(settings))) } catch let error as UsageError {
