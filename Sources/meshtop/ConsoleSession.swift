@@ -48,10 +48,11 @@ enum ConsoleSession {
             case let .store(reader, path, cursor):
                 do {
                     guard let poll = try reader.latestPoll() else { return .failure(SourceError(source: "--from-db \(path)", reason: "no poll stored yet")) }
-                    // Only a new poll is news; its events are those since the previous one shown.
+                    // Only a new poll is news; its events are those since the previous one shown (the
+                    // first one brings none: the session's history loads the stored timeline).
                     guard let previous = cursor.advance(to: poll) else { return nil }
                     var snapshot = try reader.snapshot(at: poll, thresholds: deriver.thresholds)
-                    let since = previous?.at ?? .distantPast
+                    let since = previous?.at ?? .distantFuture
                     snapshot.events = snapshot.events.filter { $0.at > since }
                     return .success(snapshot)
                 } catch {
