@@ -83,6 +83,7 @@ let package = Package(
                 "MeshModel",
                 "TmuxDriver",
                 "MeshStore",
+                "MeshPoller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import MeshPoller
+import MeshSim
+import MeshSources
+
+/// A full poll cycle (istiod's syncz/registryz/configz/endpointz, and every proxy's stats,
+/// certificates and server info, then derivation) of a large simulated mesh: wall time, CPU time
+/// and peak resident memory of the polling process. Issue 9's goal: 5,000 proxies inside a 5 s
+/// interval on 2 cores, RSS < 500 MB, CPU < 50 % of one core averaged over the interval. The
+/// simulator runs as a separate process on the same cores (its load is part of the picture).
+struct PollBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "poll", abstract: "Full poll cycles of a large simulated mesh.")
+
+    @Option(help: "Minimum number of proxies in the generated mesh.") var proxies: Int = 1000
+    @Option(help: "Poll cycles to run after the first (which also reads every proxy's config).") var polls: Int = 5
+    @Option(help: "Seconds between polls (the CPU share is over this interval).") var interval: Double = 5
+    @Option(help: "Path of the meshtop binary (default: next to this one).") var meshtop: String?
+    @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.110.1"
+
+    func run() async throws {
+        var services = max(2, proxies / 4)
+        while try SimTopology.generated(services: services, seed: 1, adminBase: adminAddressBase).proxies.count < proxies { services += 10 }
+        let binary = meshtop ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("meshtop").path
+        let targetsPath = FileManager.default.temporaryDirectory.appendingPathComponent("poll-bench-\(getpid()).yaml").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["sim", "--services", String(services), "--istiod-port", "0", "--admin-address-base", adminAddressBase, "--targets-file", targetsPath]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        var header = ""
+        while !header.contains("targets:") {
+            guard let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty else { throw ValidationError("meshtop sim exited early") }
+            header += String(decoding: chunk, as: UTF8.self)
+        }
+        var options = PollerOptions()
+        options.istiodURLs = [String(header.split(separator: "\n")[0].dropFirst("istiod: ".count))]
+        options.targets = try TargetsFileReader.read(path: targetsPath)
+        let poller = try MeshPoller(options: options)
+        var deriver = SnapshotDeriver()
+        print("poll cycle: meshtop sim --services \(services) → \(options.targets.count) proxies (simulator in its own process, same 2 cores)")
+        var walls: [Double] = [], cpus: [Double] = []
+        for index in 0...polls {
+            let cpuBefore = Self.cpuSeconds(), start = Date()
+            guard let round = await poller.poll() else { continue }
+            let fetched = Date()
+            let snapshot = deriver.derive(round)
+            let wall = Date().timeIntervalSince(start), cpu = Self.cpuSeconds() - cpuBefore
+            let failing = round.sources.filter { !$0.ok }.count
+            print(String(format: "  poll %d: wall %.2f s (derivation %.2f s), CPU %.2f s, %d services, %d sources failing%@", index, wall,
+                         Date().timeIntervalSince(fetched), cpu, snapshot.services.count, failing,
+                         index == 0 ? " (first: also every proxy's route/cluster config, within the per-poll budget)" : ""))
+            if index > 0 {
+                walls.append(wall)
+                cpus.append(cpu)
+            }
+            if index < polls { try await Task.sleep(nanoseconds: UInt64(max(0, interval - wall) * 1e9)) }
+        }
+        await poller.shutdown()
+        let wall = walls.reduce(0, +) / Double(max(1, walls.count)), cpu = cpus.reduce(0, +) / Double(max(1, cpus.count))
+        print(String(format: "  steady polls: wall %.2f s average (goal < %.0f s), CPU %.2f s per poll = %.0f %% of one core over the %.0f s interval (goal < 50 %%)",
+                     wall, interval, cpu, cpu / interval * 100, interval))
+        print("  peak resident memory of the poller: \(Self.peakRSS()) MB (goal < 500 MB)")
+        try? FileManager.default.removeItem(atPath: targetsPath)
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func peakRSS() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) / 1024
+    }
+}
