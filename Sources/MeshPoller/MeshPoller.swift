@@ -14,6 +14,8 @@ public actor MeshPoller {
     /// SDS secrets per target with the `/certs` serials they were read for: the chain PEMs only
     /// change when a certificate does, so they are re-read only then.
     private var secretsCache: [String: (serials: Set<String>, secrets: [ConfigDump.Secret])] = [:]
+    /// `/certs` per target and when it was read (re-read every `certsRefresh`).
+    private var certsCache: [String: (readAt: Date, certificates: [CertificateDetail])] = [:]
     /// Route and cluster sets per target, with the acknowledged CDS/RDS nonces they were read at.
     private var configCache: [String: (version: String, readAt: Date, documents: [ConfigDocument])] = [:]
 
@@ -162,15 +164,21 @@ public actor MeshPoller {
         let source = "proxy \(target.proxyID)"
         observation.configs = configCache[target.url]?.documents ?? []
         do {
-            let stats = try await fetcher.get(target.url + "/stats/prometheus", source: source, accept: "text/plain;version=0.0.4")
+            let statsPath = options.statsFilter.map { "/stats/prometheus?filter=\($0)" } ?? "/stats/prometheus"
+            let stats = try await fetcher.get(target.url + statsPath, source: source, accept: "text/plain;version=0.0.4")
             observation.at = Date()
             observation.latencyMs += stats.latency
             do { observation.exposition = try ExpositionParser.parse(stats.body, format: .prometheus) } catch {
                 observation.errors.append("\(source) \(target.url)/stats/prometheus: \(error)")
             }
-            let certs = try await fetcher.get(target.url + "/certs", source: source)
-            observation.latencyMs += certs.latency
-            observation.certificates = try EnvoyFormats.certs(certs.body)
+            if let cached = certsCache[target.url], Date().timeIntervalSince(cached.readAt) < options.certsRefresh {
+                observation.certificates = cached.certificates
+            } else {
+                let certs = try await fetcher.get(target.url + "/certs", source: source)
+                observation.latencyMs += certs.latency
+                observation.certificates = try EnvoyFormats.certs(certs.body)
+                certsCache[target.url] = (Date(), observation.certificates)
+            }
             let serials = Set(observation.certificates.map(\.serial))
             if let cached = secretsCache[target.url], cached.serials == serials, !serials.isEmpty {
                 observation.secrets = cached.secrets

@@ -24,6 +24,13 @@ public struct PollerOptions: Sendable {
     public var configRefresh = 300.0
     /// Read proxies' route and cluster sets at all (for config revisions in the history store).
     public var proxyConfigs = true
+    /// `?filter=` for `/stats/prometheus`: derivation reads only Istio's request metrics, and a
+    /// sidecar's per-cluster Envoy stats are most of its exposition (measured: 1.96 MB per
+    /// simulated proxy unfiltered). nil fetches everything.
+    public var statsFilter: String? = "istio_request"
+    /// A proxy's `/certs` (hundreds of KB) is re-read at most this often; certificates change
+    /// on rotation, not per poll.
+    public var certsRefresh = 30.0
 
     public init() {}
 }

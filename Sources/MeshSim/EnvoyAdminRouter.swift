@@ -40,8 +40,12 @@ enum EnvoyAdminRouter {
             let state = context.runtime.serverState
             return .text(state == "LIVE" ? 200 : 503, state + "\n")
         case "/stats/prometheus":
-            return SimResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=UTF-8",
-                               body: Array(EnvoyStatsRenderer.prometheus(context).utf8))
+            var text = EnvoyStatsRenderer.prometheus(context)
+            if let filter = query["filter"], !filter.isEmpty {
+                guard let regex = try? NSRegularExpression(pattern: filter) else { return .text(400, "Invalid re2 regex\n") }
+                text = EnvoyStatsRenderer.filtered(text, regex)
+            }
+            return SimResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=UTF-8", body: Array(text.utf8))
         case "/stats":
             switch query["format"] {
             case "json": return .json(EnvoyStatsRenderer.json(context), pretty: true)

@@ -5,6 +5,30 @@ import Foundation
 enum EnvoyStatsRenderer {
     static let bucketLabels = envoyBucketBoundsMs.map { JSONWriter.format($0) } + ["+Inf"]
 
+    /// `?filter=RE` as Envoy applies it: a partial match against each stat's name (here the
+    /// metric name, which contains the Envoy stat name's distinctive part, e.g. `istio_request`).
+    static func filtered(_ text: String, _ regex: NSRegularExpression) -> String {
+        var keep: [String: Bool] = [:]
+        var out = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let name: Substring
+            if line.hasPrefix("# TYPE ") || line.hasPrefix("# HELP ") {
+                name = line.dropFirst(7).prefix { $0 != " " }
+            } else {
+                name = line.prefix { $0 != "{" && $0 != " " }
+            }
+            guard !name.isEmpty else { continue }
+            let family = String(name)
+            let matches = keep[family] ?? {
+                let found = regex.firstMatch(in: family, range: NSRange(family.startIndex..., in: family)) != nil
+                keep[family] = found
+                return found
+            }()
+            if matches { out += line + "\n" }
+        }
+        return out
+    }
+
     static func prometheus(_ context: ProxyContext) -> String {
         var out = PrometheusWriter()
         let traffic = context.traffic

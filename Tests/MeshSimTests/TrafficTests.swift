@@ -123,4 +123,19 @@ struct TrafficTests {
             #expect(throws: Never.self) { try ExpositionCheck.parse(text) }
         }
     }
+
+    @Test("?filter= keeps only the matching families, whole (TYPE lines, buckets, sums and counts)")
+    func statsFilter() throws {
+        var state = try SimHarness.state()
+        state.advance(to: SimHarness.at(30))
+        let proxy = SimHarness.proxyIndex(state, "productpage")
+        let full = EnvoyStatsRenderer.prometheus(SimHarness.context(state, proxy: proxy, at: 30))
+        let filtered = EnvoyStatsRenderer.filtered(full, try NSRegularExpression(pattern: "istio_request"))
+        let names = Set(try ExpositionCheck.parse(filtered).samples.map(\.name))
+        #expect(names.allSatisfy { $0.hasPrefix("istio_request") })
+        #expect(names.contains("istio_requests_total") && names.contains("istio_request_duration_milliseconds_bucket"))
+        let istioLines = full.split(separator: "\n").filter { $0.hasPrefix("istio_request") || $0.hasPrefix("# TYPE istio_request") }
+        #expect(filtered.split(separator: "\n").count == istioLines.count)
+        #expect(filtered.utf8.count < full.utf8.count)
+    }
 }
