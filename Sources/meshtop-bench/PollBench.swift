@@ -19,26 +19,12 @@ struct PollBench: AsyncParsableCommand {
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.110.1"
 
     func run() async throws {
-        var services = max(2, proxies / 4)
-        while try SimTopology.generated(services: services, seed: 1, adminBase: adminAddressBase).proxies.count < proxies { services += 10 }
-        let binary = meshtop ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("meshtop").path
-        let targetsPath = FileManager.default.temporaryDirectory.appendingPathComponent("poll-bench-\(getpid()).yaml").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["sim", "--services", String(services), "--istiod-port", "0", "--admin-address-base", adminAddressBase, "--targets-file", targetsPath]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
-        var header = ""
-        while !header.contains("targets:") {
-            guard let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty else { throw ValidationError("meshtop sim exited early") }
-            header += String(decoding: chunk, as: UTF8.self)
-        }
+        let sim = try SimProcess(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop, step: 10)
+        defer { sim.stop() }
+        let services = sim.services
         var options = PollerOptions()
-        options.istiodURLs = [String(header.split(separator: "\n")[0].dropFirst("istiod: ".count))]
-        options.targets = try TargetsFileReader.read(path: targetsPath)
+        options.istiodURLs = [sim.istiod]
+        options.targets = try TargetsFileReader.read(path: sim.targetsPath)
         let poller = try MeshPoller(options: options)
         var deriver = SnapshotDeriver()
         print("poll cycle: meshtop sim --services \(services) → \(options.targets.count) proxies (simulator in its own process, same 2 cores)")
@@ -64,7 +50,6 @@ struct PollBench: AsyncParsableCommand {
         print(String(format: "  steady polls: wall %.2f s average (goal < %.0f s), CPU %.2f s per poll = %.0f %% of one core over the %.0f s interval (goal < 50 %%)",
                      wall, interval, cpu, cpu / interval * 100, interval))
         print("  peak resident memory of the poller: \(Self.peakRSS()) MB (goal < 500 MB)")
-        try? FileManager.default.removeItem(atPath: targetsPath)
     }
 
     static func cpuSeconds() -> Double {

@@ -19,32 +19,10 @@ struct SimLoadBench: AsyncParsableCommand {
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.100.1"
 
     func run() async throws {
-        // Pick the smallest generated mesh with at least the requested number of proxies.
-        var services = max(2, proxies / 4)
-        while try SimTopology.generated(services: services, seed: 1, adminBase: adminAddressBase).proxies.count < proxies { services += 5 }
-        let binary = meshtop ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("meshtop").path
-        let targets = FileManager.default.temporaryDirectory.appendingPathComponent("bench-targets-\(getpid()).yaml").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["sim", "--services", String(services), "--istiod-port", "0", "--admin-address-base", adminAddressBase,
-                             "--targets-file", targets]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        let started = Date()
-        try process.run()
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
-        var header = ""
-        while !header.contains("targets:") {
-            guard let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty else {
-                throw ValidationError("meshtop sim exited early: \(header)")
-            }
-            header += String(decoding: chunk, as: UTF8.self)
-        }
-        let startup = Date().timeIntervalSince(started)
-        let istiod = String(header.split(separator: "\n")[0].dropFirst("istiod: ".count))
-        let urls = try String(contentsOfFile: targets, encoding: .utf8).split(separator: "\n")
-            .filter { $0.hasPrefix("- url: ") }.map { $0.dropFirst("- url: ".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        let sim = try SimProcess(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop)
+        defer { sim.stop() }
+        let process = sim.process, services = sim.services, startup = sim.startup
+        let urls = try sim.adminURLs()
         print("meshtop sim --services \(services): \(urls.count) proxies, ready in \(String(format: "%.2f", startup)) s")
         print("RSS after start: \(Self.memory(pid: process.processIdentifier))")
 
@@ -58,14 +36,13 @@ struct SimLoadBench: AsyncParsableCommand {
             let result = try await load(client: client, urls: urls.map { $0 + path })
             print(result.line(path))
         }
-        let syncz = try await load(client: client, urls: Array(repeating: istiod + "/debug/syncz", count: 1), total: 200)
+        let syncz = try await load(client: client, urls: Array(repeating: sim.istiod + "/debug/syncz", count: 1), total: 200)
         print(syncz.line("istiod /debug/syncz"))
         print("RSS after load: \(Self.memory(pid: process.processIdentifier))")
         try await client.shutdown()
         process.terminate()
         process.waitUntilExit()
         print("meshtop sim exit status after SIGTERM: \(process.terminationStatus)")
-        try? FileManager.default.removeItem(atPath: targets)
     }
 
     struct Result {
