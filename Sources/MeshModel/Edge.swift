@@ -15,12 +15,15 @@ public struct Edge: Sendable, Codable, Hashable, Identifiable {
     /// next to the configured route weights.
     public var versionShare: [String: Double]
     public var health: HealthVerdict
+    /// Mesh and source of the reporting (calling) side.
+    public var origin: Origin?
 
     public init(
         source: String, destination: String, protocol: String = "http", mtls: Bool = false,
         traffic: TrafficMetrics = TrafficMetrics(), versionShare: [String: Double] = [:],
-        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet")
+        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: Origin? = nil
     ) {
+        self.origin = origin
         self.source = source
         self.destination = destination
         self.protocol = `protocol`

@@ -59,6 +59,13 @@ public enum HealthRules {
         return HealthVerdict(.healthy, reason: "all xDS types synced")
     }
 
+    /// A Linkerd or MOSN proxy (no xDS sync to judge): healthy while it says it can serve.
+    public static func meshProxy(state: String?, mesh: String) -> HealthVerdict {
+        guard let state else { return HealthVerdict(.unknown, reason: "\(mesh) proxy not read yet") }
+        return state == "LIVE" ? HealthVerdict(.healthy, reason: "\(mesh) proxy ready")
+            : HealthVerdict(.degraded, reason: "\(mesh) proxy \(state)")
+    }
+
     public static func certificate(_ certificate: Certificate, now: Date, thresholds: HealthThresholds = HealthThresholds()) -> HealthVerdict {
         let left = certificate.timeLeft(at: now)
         if left <= 0 { return HealthVerdict(.critical, reason: "expired \(Durations.text(-left)) ago") }

@@ -20,20 +20,60 @@ public struct OperatorAction: Sendable, Hashable {
     public var proxyID: String
     /// The proxy's admin base URL (`http://10.1.2.3:15000`).
     public var adminURL: String
+    /// The proxy's mesh (`istio`: Envoy admin API, `linkerd`, `mosn`): it decides the request.
+    public var mesh: String
 
-    public init(kind: Kind, proxyID: String, adminURL: String) {
+    public init(kind: Kind, proxyID: String, adminURL: String, mesh: String = "istio") {
         self.kind = kind
         self.proxyID = proxyID
         self.adminURL = adminURL
+        self.mesh = mesh
     }
 
-    /// Path and query sent with POST.
+    /// Why this action does not exist for the proxy's mesh, or nil when it does: Linkerd and
+    /// MOSN admin APIs have a log level but no drain or counter reset.
+    public var unsupportedReason: String? {
+        switch (mesh, kind) {
+        case ("istio", _), (_, .setLogLevel): nil
+        default: "\(summary) is an Envoy admin action; \(mesh) proxies only take a log level"
+        }
+    }
+
+    /// `POST` for Envoy and MOSN, `PUT` for Linkerd's `/proxy-log-level`.
+    public var method: String { mesh == "linkerd" ? "PUT" : "POST" }
+
+    /// Path and query of the request.
     public var path: String {
-        switch kind {
-        case let .setLogLevel(level): "/logging?level=\(level)"
-        case .failHealthCheck: "/healthcheck/fail"
-        case .restoreHealthCheck: "/healthcheck/ok"
-        case .resetCounters: "/reset_counters"
+        switch (mesh, kind) {
+        case ("linkerd", _): "/proxy-log-level"
+        case ("mosn", _): "/api/v1/update_loglevel"
+        case let (_, .setLogLevel(level)): "/logging?level=\(level)"
+        case (_, .failHealthCheck): "/healthcheck/fail"
+        case (_, .restoreHealthCheck): "/healthcheck/ok"
+        case (_, .resetCounters): "/reset_counters"
+        }
+    }
+
+    /// The level in the proxy's own vocabulary (Envoy's names are what the console offers).
+    public var meshLevel: String? {
+        guard case let .setLogLevel(level) = kind else { return nil }
+        switch mesh {
+        case "linkerd": return ["warning": "warn", "critical": "error"][level] ?? level
+        case "mosn": return (["warning": "WARN", "critical": "FATAL", "off": "FATAL"][level] ?? level).uppercased()
+        default: return level
+        }
+    }
+
+    /// The request body: Linkerd's tracing filter, or MOSN's `{log_path, log_level}` for the
+    /// logger at `logPath` (MOSN changes one logger per request).
+    public func body(logPath: String? = nil) -> String? {
+        guard let level = meshLevel else { return nil }
+        switch mesh {
+        case "linkerd": return "\(level),linkerd=\(level)"
+        case "mosn":
+            let path = (logPath ?? "stdout").replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "{\"log_path\": \"\(path)\", \"log_level\": \"\(level)\"}"
+        default: return nil
         }
     }
 

@@ -32,6 +32,8 @@ public struct Proxy: Sendable, Codable, Hashable, Identifiable {
     public var serverState: String?
     public var uptimeSeconds: Double?
     public var health: HealthVerdict
+    /// Which mesh the proxy belongs to and which API was read (Envoy admin, Linkerd, MOSN).
+    public var origin: Origin?
 
     public init(
         id: String, namespace: String, podName: String, clusterID: String = "Kubernetes",
@@ -39,8 +41,9 @@ public struct Proxy: Sendable, Codable, Hashable, Identifiable {
         istioVersion: String? = nil, proxyVersion: String? = nil, istiod: String? = nil,
         sync: [XDSType: SyncState] = [:], serverState: String? = nil,
         uptimeSeconds: Double? = nil,
-        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet")
+        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: Origin? = nil
     ) {
+        self.origin = origin
         self.id = id
         self.namespace = namespace
         self.podName = podName

@@ -12,13 +12,16 @@ public struct Service: Sendable, Codable, Hashable, Identifiable {
     public var meshExternal: Bool
     public var traffic: TrafficMetrics
     public var health: HealthVerdict
+    /// Mesh and source of the traffic numbers (nil in data stored before meshes could mix).
+    public var origin: Origin?
 
     public init(
         name: String, namespace: String, hostname: String, ports: [ServicePort] = [],
         versions: [String] = [], meshExternal: Bool = false,
         traffic: TrafficMetrics = TrafficMetrics(),
-        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet")
+        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: Origin? = nil
     ) {
+        self.origin = origin
         self.name = name
         self.namespace = namespace
         self.hostname = hostname

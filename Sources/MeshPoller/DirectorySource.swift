@@ -29,7 +29,7 @@ public enum DirectorySource {
             let base = "proxies/\(proxy)/"
             var observation = ProxyObservation(target: ScrapeTarget(url: "file://" + proxiesURL.appendingPathComponent(proxy).path,
                                                                     labels: ["proxy": proxy]), at: at)
-            observation.exposition = try load(base + "stats.prom") { try ExpositionParser.parse($0) }
+            observation.counters = try load(base + "stats.prom") { RequestCounters(at: at, exposition: try ExpositionParser.parse($0)) }
             observation.certificates = try load(base + "certs.json", EnvoyFormats.certs) ?? []
             observation.secrets = try load(base + "config_dump.json", ConfigDumpDecoder.decode)?.secrets ?? []
             observation.serverInfo = try load(base + "server_info.json", EnvoyFormats.serverInfo)

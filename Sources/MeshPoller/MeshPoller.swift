@@ -7,7 +7,11 @@ import MeshSources
 /// a running one is dropped (returns nil). Never throws: failures become source statuses.
 public actor MeshPoller {
     public let options: PollerOptions
-    private let fetcher: HTTPFetcher
+    let fetcher: HTTPFetcher
+    /// Prometheus, when it is the source of Istio traffic (also read for TREND history when
+    /// there is no local store), and what it answered last.
+    public nonisolated let prometheus: PrometheusSource?
+    private var lastPrometheus: (at: Date, round: PrometheusRound)?
     private var polling = false
     private var failures: [String: (count: Int, retryAt: Date)] = [:]
     private var lastGood: [String: ProxyObservation] = [:]
@@ -23,9 +27,16 @@ public actor MeshPoller {
         self.options = options
         fetcher = try HTTPFetcher(timeout: options.timeout, bodyLimit: options.bodyLimit, bearerToken: options.bearerToken,
                                   caFile: options.caFile)
+        prometheus = try options.prometheusURL.map { url in
+            PrometheusSource(baseURL: url, fetcher: try HTTPFetcher(timeout: options.timeout, bodyLimit: options.bodyLimit,
+                                                                    bearerToken: options.prometheusToken, caFile: options.prometheusCAFile))
+        }
     }
 
-    public func shutdown() async { await fetcher.shutdown() }
+    public func shutdown() async {
+        await fetcher.shutdown()
+        await prometheus?.fetcher.shutdown()
+    }
 
     public func poll() async -> PollRound? {
         guard !polling else { return nil }
@@ -33,6 +44,7 @@ public actor MeshPoller {
         defer { polling = false }
         var round = PollRound(at: Date())
         for istiod in options.istiodURLs { await pollIstiod(istiod, into: &round) }
+        if let prometheus { await pollPrometheus(prometheus, into: &round) }
         let targets = discoverTargets(round)
         let now = Date()
         let due = targets.filter { (failures[$0.url]?.retryAt ?? .distantPast) <= now }
@@ -84,7 +96,7 @@ public actor MeshPoller {
         guard options.proxyConfigs else { return [:] }
         let syncz = Dictionary(round.syncz.map { ($0.proxyID, $0) }, uniquingKeysWith: { a, _ in a })
         var due: [String: String] = [:]
-        for target in targets where due.count < options.configFetchesPerPoll {
+        for target in targets where due.count < options.configFetchesPerPoll && target.kind != "linkerd" {
             let cached = configCache[target.url]
             if let row = syncz[target.proxyID] {
                 let version = "\(row.types[.cds]?.acked ?? "")|\(row.types[.rds]?.acked ?? "")"
@@ -158,18 +170,47 @@ public actor MeshPoller {
                                           latencyMs: latency, lastSuccess: errors.isEmpty ? round.at : nil))
     }
 
-    /// Stats, certificates, SDS secrets and server info of one Envoy.
+    /// Istio traffic from Prometheus; on failure the last answer stays (its source row shows the
+    /// error and the age of the data).
+    private func pollPrometheus(_ source: PrometheusSource, into round: inout PollRound) async {
+        let start = Date()
+        do {
+            let answer = try await source.read(displayWindow: options.rateWindow, healthWindow: options.healthWindow, at: round.at)
+            lastPrometheus = (round.at, answer)
+            round.prometheus = answer
+            round.sources.append(SourceStatus(name: "prometheus", url: source.baseURL, ok: true, latencyMs: Date().timeIntervalSince(start) * 1000,
+                                              lastSuccess: round.at))
+        } catch {
+            round.prometheus = lastPrometheus?.round
+            round.sources.append(SourceStatus(name: "prometheus", url: source.baseURL, ok: false, error: "\(error)",
+                                              lastSuccess: lastPrometheus?.at))
+        }
+    }
+
+    /// One proxy target, read through the API of its kind.
     private func observe(_ target: ScrapeTarget, configVersion: String?) async -> ProxyObservation {
+        switch target.kind {
+        case "linkerd": await observeLinkerd(target)
+        case "mosn": await observeMosn(target, configVersion: configVersion)
+        default: await observeEnvoy(target, configVersion: configVersion)
+        }
+    }
+
+    /// Stats, certificates, SDS secrets and server info of one Envoy. With Prometheus as the
+    /// traffic source its stats are not read.
+    private func observeEnvoy(_ target: ScrapeTarget, configVersion: String?) async -> ProxyObservation {
         var observation = ProxyObservation(target: target, at: Date())
         let source = "proxy \(target.proxyID)"
         observation.configs = configCache[target.url]?.documents ?? []
         do {
-            let statsPath = options.statsFilter.map { "/stats/prometheus?filter=\($0)" } ?? "/stats/prometheus"
-            let stats = try await fetcher.get(target.url + statsPath, source: source, accept: "text/plain;version=0.0.4")
-            observation.at = Date()
-            observation.latencyMs += stats.latency
-            do { observation.exposition = try ExpositionParser.parse(stats.body, format: .prometheus) } catch {
-                observation.errors.append("\(source) \(target.url)/stats/prometheus: \(error)")
+            if prometheus == nil {
+                let statsPath = options.statsFilter.map { "/stats/prometheus?filter=\($0)" } ?? "/stats/prometheus"
+                let stats = try await fetcher.get(target.url + statsPath, source: source, accept: "text/plain;version=0.0.4")
+                observation.at = Date()
+                observation.latencyMs += stats.latency
+                do { observation.counters = RequestCounters(at: observation.at, exposition: try ExpositionParser.parse(stats.body, format: .prometheus)) } catch {
+                    observation.errors.append("\(source) \(target.url)/stats/prometheus: \(error)")
+                }
             }
             if let cached = certsCache[target.url], Date().timeIntervalSince(cached.readAt) < options.certsRefresh {
                 observation.certificates = cached.certificates
@@ -191,12 +232,18 @@ public actor MeshPoller {
             observation.serverInfo = try EnvoyFormats.serverInfo(info.body)
             if let configVersion {
                 observation.configs = try await readConfigs(target, source: source)
-                configCache[target.url] = (configVersion, Date(), observation.configs)
+                rememberConfigs(target, version: configVersion, documents: observation.configs)
             }
         } catch {
             observation.errors.append("\(error)")
         }
         return observation
+    }
+
+    func cachedConfigs(_ target: ScrapeTarget) -> [ConfigDocument] { configCache[target.url]?.documents ?? [] }
+
+    func rememberConfigs(_ target: ScrapeTarget, version: String, documents: [ConfigDocument]) {
+        configCache[target.url] = (version, Date(), documents)
     }
 
     /// The proxy's route configurations and cluster set as documents.

@@ -6,7 +6,9 @@ import MeshSources
 public struct ProxyObservation: Sendable {
     public var target: ScrapeTarget
     public var at: Date
-    public var exposition: Exposition?
+    /// Request counters from the proxy's metrics (Envoy's Istio stats, Linkerd's, MOSN's), kept
+    /// instead of the whole parsed exposition: derivation needs nothing else from it.
+    public var counters: RequestCounters?
     public var certificates: [CertificateDetail] = []
     /// PEMs from the proxy's SDS secrets (`default` chain and `ROOTCA`), for kinds and the intermediate.
     public var secrets: [ConfigDump.Secret] = []
@@ -18,6 +20,9 @@ public struct ProxyObservation: Sendable {
     public var errors: [String] = []
     /// Time the proxy took to answer this poll's requests, summed (ms).
     public var latencyMs: Double = 0
+
+    /// The mesh and API of the target (`kind` label: envoy, linkerd, mosn).
+    public var origin: Origin { Origin.ofTarget(kind: target.kind) }
 }
 
 /// Everything one poll collected from istiod replicas and proxies, before derivation.
@@ -29,6 +34,8 @@ public struct PollRound: Sendable {
     public var endpoints: [EndpointEntry] = []
     public var istiodVersions: [String: IstiodVersion] = [:]
     public var proxies: [String: ProxyObservation] = [:]
+    /// Istio traffic from Prometheus, when it is a source (replaces Envoy proxies' counters).
+    public var prometheus: PrometheusRound?
     public var sources: [SourceStatus] = []
 
     public init(at: Date) { self.at = at }

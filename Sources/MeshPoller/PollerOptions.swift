@@ -31,6 +31,16 @@ public struct PollerOptions: Sendable {
     /// A proxy's `/certs` (hundreds of KB) is re-read at most this often; certificates change
     /// on rotation, not per poll.
     public var certsRefresh = 30.0
+    /// Prometheus base URL: Istio service and edge metrics come from its query API instead of
+    /// every Envoy's `/stats/prometheus` (the path for large meshes). Envoy targets are then read
+    /// for certificates, server state and config only; Linkerd and MOSN targets as always.
+    public var prometheusURL: String?
+    /// Bearer token and CA bundle for Prometheus (separate from istiod's).
+    public var prometheusToken: String?
+    public var prometheusCAFile: String?
+    /// The windows of the Prometheus queries: shown rates, and health (the deriver's windows).
+    public var rateWindow = 60.0
+    public var healthWindow = 300.0
 
     public init() {}
 }

@@ -9,7 +9,8 @@ enum IstiodRenderer {
     /// plus the `resources` map keyed by type URL).
     static func syncz(_ state: SimulatorState, namespace: String?) -> JSONValue {
         var rows: [JSONValue] = []
-        for proxy in state.topology.proxies where state.proxies[proxy.index].present {
+        // Only Envoy sidecars and gateways talk xDS to istiod; Linkerd and MOSN pods do not.
+        for proxy in state.topology.proxies where state.proxies[proxy.index].present && state.topology.mesh(ofProxy: proxy.index) == .istio {
             if let namespace, proxy.namespace != namespace { continue }
             let runtime = state.proxies[proxy.index]
             var pairs: [(String, JSONValue?)] = [

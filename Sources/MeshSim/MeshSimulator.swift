@@ -8,12 +8,16 @@ public final class MeshSimulator: Sendable {
     public let options: SimOptions
     private let state: Mutex<SimulatorState>
     private let requestLog: RequestLog?
+    /// Each proxy's mesh (fixed at start), to route its requests without taking the lock.
+    private let proxyMeshes: [SimMesh]
     /// JSON subtrees shared across proxies' responses (clusters, listeners, route tables).
     let renderCache = RenderCache()
 
     public init(options: SimOptions, now: Date = Date()) throws {
         self.options = options
-        state = Mutex(try SimulatorState(options: options, now: now))
+        let initial = try SimulatorState(options: options, now: now)
+        proxyMeshes = initial.topology.proxies.map { initial.topology.mesh(ofProxy: $0.index) }
+        state = Mutex(initial)
         requestLog = try options.requestLogPath.map { try RequestLog(path: $0) }
     }
 
@@ -67,7 +71,11 @@ public final class MeshSimulator: Sendable {
         case let .proxy(index):
             // A request that slipped in while the proxy went away is refused like a dead socket would be.
             guard read({ $0.proxies[index].present }) else { return .text(503, "proxy is gone\n") }
-            return EnvoyAdminRouter.respond(request, proxy: index, simulator: self)
+            switch proxyMeshes[index] {
+            case .istio: return EnvoyAdminRouter.respond(request, proxy: index, simulator: self)
+            case .linkerd: return LinkerdAdminRouter.respond(request, proxy: index, simulator: self)
+            case .mosn: return MosnAdminRouter.respond(request, proxy: index, simulator: self)
+            }
         }
     }
 

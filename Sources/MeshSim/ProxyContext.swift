@@ -15,6 +15,8 @@ struct ProxyContext {
     let serving: [Bool]
     let istioVersion: String
     let envoyVersion: String
+    let linkerdVersion: String
+    let mosnVersion: String
     let adminPort: Int
     /// `version_info` of the proxy's applied config: `<push time>/<push counter>`.
     let versionInfo: String
@@ -44,6 +46,8 @@ struct ProxyContext {
         serving = state.serving
         istioVersion = state.options.istioVersion
         envoyVersion = state.options.envoyVersion
+        linkerdVersion = state.options.linkerdVersion
+        mosnVersion = state.options.mosnVersion
         adminPort = state.options.adminPort
         let cds = state.proxies[index].xds[XDSType.cds.rawValue]
         lastUpdated = cds?.sentTime ?? state.startedAt

@@ -13,9 +13,16 @@ struct PeerLabels: Hashable {
     var service: String = ""
     var serviceName: String = ""
     var serviceNamespace: String = ""
+    /// The service's port and account, and the mesh its pods are in (Linkerd and MOSN labels).
+    var port: Int
+    var serviceAccount: String
+    var mesh: SimMesh
 
     init(workload: SimWorkload, topology: SimTopology) {
         let service = topology.services[workload.service]
+        port = service.port
+        serviceAccount = service.serviceAccount
+        mesh = service.mesh
         self.workload = workload.name
         namespace = service.namespace
         principal = "spiffe://cluster.local/ns/\(service.namespace)/sa/\(service.serviceAccount)"

@@ -9,6 +9,8 @@ public struct SimRequest: Sendable {
     /// `host:port` of the listening socket that received it.
     public var localAddress: String
     public var remoteIsLoopback: Bool
+    /// The request body (admin actions: a MOSN log level, a Linkerd log filter).
+    public var body: [UInt8] = []
 
     public init(method: String, uri: String, headers: [(String, String)] = [], localAddress: String, remoteIsLoopback: Bool = true) {
         self.method = method

@@ -27,6 +27,10 @@ public struct SimOptions: Sendable {
     public var requestLogPath: String?
     public var istioVersion = "1.24.2"
     public var envoyVersion = "1.32.3"
+    public var linkerdVersion = "stable-2.14.10"
+    public var mosnVersion = "v1.6.0"
+    /// Which mesh the services' pods are in (`--mesh`).
+    public var meshMode: SimMeshMode = .istio
 
     public init() {}
 }

@@ -113,6 +113,8 @@ final class SimHTTPHandler: ChannelInboundHandler {
     private let simulator: MeshSimulator
     private let role: ListenerRole
     private var head: HTTPRequestHead?
+    /// The request body so far (admin actions carry small ones; more than 64 KB is cut off).
+    private var body: [UInt8] = []
 
     init(simulator: MeshSimulator, role: ListenerRole) {
         self.simulator = simulator
@@ -123,16 +125,19 @@ final class SimHTTPHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case let .head(requestHead):
             head = requestHead
-        case .body:
-            break
+            body = []
+        case var .body(buffer):
+            if body.count < 64 << 10, let bytes = buffer.readBytes(length: min(buffer.readableBytes, (64 << 10) - body.count)) { body += bytes }
         case .end:
             guard let requestHead = head else { return }
             head = nil
             let local = context.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
             let remoteIsLoopback = context.remoteAddress?.ipAddress.map(Self.isLoopback) ?? false
-            let request = SimRequest(method: requestHead.method.rawValue, uri: requestHead.uri,
+            var request = SimRequest(method: requestHead.method.rawValue, uri: requestHead.uri,
                                      headers: requestHead.headers.map { ($0.name, $0.value) },
                                      localAddress: local, remoteIsLoopback: remoteIsLoopback)
+            request.body = body
+            body = []
             // A proxy that went away drops its connections, as a dead pod would.
             if case let .proxy(index) = role, !simulator.read({ $0.proxies[index].present }) {
                 context.close(promise: nil)

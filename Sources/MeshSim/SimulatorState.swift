@@ -26,8 +26,10 @@ public struct SimulatorState: Sendable {
     public init(options: SimOptions, now: Date = Date()) throws {
         self.options = options
         let seed = options.seed
-        topology = try options.services.map { try SimTopology.generated(services: $0, seed: seed, adminBase: options.adminAddressBase) }
+        var topology = try options.services.map { try SimTopology.generated(services: $0, seed: seed, adminBase: options.adminAddressBase) }
             ?? SimTopology.bookinfo(seed: seed, adminBase: options.adminAddressBase)
+        topology.assignMeshes(options.meshMode)
+        self.topology = topology
         startedAt = now
         lastPushAt = now
         random = SimRandom(seed: seed ^ 0x5EED)

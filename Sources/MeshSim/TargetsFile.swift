@@ -18,7 +18,7 @@ public enum TargetsFile {
             let workload = topology.workloads[proxy.workload]
             let service = topology.services[proxy.service]
             return Target(url: urls[proxy.index] ?? "", labels: [
-                ("kind", "envoy"), ("proxy", proxy.id), ("proxy_type", proxy.type), ("namespace", proxy.namespace),
+                ("kind", service.mesh.targetKind), ("proxy", proxy.id), ("proxy_type", proxy.type), ("namespace", proxy.namespace),
                 ("pod", proxy.podName), ("workload", workload.name), ("app", service.name),
                 ("version", service.isGateway ? "unknown" : workload.version), ("cluster", "Kubernetes"),
             ])
@@ -26,11 +26,30 @@ public enum TargetsFile {
     }
 
     public static func render(_ targets: [Target]) -> String {
-        var lines = ["# meshtop targets: one Envoy admin API per proxy, with its labels"]
+        var lines = ["# meshtop targets: one admin API per proxy (kind: envoy, linkerd or mosn), with its labels"]
         for target in targets {
             lines.append("- url: \(quote(target.url))")
             lines.append("  labels:")
             for (key, value) in target.labels { lines.append("    \(key): \(quote(value))") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A Prometheus configuration scraping every proxy the way a mesh's Prometheus does: Envoy
+    /// sidecars at `/stats/prometheus`, Linkerd proxies at `/metrics` (MOSN's admin API has no
+    /// Prometheus endpoint). Targets carry their labels, as Kubernetes service discovery would.
+    public static func prometheusConfig(_ targets: [Target], scrapeInterval: String) -> String {
+        var lines = ["# meshtop sim: Prometheus scrape configuration for the simulated mesh",
+                     "global:", "  scrape_interval: \(scrapeInterval)", "  evaluation_interval: \(scrapeInterval)", "scrape_configs:"]
+        for (job, kind, path) in [("envoy-stats", "envoy", "/stats/prometheus"), ("linkerd-proxy", "linkerd", "/metrics")] {
+            let selected = targets.filter { target in target.labels.contains { $0.0 == "kind" && $0.1 == kind } }
+            guard !selected.isEmpty else { continue }
+            lines += ["  - job_name: \(quote(job))", "    metrics_path: \(quote(path))", "    static_configs:"]
+            for target in selected {
+                let address = target.url.replacingOccurrences(of: "http://", with: "")
+                lines.append("      - targets: [\(quote(address))]")
+                lines.append("        labels: {pod: \(quote(target.labels.first { $0.0 == "pod" }?.1 ?? "")), namespace: \(quote(target.labels.first { $0.0 == "namespace" }?.1 ?? ""))}")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -12,6 +12,8 @@ public struct SimService: Sendable {
     public var isGateway: Bool
     /// Requests per second arriving from outside the mesh (only gateways have them).
     public var externalRPS: Double
+    /// Which mesh the service's pods are in: it decides the admin API their proxies serve.
+    public var mesh: SimMesh = .istio
 
     public var hostname: String { "\(name).\(namespace).svc.cluster.local" }
     /// Envoy cluster name of the service without a subset: `outbound|9080||reviews.default.svc.cluster.local`.
@@ -92,6 +94,57 @@ public struct SimTopology: Sendable {
         return services.filter { scope.contains($0.index) }
     }
 
+    /// Puts services into meshes (`--mesh`). `mixed` keeps the gateway in Istio and deals the
+    /// other services out to Istio, Linkerd and MOSN in turn — by namespace when there are three
+    /// or more, else by service — so every mesh gets some of the traffic.
+    public mutating func assignMeshes(_ mode: SimMeshMode) {
+        let meshes: [SimMesh] = [.istio, .linkerd, .mosn]
+        let namespaces = self.namespaces.filter { $0 != "istio-system" }
+        var next = 0
+        for index in services.indices {
+            switch mode {
+            case .istio: services[index].mesh = .istio
+            case .linkerd: services[index].mesh = .linkerd
+            case .mosn: services[index].mesh = .mosn
+            case .mixed:
+                if services[index].isGateway { services[index].mesh = .istio; continue }
+                if namespaces.count >= 3, let position = namespaces.firstIndex(of: services[index].namespace) {
+                    services[index].mesh = meshes[position % 3]
+                } else {
+                    services[index].mesh = meshes[next % 3]
+                    next += 1
+                }
+            }
+        }
+    }
+
+    /// The mesh of a proxy's pod.
+    public func mesh(ofProxy index: Int) -> SimMesh { services[proxies[index].service].mesh }
+
     /// Outbound edges of a service.
     public func edges(from service: Int) -> [SimEdge] { edges.filter { $0.source == service } }
+}
+
+/// The mesh a simulated pod belongs to, and so the admin API its proxy serves.
+public enum SimMesh: String, Sendable, CaseIterable {
+    /// Envoy sidecar, connected to istiod (Envoy admin API).
+    case istio
+    /// Linkerd proxy (`/metrics`, `/ready`, `/live`, `/proxy-log-level`).
+    case linkerd
+    /// SOFAMosn (`/api/v1/stats`, `/api/v1/config_dump`, …).
+    case mosn
+
+    /// The targets file's `kind` label.
+    public var targetKind: String {
+        switch self {
+        case .istio: "envoy"
+        case .linkerd: "linkerd"
+        case .mosn: "mosn"
+        }
+    }
+}
+
+/// `meshtop sim --mesh`: one mesh for all services, or a mix.
+public enum SimMeshMode: String, Sendable, CaseIterable {
+    case istio, linkerd, mosn, mixed
 }

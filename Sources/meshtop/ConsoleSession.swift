@@ -115,6 +115,11 @@ enum ConsoleSession {
                     case let .success(snapshot):
                         inbox.post(.snapshot(snapshot))
                         await history?.polled(snapshot)
+                        // Without a local store, TREND comes from Prometheus's history (query_range).
+                        if history == nil, case let .poller(poller) = session.feed, let prometheus = poller.prometheus,
+                           let trends = try? await prometheus.serviceTrends(minutes: ConsoleHistory.trendMinutes, endingAt: snapshot.generatedAt) {
+                            inbox.post(.trends(trends, at: nil))
+                        }
                         if !snapshot.sources.contains(where: \.ok) {
                             inbox.post(.pollFailed(snapshot.sources.first?.error ?? "no source answered"))
                         }

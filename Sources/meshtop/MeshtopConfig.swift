@@ -34,6 +34,10 @@ struct MeshtopConfig: Codable, Equatable {
     var adminTemplate: String?
     var tokenFile: String?
     var caFile: String?
+    /// Prometheus as the source of Istio traffic, with its own token and CA.
+    var prometheus: String?
+    var prometheusTokenFile: String?
+    var prometheusCaFile: String?
     var timeout: Double?
     var refresh: Double?
     var theme: String?
@@ -66,6 +70,7 @@ struct MeshtopConfig: Codable, Equatable {
         if let value = environment["MESHTOP_ADMIN_TEMPLATE"] { config.adminTemplate = value }
         if let value = environment["MESHTOP_TOKEN_FILE"] { config.tokenFile = value }
         if let value = environment["MESHTOP_CA_FILE"] { config.caFile = value }
+        if let value = environment["MESHTOP_PROMETHEUS"] { config.prometheus = value }
         if let value = environment["MESHTOP_THEME"] { config.theme = value }
         if let value = environment["MESHTOP_REFRESH"].flatMap(Double.init) { config.refresh = value }
         if let value = environment["MESHTOP_TIMEOUT"].flatMap(Double.init) { config.timeout = value }
@@ -82,7 +87,7 @@ struct MeshtopConfig: Codable, Equatable {
         # meshtop configuration (written by `meshtop config init`).
         # Flags override this file; MESHTOP_* environment variables override both
         # (MESHTOP_ISTIOD=url1,url2  MESHTOP_TARGETS_FILE  MESHTOP_TOKEN_FILE  MESHTOP_CA_FILE
-        #  MESHTOP_ADMIN_TEMPLATE  MESHTOP_THEME  MESHTOP_REFRESH  MESHTOP_TIMEOUT  MESHTOP_CONFIG).
+        #  MESHTOP_ADMIN_TEMPLATE  MESHTOP_PROMETHEUS  MESHTOP_THEME  MESHTOP_REFRESH  MESHTOP_TIMEOUT  MESHTOP_CONFIG).
 
         # istiod debug endpoints, one per replica (port-forward to 15014, or run next to istiod).
         istiod:
@@ -95,6 +100,14 @@ struct MeshtopConfig: Codable, Equatable {
         # every proxy in istiod's syncz into an admin URL ({ip}, {pod}, {namespace}).
         # targetsFile: /etc/meshtop/targets.yaml
         # adminTemplate: http://{ip}:15000
+        # Targets may be Envoy (kind: envoy, the default), Linkerd (kind: linkerd, :4191) or
+        # SOFAMosn (kind: mosn, :34901) admin APIs, or a Prometheus (kind: prometheus).
+
+        # Large meshes: Istio service and edge metrics from Prometheus (one query instead of a
+        # scrape of every proxy), with its own bearer token and CA bundle.
+        # prometheus: http://prometheus.istio-system:9090
+        # prometheusTokenFile: /var/run/secrets/meshtop/prometheus-token
+        # prometheusCaFile: /etc/meshtop/prometheus-ca.pem
 
         timeout: 5        # seconds per request
         refresh: 2        # seconds between polls

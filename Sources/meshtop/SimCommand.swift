@@ -6,7 +6,7 @@ import MeshSim
 struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
-        abstract: "Run a simulated Istio mesh (istiod debug API + one Envoy admin API per proxy) on loopback.",
+        abstract: "Run a simulated mesh (istiod debug API + one admin API per proxy: Envoy, Linkerd or MOSN) on loopback.",
         discussion: """
             The first line on stdout is `istiod: http://127.0.0.1:PORT`. Proxies listen on their own \
             loopback addresses (127.0.1.1, 127.0.1.2, …) on the admin port. Runs until SIGINT or SIGTERM and exits 0.
@@ -43,6 +43,10 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Append `<unix-time> <method> <host:port> <path>` per request to FILE.") var logRequests: String?
     @Option(help: "Write every proxy's admin URL and labels to this YAML file.") var targetsFile: String?
     @Option(help: "Istio version the mesh reports.") var istioVersion: String = "1.24.2"
+    @Option(help: "Which mesh the pods are in: istio (Envoy admin), linkerd (:4191 metrics), mosn (admin API), or mixed (all three).")
+    var mesh: String = "istio"
+    @Option(help: "Write a Prometheus configuration that scrapes the simulated proxies to FILE.") var prometheusConfig: String?
+    @Option(help: "Scrape interval written into --prometheus-config.") var scrapeInterval: String = "5s"
 
     func makeOptions() throws -> SimOptions {
         var options = SimOptions()
@@ -75,6 +79,10 @@ struct SimCommand: AsyncParsableCommand {
         }
         options.requestLogPath = logRequests
         options.istioVersion = istioVersion
+        guard let mode = SimMeshMode(rawValue: mesh) else {
+            throw ValidationError("--mesh must be one of \(SimMeshMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        options.meshMode = mode
         return options
     }
 
@@ -109,6 +117,15 @@ struct SimCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             Console.out("targets: \(targetsFile)")
+        }
+        if let prometheusConfig {
+            let text = TargetsFile.prometheusConfig(TargetsFile.targets(topology: topology, urls: urls), scrapeInterval: scrapeInterval)
+            do { try text.write(toFile: prometheusConfig, atomically: true, encoding: .utf8) } catch {
+                FileHandle.standardError.write(Data("meshtop sim: cannot write --prometheus-config \(prometheusConfig): \(error)\n".utf8))
+                await server.shutdown()
+                throw ExitCode(1)
+            }
+            Console.out("prometheus config: \(prometheusConfig)")
         }
         let ticker = Task { await server.run { Console.err($0) } }
         let signal = await Signals.waitForTermination()

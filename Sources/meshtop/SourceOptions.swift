@@ -13,6 +13,10 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "File with the bearer token for istiod.") var tokenFile: String?
     @Option(help: "CA bundle (PEM) for an HTTPS istiod.") var caFile: String?
     @Option(help: "Deadline per request, seconds (default 5).") var timeout: Double?
+    @Option(help: "Prometheus base URL: Istio service and edge metrics from its query API instead of every proxy's stats.")
+    var prometheus: String?
+    @Option(help: "File with the bearer token for Prometheus.") var prometheusTokenFile: String?
+    @Option(help: "CA bundle (PEM) for an HTTPS Prometheus.") var prometheusCaFile: String?
 
     /// Poller options from the flags over `settings`. Throws `UsageError` when no source is
     /// given anywhere and `SourceError` for a token file that cannot be read.
@@ -20,19 +24,31 @@ struct SourceOptions: ParsableArguments {
         var options = PollerOptions()
         options.istiodURLs = (istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
-        options.adminTemplate = adminTemplate ?? settings.adminTemplate
-        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty else {
-            throw UsageError(message: "give --istiod URL or --targets-file (or set them in \(MeshtopConfig.defaultPath); `meshtop config init` writes one)")
+        // A targets file may name the Prometheus to use (kind: prometheus); the flag wins.
+        let listedPrometheus = options.targets.first { $0.kind == "prometheus" }?.url
+        options.targets.removeAll { $0.kind == "prometheus" }
+        if let unknown = options.targets.first(where: { !["envoy", "linkerd", "mosn"].contains($0.kind) }) {
+            throw UsageError(message: "targets file: kind \(unknown.kind) of \(unknown.url) is not envoy, linkerd, mosn or prometheus")
         }
+        options.prometheusURL = (prometheus ?? settings.prometheus ?? listedPrometheus).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        options.adminTemplate = adminTemplate ?? settings.adminTemplate
+        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty || options.prometheusURL != nil else {
+            throw UsageError(message: "give --istiod URL, --targets-file or --prometheus URL (or set them in \(MeshtopConfig.defaultPath); `meshtop config init` writes one)")
+        }
+        options.prometheusCAFile = prometheusCaFile ?? settings.prometheusCaFile
+        if let file = prometheusTokenFile ?? settings.prometheusTokenFile { options.prometheusToken = try Self.token(file: file, flag: "--prometheus-token-file") }
         options.timeout = timeout ?? settings.timeout ?? 5
         options.caFile = caFile ?? settings.caFile
-        if let tokenFile = tokenFile ?? settings.tokenFile {
-            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw SourceError(source: "--token-file \(tokenFile)", reason: "cannot read the file")
-            }
-            options.bearerToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        if let tokenFile = tokenFile ?? settings.tokenFile { options.bearerToken = try Self.token(file: tokenFile, flag: "--token-file") }
         return options
+    }
+
+    /// A bearer token read from a file (never from the command line, where `ps` would show it).
+    static func token(file: String, flag: String) throws -> String {
+        guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw SourceError(source: "\(flag) \(file)", reason: "cannot read the file")
+        }
+        return token.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

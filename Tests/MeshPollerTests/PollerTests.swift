@@ -53,7 +53,7 @@ struct PollerTests {
             let round = try #require(results.compactMap { $0 }.first)
             #expect(round.proxies.count == 7 && round.syncz.count == 7 && round.registry.count == 5)
             #expect(round.sources.allSatisfy { $0.ok })
-            #expect(round.proxies.values.allSatisfy { $0.exposition != nil && !$0.secrets.isEmpty && $0.serverInfo != nil })
+            #expect(round.proxies.values.allSatisfy { $0.counters != nil && !$0.secrets.isEmpty && $0.serverInfo != nil })
             await poller.shutdown()
         }
     }

@@ -27,7 +27,7 @@ enum SimRounds {
         for proxy in state.topology.proxies where state.proxies[proxy.index].present {
             let context = ProxyContext(state: state, proxy: proxy.index, now: now)
             var observation = ProxyObservation(target: ScrapeTarget(url: "http://\(proxy.adminHost):15000", labels: ["proxy": proxy.id]), at: now)
-            observation.exposition = try ExpositionParser.parse(EnvoyStatsRenderer.prometheus(context), format: .prometheus)
+            observation.counters = RequestCounters(at: now, exposition: try ExpositionParser.parse(EnvoyStatsRenderer.prometheus(context), format: .prometheus))
             observation.certificates = try EnvoyFormats.certs(bytes(EnvoyAdminRenderer.certs(context)))
             observation.secrets = try ConfigDumpDecoder.decode(bytes(try ConfigDumpRenderer.render(context, query: ["resource": "dynamic_active_secrets"]))).secrets
             observation.serverInfo = try EnvoyFormats.serverInfo(bytes(EnvoyAdminRenderer.serverInfo(context)))

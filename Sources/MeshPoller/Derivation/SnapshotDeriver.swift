@@ -13,7 +13,7 @@ public struct SnapshotDeriver: Sendable {
     /// …and health is judged over this one (5 min), so one bad poll does not flip a colour.
     public var healthWindow: TimeInterval = 300
     /// Past counters per proxy, oldest first, kept for the health window.
-    private var history: [String: [IstioCounters]] = [:]
+    private var history: [String: [RequestCounters]] = [:]
     /// The last snapshot derived, for the events of the next one.
     private var previous: MeshSnapshot?
 
@@ -21,7 +21,7 @@ public struct SnapshotDeriver: Sendable {
 
     /// The oldest counters within `window` of `now` (or the newest older one when polls are
     /// further apart than the window).
-    static func baseline(_ past: [IstioCounters], now: Date, window: TimeInterval) -> IstioCounters? {
+    static func baseline(_ past: [RequestCounters], now: Date, window: TimeInterval) -> RequestCounters? {
         past.first { now.timeIntervalSince($0.at) <= window + 0.5 } ?? past.last
     }
 
@@ -29,12 +29,18 @@ public struct SnapshotDeriver: Sendable {
         let now = round.at
         var traffic = TrafficAggregation()
         var healthTraffic = TrafficAggregation()
+        if let prometheus = round.prometheus {
+            traffic.add(rates: prometheus.display.rates, buckets: prometheus.display.buckets, origin: .istioPrometheus)
+            healthTraffic.add(rates: prometheus.health.rates, buckets: prometheus.health.buckets, origin: .istioPrometheus)
+        }
         for (proxy, observation) in round.proxies {
-            guard let exposition = observation.exposition else { continue }
-            let counters = IstioCounters(at: observation.at, exposition: exposition)
+            guard let counters = observation.counters else { continue }
+            let origin = observation.origin
             var past = (history[proxy] ?? []).filter { $0.at < counters.at }
-            if let base = Self.baseline(past, now: counters.at, window: rateWindow) { traffic.add(current: counters, previous: base) }
-            if let base = Self.baseline(past, now: counters.at, window: healthWindow) { healthTraffic.add(current: counters, previous: base) }
+            if let base = Self.baseline(past, now: counters.at, window: rateWindow) { traffic.add(current: counters, previous: base, origin: origin) }
+            if let base = Self.baseline(past, now: counters.at, window: healthWindow) {
+                healthTraffic.add(current: counters, previous: base, origin: origin)
+            }
             // A proxy that failed this round keeps its last counters for the next comparison.
             if history[proxy]?.last?.at != counters.at { past.append(counters) }
             history[proxy] = past.filter { counters.at.timeIntervalSince($0.at) <= healthWindow + 60 }
@@ -42,10 +48,12 @@ public struct SnapshotDeriver: Sendable {
 
         var snapshot = MeshSnapshot(generatedAt: now, sources: round.sources)
         let versions = versionsByHost(round.endpoints)
-        for service in round.registry.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+        let targetMeshes = meshesByService(round)
+        for service in servicesToShow(round, traffic: traffic, targetMeshes: targetMeshes) {
             var model = Service(name: service.name, namespace: service.namespace, hostname: service.hostname, ports: service.ports,
-                                versions: versions[service.hostname] ?? [], meshExternal: service.meshExternal)
+                                versions: versions[service.hostname] ?? service.versions, meshExternal: service.meshExternal)
             let key = "\(service.namespace)/\(service.name)"
+            model.origin = traffic.serviceOrigin(key) ?? targetMeshes[key] ?? .istiod
             if let metrics = traffic.serviceMetrics(key) {
                 model.traffic = metrics
                 model.health = HealthRules.traffic(healthTraffic.serviceMetrics(key) ?? metrics, thresholds: serviceThresholds[key] ?? thresholds)
@@ -73,6 +81,43 @@ public struct SnapshotDeriver: Sendable {
         previous = snapshot
         previous?.events = []
         return snapshot
+    }
+
+    /// A service to list: from istiod's registry, or seen only in traffic or targets (a Linkerd or
+    /// MOSN mesh without istiod).
+    struct ListedService {
+        var name: String, namespace: String, hostname: String, ports: [ServicePort], versions: [String], meshExternal: Bool
+    }
+
+    /// The registry's services plus those only traffic or proxy targets name, sorted.
+    func servicesToShow(_ round: PollRound, traffic: TrafficAggregation, targetMeshes: [String: Origin]) -> [ListedService] {
+        var out = round.registry.map {
+            ListedService(name: $0.name, namespace: $0.namespace, hostname: $0.hostname, ports: $0.ports, versions: [], meshExternal: $0.meshExternal)
+        }
+        var known = Set(out.map { "\($0.namespace)/\($0.name)" })
+        var versions: [String: Set<String>] = [:]
+        for observation in round.proxies.values where observation.target.kind != "envoy" {
+            let labels = observation.target.labels
+            if let app = labels["app"], let namespace = labels["namespace"], let version = labels["version"] { versions["\(namespace)/\(app)", default: []].insert(version) }
+        }
+        for key in traffic.serviceKeys.union(targetMeshes.keys).sorted() where !known.contains(key) {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] != "unknown", parts[1] != "unknown" else { continue }
+            known.insert(key)
+            out.append(ListedService(name: parts[1], namespace: parts[0], hostname: "\(parts[1]).\(parts[0]).svc.cluster.local", ports: [],
+                                     versions: versions[key].map { $0.sorted() } ?? [], meshExternal: false))
+        }
+        return out.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    }
+
+    /// `namespace/app` → the mesh of the proxies a targets file lists for it (non-Envoy kinds).
+    func meshesByService(_ round: PollRound) -> [String: Origin] {
+        var out: [String: Origin] = [:]
+        for observation in round.proxies.values where observation.target.kind != "envoy" {
+            guard let app = observation.target.labels["app"], let namespace = observation.target.labels["namespace"] else { continue }
+            out["\(namespace)/\(app)"] = observation.origin
+        }
+        return out
     }
 
     func versionsByHost(_ endpoints: [EndpointEntry]) -> [String: [String]] {
@@ -118,14 +163,18 @@ public struct SnapshotDeriver: Sendable {
                              adminURL: observation?.target.url, istioVersion: row.versionColumn,
                              proxyVersion: observation?.serverInfo?.envoyVersion, istiod: row.istiod, sync: sync,
                              serverState: observation?.serverInfo?.state, uptimeSeconds: observation?.serverInfo?.uptimeSeconds,
-                             health: HealthRules.proxy(sync: sync, inSyncz: true, now: now, thresholds: thresholds)))
+                             health: HealthRules.proxy(sync: sync, inSyncz: true, now: now, thresholds: thresholds),
+                             origin: observation?.origin ?? .istioEnvoy))
         }
         for (id, observation) in round.proxies.sorted(by: { $0.key < $1.key }) where !seen.contains(id) {
             out.append(Proxy(id: id, namespace: observation.target.labels["namespace"] ?? "", podName: observation.target.labels["pod"] ?? id,
                              workload: observation.target.labels["workload"], adminURL: observation.target.url,
                              istioVersion: observation.serverInfo?.istioVersion, proxyVersion: observation.serverInfo?.envoyVersion,
                              serverState: observation.serverInfo?.state, uptimeSeconds: observation.serverInfo?.uptimeSeconds,
-                             health: HealthRules.proxy(sync: [:], inSyncz: false, now: now)))
+                             health: observation.target.kind == "envoy"
+                                 ? HealthRules.proxy(sync: [:], inSyncz: false, now: now)
+                                 : HealthRules.meshProxy(state: observation.serverInfo?.state, mesh: observation.origin.mesh),
+                             origin: observation.origin))
         }
         return out
     }

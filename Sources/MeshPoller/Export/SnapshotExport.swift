@@ -13,16 +13,21 @@ public struct SnapshotExport: Codable, Sendable {
     public struct ServiceRow: Codable, Sendable {
         var name: String; var namespace: String; var hostname: String; var versions: [String]
         var rps: Double; var successRate: Double?; var latencyMs: Latency; var health: String; var healthReason: String
+        /// Which mesh the row belongs to (`istio`, `linkerd`, `mosn`) and which source its numbers came
+        /// from (`envoy`, `prometheus`, `linkerd-proxy`, `mosn-admin`, `istiod`).
+        var mesh: String?; var dataSource: String?
     }
     public struct EdgeRow: Codable, Sendable {
         var source: String; var destination: String; var `protocol`: String; var mtls: Bool
         var rps: Double; var successRate: Double?; var latencyMs: Latency; var versionShare: [String: Double]
         var health: String; var healthReason: String
+        var mesh: String?; var dataSource: String?
     }
     public struct SyncCell: Codable, Sendable { var state: String; var ageSeconds: Double?; var error: String? }
     public struct ProxyRow: Codable, Sendable {
         var id: String; var cluster: String; var type: String; var istiod: String?; var version: String?
         var envoyVersion: String?; var state: String?; var sync: [String: SyncCell]; var health: String; var healthReason: String
+        var mesh: String?; var dataSource: String?
     }
     public struct CertRow: Codable, Sendable {
         var serial: String; var kind: String; var spiffeId: String?; var subject: String?; var notBefore: Date; var notAfter: Date
@@ -70,12 +75,13 @@ public struct SnapshotExport: Codable, Sendable {
         services = snapshot.services.map {
             ServiceRow(name: $0.name, namespace: $0.namespace, hostname: $0.hostname, versions: $0.versions, rps: round($0.traffic.rps) ?? 0,
                        successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic), health: $0.health.health.rawValue,
-                       healthReason: $0.health.reason)
+                       healthReason: $0.health.reason, mesh: $0.origin?.mesh, dataSource: $0.origin?.source)
         }
         edges = snapshot.edges.map {
             EdgeRow(source: $0.source, destination: $0.destination, protocol: $0.protocol, mtls: $0.mtls, rps: round($0.traffic.rps) ?? 0,
                     successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic),
-                    versionShare: $0.versionShare.mapValues { round($0) ?? 0 }, health: $0.health.health.rawValue, healthReason: $0.health.reason)
+                    versionShare: $0.versionShare.mapValues { round($0) ?? 0 }, health: $0.health.health.rawValue, healthReason: $0.health.reason,
+                    mesh: $0.origin?.mesh, dataSource: $0.origin?.source)
         }
         proxies = snapshot.proxies.map { proxy in
             var sync: [String: SyncCell] = [:]
@@ -85,7 +91,7 @@ public struct SnapshotExport: Codable, Sendable {
             }
             return ProxyRow(id: proxy.id, cluster: proxy.clusterID, type: proxy.type.rawValue, istiod: proxy.istiod, version: proxy.istioVersion,
                             envoyVersion: proxy.proxyVersion, state: proxy.serverState, sync: sync, health: proxy.health.health.rawValue,
-                            healthReason: proxy.health.reason)
+                            healthReason: proxy.health.reason, mesh: proxy.origin?.mesh, dataSource: proxy.origin?.source)
         }
         certs = snapshot.certificates.map { certificate in
             let used = certificate.lifetimeUsed(at: now)

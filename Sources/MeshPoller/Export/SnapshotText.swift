@@ -14,23 +14,23 @@ public enum SnapshotTables {
         let time = { (date: Date) in ISO8601DateFormatter().string(from: date) }
         switch section {
         case .services:
-            return [["NAMESPACE", "SERVICE", "VERSIONS", "RPS", "SUCCESS", "P50", "P95", "P99", "HEALTH", "REASON"]]
-                + export.services.map { [$0.namespace, $0.name, $0.versions.joined(separator: ","), number($0.rps, 2), percent($0.successRate),
-                                         number($0.latencyMs.p50, 1), number($0.latencyMs.p95, 1), number($0.latencyMs.p99, 1),
-                                         $0.health.uppercased(), $0.healthReason] }
+            return [["NAMESPACE", "SERVICE", "MESH", "DATA", "VERSIONS", "RPS", "SUCCESS", "P50", "P95", "P99", "HEALTH", "REASON"]]
+                + export.services.map { [$0.namespace, $0.name, $0.mesh ?? "-", $0.dataSource ?? "-", $0.versions.joined(separator: ","), number($0.rps, 2),
+                                         percent($0.successRate), number($0.latencyMs.p50, 1), number($0.latencyMs.p95, 1),
+                                         number($0.latencyMs.p99, 1), $0.health.uppercased(), $0.healthReason] }
         case .edges:
-            return [["SOURCE", "DESTINATION", "RPS", "SUCCESS", "P99", "MTLS", "HEALTH"]]
-                + export.edges.map { [$0.source, $0.destination, number($0.rps, 2), percent($0.successRate), number($0.latencyMs.p99, 1),
-                                      $0.mtls ? "yes" : "no", $0.health.uppercased()] }
+            return [["SOURCE", "DESTINATION", "MESH", "DATA", "RPS", "SUCCESS", "P99", "MTLS", "HEALTH"]]
+                + export.edges.map { [$0.source, $0.destination, $0.mesh ?? "-", $0.dataSource ?? "-", number($0.rps, 2), percent($0.successRate),
+                                      number($0.latencyMs.p99, 1), $0.mtls ? "yes" : "no", $0.health.uppercased()] }
         case .proxies:
             let types = ["CDS", "LDS", "EDS", "RDS", "ECDS"]
-            return [["NAME", "CLUSTER"] + types + ["ISTIOD", "VERSION"]]
+            return [["NAME", "MESH", "DATA", "CLUSTER"] + types + ["ISTIOD", "VERSION", "STATE"]]
                 + export.proxies.map { proxy in
-                    [proxy.id, proxy.cluster] + types.map { type in
+                    [proxy.id, proxy.mesh ?? "-", proxy.dataSource ?? "-", proxy.cluster] + types.map { type in
                         guard let cell = proxy.sync[type] else { return "-" }
                         guard cell.state.hasPrefix("STALE") || cell.state == "ERROR", let age = cell.ageSeconds else { return cell.state }
                         return "\(cell.state) (\(Durations.text(age)))"
-                    } + [proxy.istiod ?? "-", proxy.version ?? "-"]
+                    } + [proxy.istiod ?? "-", proxy.version ?? proxy.envoyVersion ?? "-", proxy.state ?? "-"]
                 }
         case .certs:
             return [["KIND", "SERIAL", "SPIFFE ID", "NOT BEFORE", "NOT AFTER", "TIME LEFT", "USED", "HEALTH", "REASON"]]

@@ -9,6 +9,16 @@ public struct ServerInfo: Sendable, Equatable {
     public var nodeID: String?
     public var istioVersion: String?
     public var uptimeSeconds: Double?
+
+    public init(version: String, envoyVersion: String? = nil, state: String, nodeID: String? = nil, istioVersion: String? = nil,
+                uptimeSeconds: Double? = nil) {
+        self.version = version
+        self.envoyVersion = envoyVersion
+        self.state = state
+        self.nodeID = nodeID
+        self.istioVersion = istioVersion
+        self.uptimeSeconds = uptimeSeconds
+    }
 }
 
 /// One certificate as `/certs` describes it.
@@ -19,6 +29,15 @@ public struct CertificateDetail: Sendable, Equatable {
     public var expiration: Date?
     public var daysUntilExpiration: Int?
     public var isCA: Bool
+
+    public init(serial: String, sans: [String], validFrom: Date?, expiration: Date?, daysUntilExpiration: Int? = nil, isCA: Bool) {
+        self.serial = serial
+        self.sans = sans
+        self.validFrom = validFrom
+        self.expiration = expiration
+        self.daysUntilExpiration = daysUntilExpiration
+        self.isCA = isCA
+    }
 }
 
 /// Per-host counters and health from `/clusters?format=json`.

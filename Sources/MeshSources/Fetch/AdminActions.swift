@@ -13,13 +13,16 @@ public enum RequestPolicy: Sendable, Equatable {
     /// Also POST, to the Envoy admin paths of operator actions only.
     case operatorActions
 
-    static let actionPaths: Set<String> = ["/logging", "/healthcheck/fail", "/healthcheck/ok", "/reset_counters"]
+    /// Envoy's action paths and MOSN's log level take POST; Linkerd's log level takes PUT.
+    static let actionPaths: Set<String> = ["/logging", "/healthcheck/fail", "/healthcheck/ok", "/reset_counters", "/api/v1/update_loglevel"]
+    static let putPaths: Set<String> = ["/proxy-log-level"]
 
     /// Throws unless `method` to `path` is allowed.
     public func check(method: HTTPMethod, path: String) throws {
         if method == .GET || method == .HEAD { return }
         let bare = String(path.split(separator: "?", maxSplits: 1).first ?? "")
-        guard self == .operatorActions, method == .POST, Self.actionPaths.contains(bare) else {
+        let allowed = (method == .POST && Self.actionPaths.contains(bare)) || (method == .PUT && Self.putPaths.contains(bare))
+        guard self == .operatorActions, allowed else {
             throw SourceError(source: "\(method.rawValue) \(path)", reason: self == .readOnly
                 ? "refused: read-only session (dashboard or --readonly) sends GET and HEAD only"
                 : "refused: not an operator action")
@@ -48,23 +51,42 @@ public final class AdminActionClient: Sendable {
     public func perform(_ action: OperatorAction, at date: Date = Date()) async -> MeshEvent {
         let subject = "proxy \(action.proxyID)"
         do {
-            try policy.check(method: .POST, path: action.path)
-            var request = HTTPClientRequest(url: action.adminURL + action.path)
-            request.method = .POST
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 64 << 10)
-            let text = String(decoding: body.readableBytesView.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard response.status.code == 200 else {
-                return MeshEvent(at: date, kind: .action, subject: subject,
-                                 message: "\(action.summary) failed: HTTP \(response.status.code)\(text.isEmpty ? "" : " (\(text))")", severity: .warning)
+            let method = HTTPMethod(rawValue: action.method)
+            try policy.check(method: method, path: action.path)
+            if let reason = action.unsupportedReason { throw SourceError(source: subject, reason: "refused: \(reason)") }
+            // MOSN sets one logger per request: every logger it reports gets the level.
+            let logPaths: [String?] = action.mesh == "mosn" ? try await mosnLoggers(action.adminURL) : [nil]
+            for logPath in logPaths {
+                var request = HTTPClientRequest(url: action.adminURL + action.path)
+                request.method = method
+                if let body = action.body(logPath: logPath) { request.body = .bytes(ByteBuffer(string: body)) }
+                let response = try await client.execute(request, timeout: timeout)
+                let body = try await response.body.collect(upTo: 64 << 10)
+                let text = String(decoding: body.readableBytesView.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard (200...299).contains(response.status.code) else {
+                    return MeshEvent(at: date, kind: .action, subject: subject,
+                                     message: "\(action.summary) failed: HTTP \(response.status.code)\(text.isEmpty ? "" : " (\(text))")", severity: .warning)
+                }
             }
-            return MeshEvent(at: date, kind: .action, subject: subject, message: "\(action.summary): done (POST \(action.path))", severity: .info)
+            return MeshEvent(at: date, kind: .action, subject: subject, message: "\(action.summary): done (\(action.method) \(action.path))", severity: .info)
         } catch let error as SourceError {
             return MeshEvent(at: date, kind: .action, subject: subject, message: "\(action.summary) \(error.reason)", severity: .warning)
         } catch {
             return MeshEvent(at: date, kind: .action, subject: subject,
                              message: "\(action.summary) failed: \(HTTPFetcher.describe(error)) (\(action.adminURL))", severity: .warning)
         }
+    }
+
+    /// The logger paths a MOSN reports at `/api/v1/get_loglevel` (a JSON object path → level).
+    func mosnLoggers(_ adminURL: String) async throws -> [String?] {
+        var request = HTTPClientRequest(url: adminURL + "/api/v1/get_loglevel")
+        request.method = .GET
+        let response = try await client.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 64 << 10)
+        guard response.status.code == 200, case let .object(loggers) = try JSON.parse(Array(body.readableBytesView)), !loggers.isEmpty else {
+            throw SourceError(source: adminURL, reason: "no loggers at /api/v1/get_loglevel")
+        }
+        return loggers.keys.sorted()
     }
 
     public func shutdown() async { try? await client.shutdown() }

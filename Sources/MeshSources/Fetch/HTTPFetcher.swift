@@ -39,8 +39,10 @@ public final class HTTPFetcher: Sendable {
         self.bearerToken = bearerToken
     }
 
-    /// Fetches `url`; `source` names it in errors ("istiod …", "proxy reviews-v1-… ").
-    public func get(_ url: String, source: String, authenticate: Bool = false, accept: String? = nil) async throws -> Response {
+    /// Fetches `url`; `source` names it in errors ("istiod …", "proxy reviews-v1-… "). Statuses
+    /// other than 200 throw unless listed in `alsoAccept` (APIs whose error bodies say why).
+    public func get(_ url: String, source: String, authenticate: Bool = false, accept: String? = nil,
+                    alsoAccept: Set<Int> = []) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         if authenticate, let bearerToken { request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)") }
@@ -61,7 +63,7 @@ public final class HTTPFetcher: Sendable {
             throw SourceError(source: "\(source) \(url)", reason: "body not read: \(Self.describe(error))")
         }
         let latency = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-        guard response.status.code == 200 else {
+        guard response.status.code == 200 || alsoAccept.contains(Int(response.status.code)) else {
             var reason = "HTTP \(response.status.code)"
             if response.status.code == 401 { reason += " — supply --token-file" }
             if response.status.code == 403 { reason += " — the token's identity may not read this path" }

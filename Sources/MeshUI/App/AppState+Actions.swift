@@ -33,7 +33,12 @@ extension AppState {
             showToast("\(proxy.id): no admin address known")
             return []
         }
-        confirm(OperatorAction(kind: kind, proxyID: proxy.id, adminURL: admin))
+        let action = OperatorAction(kind: kind, proxyID: proxy.id, adminURL: admin, mesh: proxy.origin?.mesh ?? "istio")
+        if let reason = action.unsupportedReason {
+            showToast(reason, seconds: 4)
+            return []
+        }
+        confirm(action)
         return []
     }
 }

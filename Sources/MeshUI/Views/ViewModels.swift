@@ -8,7 +8,7 @@ public enum ViewModels {
         switch view {
         case .services:
             [TableColumn("NAMESPACE", width: 10, flexible: true, priority: 3), TableColumn("SERVICE", width: 14, flexible: true, priority: 9),
-             TableColumn("VERSIONS", width: 8, priority: 2), TableColumn("RPS", width: 8, alignRight: true, priority: 8),
+             TableColumn("MESH", width: 11, priority: 5), TableColumn("VERSIONS", width: 8, priority: 2), TableColumn("RPS", width: 8, alignRight: true, priority: 8),
              TableColumn("SUCCESS", width: 8, alignRight: true, priority: 7), TableColumn("P50", width: 6, alignRight: true, priority: 3),
              TableColumn("P95", width: 6, alignRight: true, priority: 4), TableColumn("P99", width: 7, alignRight: true, priority: 6),
              TableColumn("TREND", width: 10, priority: 4), TableColumn("HEALTH", width: 8, priority: 9)]
@@ -23,7 +23,8 @@ public enum ViewModels {
              TableColumn("LEFT", width: 9, alignRight: true, priority: 9), TableColumn("USED", width: 5, alignRight: true, priority: 5),
              TableColumn("HEALTH", width: 8, priority: 9)]
         case .proxies:
-            [TableColumn("NAME", width: 20, flexible: true, priority: 9), TableColumn("CLUSTER", width: 10, priority: 2),
+            [TableColumn("NAME", width: 20, flexible: true, priority: 9), TableColumn("MESH", width: 11, priority: 5),
+             TableColumn("CLUSTER", width: 10, priority: 2),
              TableColumn("CDS", width: 8, priority: 8), TableColumn("LDS", width: 8, priority: 7), TableColumn("EDS", width: 8, priority: 7),
              TableColumn("RDS", width: 8, priority: 8), TableColumn("ECDS", width: 8, priority: 4), TableColumn("ISTIOD", width: 8, priority: 1),
              TableColumn("VERSION", width: 7, priority: 3)]
@@ -90,12 +91,12 @@ public enum ViewModels {
                 let traffic = service.traffic
                 return TableRow(
                     key: key,
-                    cells: [service.namespace, service.name, service.versions.joined(separator: ","), number(traffic.rps, 2),
+                    cells: [service.namespace, service.name, service.origin?.label ?? "-", service.versions.joined(separator: ","), number(traffic.rps, 2),
                             percent(traffic.successRate), number(traffic.latencyMs.p50), number(traffic.latencyMs.p95),
                             number(traffic.latencyMs.p99), Sparkline.text(state.trends[key] ?? [], width: 10, glyphs: state.glyphs),
                             service.health.health.rawValue.uppercased()],
-                    roles: [.muted, nil, .muted, nil, (traffic.serverErrorRate ?? 0) > 0 ? health : nil, nil, nil, nil, .sparkline, health],
-                    sortKeys: [.text(service.namespace), .text(service.name), .text(service.versions.joined()), .number(traffic.rps),
+                    roles: [.muted, nil, .muted, .muted, nil, (traffic.serverErrorRate ?? 0) > 0 ? health : nil, nil, nil, nil, .sparkline, health],
+                    sortKeys: [.text(service.namespace), .text(service.name), .text(service.origin?.label ?? ""), .text(service.versions.joined()), .number(traffic.rps),
                                .number(traffic.successRate ?? 2), .number(traffic.latencyMs.p50 ?? -1), .number(traffic.latencyMs.p95 ?? -1),
                                .number(traffic.latencyMs.p99 ?? -1), .number(traffic.rps), .number(Double(HealthOrder.rank(service.health.health)))])
             }
@@ -150,10 +151,13 @@ public enum ViewModels {
                     default: .muted
                     }
                 }
+                let version = proxy.istioVersion ?? proxy.proxyVersion ?? "-"
+                let mesh = proxy.origin?.label ?? "-"
                 return TableRow(key: proxy.id,
-                                cells: [proxy.id, proxy.clusterID] + cells + [proxy.istiod.map { URL(string: $0)?.host ?? $0 } ?? "-", proxy.istioVersion ?? "-"],
-                                roles: [Role.health(proxy.health.health.rawValue) == .healthy ? nil : Role.health(proxy.health.health.rawValue), .muted] + roles + [.muted, .muted],
-                                sortKeys: [.text(proxy.id), .text(proxy.clusterID)] + cells.map { .text($0) } + [.text(proxy.istiod ?? ""), .text(proxy.istioVersion ?? "")])
+                                cells: [proxy.id, mesh, proxy.clusterID] + cells + [proxy.istiod.map { URL(string: $0)?.host ?? $0 } ?? "-", version],
+                                roles: [Role.health(proxy.health.health.rawValue) == .healthy ? nil : Role.health(proxy.health.health.rawValue), .muted, .muted]
+                                    + roles + [.muted, .muted],
+                                sortKeys: [.text(proxy.id), .text(mesh), .text(proxy.clusterID)] + cells.map { .text($0) } + [.text(proxy.istiod ?? ""), .text(version)])
             }
         case .events:
             return state.timeline.reversed().map { event in

@@ -1,8 +1,10 @@
 import Foundation
 import MeshSources
 
-/// The identity of one Istio standard-metric series, reduced to what meshtop aggregates by.
-public struct IstioSeries: Hashable, Sendable {
+/// The identity of one request series, reduced to what meshtop aggregates by. Shaped after
+/// Istio's standard metrics; Linkerd's and MOSN's counters are mapped into it (LinkerdTraffic,
+/// MosnTraffic) so that every mesh goes through the same rate and health derivation.
+public struct RequestSeries: Hashable, Sendable {
     public var reporter: String
     public var sourceNamespace: String
     public var sourceService: String
@@ -16,20 +18,41 @@ public struct IstioSeries: Hashable, Sendable {
     public var grpcStatus: String
     public var mutualTLS: Bool
 
-    init(_ sample: Sample) {
-        reporter = sample.label("reporter") ?? ""
-        sourceNamespace = sample.label("source_workload_namespace") ?? "unknown"
-        sourceService = sample.label("source_canonical_service") ?? sample.label("source_app") ?? "unknown"
-        sourceWorkload = sample.label("source_workload") ?? "unknown"
-        destinationNamespace = sample.label("destination_service_namespace") ?? sample.label("destination_workload_namespace") ?? "unknown"
-        destinationService = sample.label("destination_service_name") ?? sample.label("destination_canonical_service") ?? "unknown"
-        destinationHost = sample.label("destination_service") ?? ""
-        destinationWorkload = sample.label("destination_workload") ?? "unknown"
-        destinationVersion = sample.label("destination_version") ?? sample.label("destination_canonical_revision") ?? "unknown"
-        responseCode = sample.label("response_code") ?? ""
-        grpcStatus = sample.label("grpc_response_status") ?? ""
-        mutualTLS = sample.label("connection_security_policy") == "mutual_tls"
+    public init(reporter: String, sourceNamespace: String, sourceService: String, sourceWorkload: String = "unknown",
+                destinationNamespace: String, destinationService: String, destinationHost: String = "",
+                destinationWorkload: String = "unknown", destinationVersion: String = "unknown", responseCode: String,
+                grpcStatus: String = "", mutualTLS: Bool) {
+        self.reporter = reporter
+        self.sourceNamespace = sourceNamespace
+        self.sourceService = sourceService
+        self.sourceWorkload = sourceWorkload
+        self.destinationNamespace = destinationNamespace
+        self.destinationService = destinationService
+        self.destinationHost = destinationHost
+        self.destinationWorkload = destinationWorkload
+        self.destinationVersion = destinationVersion
+        self.responseCode = responseCode
+        self.grpcStatus = grpcStatus
+        self.mutualTLS = mutualTLS
     }
+
+    /// From Istio standard-metric labels (a scraped sample, or a Prometheus query result).
+    init(istioLabels label: (String) -> String?) {
+        reporter = label("reporter") ?? ""
+        sourceNamespace = label("source_workload_namespace") ?? "unknown"
+        sourceService = label("source_canonical_service") ?? label("source_app") ?? "unknown"
+        sourceWorkload = label("source_workload") ?? "unknown"
+        destinationNamespace = label("destination_service_namespace") ?? label("destination_workload_namespace") ?? "unknown"
+        destinationService = label("destination_service_name") ?? label("destination_canonical_service") ?? "unknown"
+        destinationHost = label("destination_service") ?? ""
+        destinationWorkload = label("destination_workload") ?? "unknown"
+        destinationVersion = label("destination_version") ?? label("destination_canonical_revision") ?? "unknown"
+        responseCode = label("response_code") ?? ""
+        grpcStatus = label("grpc_response_status") ?? ""
+        mutualTLS = label("connection_security_policy") == "mutual_tls"
+    }
+
+    init(_ sample: Sample) { self.init(istioLabels: sample.label) }
 
     /// An error in Kiali's sense: HTTP 5xx or no response (0), or a gRPC error with an OK HTTP code.
     public var isServerError: Bool {
@@ -41,36 +64,38 @@ public struct IstioSeries: Hashable, Sendable {
     public var isClientError: Bool { responseCode.hasPrefix("4") }
 }
 
-/// One proxy's Istio counters at one instant: request counts and duration buckets per series.
-public struct IstioCounters: Sendable {
+/// One proxy's request counters at one instant: request counts and duration buckets per series.
+public struct RequestCounters: Sendable {
     public var at: Date
-    public var requests: [IstioSeries: Double] = [:]
+    public var requests: [RequestSeries: Double] = [:]
     /// Per series: upper bound (ms) → cumulative count.
-    public var durationBuckets: [IstioSeries: [Double: Double]] = [:]
+    public var durationBuckets: [RequestSeries: [Double: Double]] = [:]
+
+    public init(at: Date) { self.at = at }
 
     public init(at: Date, exposition: Exposition) {
         self.at = at
         for sample in exposition.family("istio_requests_total")?.samples ?? [] {
-            requests[IstioSeries(sample), default: 0] += sample.value
+            requests[RequestSeries(sample), default: 0] += sample.value
         }
         let seconds = exposition.family("istio_request_duration_milliseconds") == nil
         let family = exposition.family("istio_request_duration_milliseconds") ?? exposition.family("istio_request_duration_seconds")
         for sample in family?.samples ?? [] where sample.name.hasSuffix("_bucket") {
             guard let le = sample.label("le").flatMap(Double.init) else { continue }
             let bound = seconds && le.isFinite ? le * 1000 : le
-            durationBuckets[IstioSeries(sample), default: [:]][bound, default: 0] += sample.value
+            durationBuckets[RequestSeries(sample), default: [:]][bound, default: 0] += sample.value
         }
     }
 
     /// Increase since `previous`, per series; a counter that went down was reset, so its whole
     /// current value counts (as Prometheus's `increase` does).
-    public func increase(since previous: IstioCounters) -> (requests: [IstioSeries: Double], buckets: [IstioSeries: [Double: Double]]) {
-        var requestIncrease: [IstioSeries: Double] = [:]
+    public func increase(since previous: RequestCounters) -> (requests: [RequestSeries: Double], buckets: [RequestSeries: [Double: Double]]) {
+        var requestIncrease: [RequestSeries: Double] = [:]
         for (series, value) in requests {
             let before = previous.requests[series] ?? 0
             requestIncrease[series] = value >= before ? value - before : value
         }
-        var bucketIncrease: [IstioSeries: [Double: Double]] = [:]
+        var bucketIncrease: [RequestSeries: [Double: Double]] = [:]
         for (series, buckets) in durationBuckets {
             let before = previous.durationBuckets[series] ?? [:]
             let reset = buckets.contains { bound, value in value < (before[bound] ?? 0) }
