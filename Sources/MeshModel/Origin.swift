@@ -27,14 +27,15 @@ public struct Origin: Sendable, Codable, Hashable {
         }
     }
 
-    /// Compact form for tables: `istio/envoy`, `istio/prom`, `linkerd/proxy`, `mosn/admin`.
+    /// Compact form for tables (≤ 11 columns): `istio/envoy`, `istio/prom`, `istio` (known to
+    /// istiod, no traffic source), and `linkerd`, `mosn`, whose only source is their proxies'
+    /// own admin API. Exports carry both fields in full.
     public var label: String {
-        let short = switch source {
-        case "prometheus": "prom"
-        case "linkerd-proxy": "proxy"
-        case "mosn-admin": "admin"
-        default: source
+        switch (mesh, source) {
+        case ("istio", "envoy"): "istio/envoy"
+        case ("istio", "prometheus"): "istio/prom"
+        case ("linkerd", "linkerd-proxy"), ("mosn", "mosn-admin"), ("istio", "istiod"): mesh
+        default: "\(mesh)/\(source)"
         }
-        return "\(mesh)/\(short)"
     }
 }

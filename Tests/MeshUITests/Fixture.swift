@@ -63,6 +63,9 @@ enum Fixture {
                                      destinations: [WeightedDestination(host: "reviews", subset: "v1", weight: 50, observedShare: 0.5),
                                                     WeightedDestination(host: "reviews", subset: "v2", weight: 50, observedShare: 0.5)])]
         snapshot.findings = [Finding(code: "CERT_EXPIRING", severity: .warning, subject: "leaf 0a1b", message: "7 % of lifetime left < 20 %")]
+        // Bookinfo polled from its Envoys; the generated services as a large mesh read through Prometheus.
+        for index in snapshot.services.indices { snapshot.services[index].origin = snapshot.services[index].name.hasPrefix("svc-") ? .istioPrometheus : .istioEnvoy }
+        for index in snapshot.proxies.indices { snapshot.proxies[index].origin = .istioEnvoy }
         return snapshot
     }
 

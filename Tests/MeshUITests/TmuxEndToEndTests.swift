@@ -55,7 +55,7 @@ struct TmuxEndToEndTests {
 
         waitFor("live traffic in the Overview") { $0.range(of: #"Traffic +[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
         keys("2")
-        let services = waitFor("the Services table") { $0.contains("SERVICE") && $0.range(of: #"productpage +[0-9]+\.[0-9]{2}"#, options: .regularExpression) != nil }
+        let services = waitFor("the Services table") { $0.contains("SERVICE") && $0.range(of: #"productpage +istio/envoy +[0-9]+\.[0-9]{2}"#, options: .regularExpression) != nil }
         #expect(services.contains("reviews") && services.contains("ratings") && services.contains("details"))
         keys("3"); waitFor("Topology") { $0.contains("services · 4 edges") && $0.contains("productpage") && $0.contains("rps") }
         keys("4"); waitFor("Routes") { $0.contains("VIRTUALSERVICE") && $0.contains("reviews (v2)") }
