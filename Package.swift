@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "TmuxDriver"]),
         .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel", .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim", "MeshStore"]),
+        .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim", "MeshStore", "TmuxDriver"]),
         .testTarget(
             name: "MeshSimTests",
             dependencies: [

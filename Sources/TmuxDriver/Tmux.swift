@@ -24,23 +24,10 @@ public struct Tmux: Sendable {
         }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["/usr/bin/tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        // The spawning thread may block or ignore signals (a test runner's worker threads do); a
-        // tmux server started with SIGHUP/SIGCHLD blocked never delivers hang-ups to its panes and
-        // survives kill-server. Start it with an empty mask and default dispositions.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, argv, envp) == 0 else { return "" }
+        // Empty signal mask: a tmux server started with SIGHUP/SIGCHLD blocked never delivers
+        // hang-ups to its panes and survives kill-server (see ChildProcess).
+        guard let pid = try? ChildProcess.spawn("/usr/bin/tmux", ["-L", socket] + arguments, actions: &actions,
+                                                environment: ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }) else { return "" }
         var output = Data()
         if capture {
             close(fds[1])

@@ -183,7 +183,7 @@ struct OperatorEndToEndTests {
         try setup.start("wall", width: 170, height: 50, "dashboard --from-db '\(db)'", mesh: false)
         let wall = setup.waitFor("wall", "the stored mesh on the wall layout") { screen in
             screen.contains("READ-ONLY") && screen.contains("Certificates (") && screen.contains("Proxies (7)")
-                && screen.range(of: #"reviews +v1,v2,v3 +[1-9][0-9]*\.[0-9]{2}"#, options: .regularExpression) != nil
+                && screen.range(of: #"reviews +istio/envoy +[1-9][0-9]*\.[0-9]{2}"#, options: .regularExpression) != nil
         }
         #expect(wall.contains("Services (5)"))
         #expect(setup.requestCount() == requestsBefore)

@@ -103,4 +103,22 @@ struct TmuxEndToEndTests {
         let after = waitFor("exit 0 and a restored terminal") { $0.contains("EXITED 0") && $0.contains("\necho") }
         #expect(!after.contains("-echo"))
     }
+
+    @Test("demo --mesh mixed: Istio, Linkerd and MOSN services in one Services view, proxies with their mesh")
+    func mixedMeshes() throws {
+        let binary = try #require(Self.binary)
+        let command = "cd '\(Self.root.path)' && LANG=C.UTF-8 TERM=tmux-256color '\(binary)' demo --mesh mixed --admin-address-base 127.0.75.1 --refresh 1; sleep 60"
+        tmux(["new-session", "-d", "-s", "demo", "-x", "80", "-y", "24", command])
+        defer { tmux(["kill-server"]) }
+        keys("2")
+        let services = waitFor("all three meshes with traffic in the Services view") { screen in
+            [#"productpage +istio/envoy +[1-9][0-9]*\.[0-9]{2}"#, #"details +linkerd +[1-9][0-9]*\.[0-9]{2}"#, #"reviews +mosn +[1-9][0-9]*\.[0-9]{2}"#]
+                .allSatisfy { screen.range(of: $0, options: .regularExpression) != nil }
+        }
+        #expect(services.contains("ratings"))
+        keys("6")
+        let proxies = waitFor("proxies of each mesh") { $0.contains("linkerd") && $0.contains("mosn") && $0.contains("SYNCED") }
+        #expect(proxies.contains("istio/envoy"))
+        keys("q")
+    }
 }

@@ -75,12 +75,13 @@ enum LinkerdTraffic {
     }
 
     /// The workload identity certificate's expiry (`identity_cert_expiration_timestamp_seconds`).
-    /// Linkerd does not expose the serial or issue time: the serial is named after the proxy and
-    /// the issue time taken as 24 h before expiry (Linkerd's default issuance lifetime).
+    /// Linkerd does not expose the serial, name or issue time: the serial and subject name the
+    /// proxy, and the issue time is taken as 24 h before expiry (Linkerd's default lifetime).
     static func certificate(_ exposition: Exposition, proxyID: String) -> CertificateDetail? {
         guard let expiry = exposition.family("identity_cert_expiration_timestamp_seconds")?.samples.first?.value, expiry > 0 else { return nil }
         let notAfter = Date(timeIntervalSince1970: expiry)
-        return CertificateDetail(serial: "linkerd-identity:\(proxyID)", sans: [], validFrom: notAfter.addingTimeInterval(-86400),
+        return CertificateDetail(serial: "linkerd-identity:\(proxyID)", sans: ["linkerd identity of \(proxyID)"],
+                                 validFrom: notAfter.addingTimeInterval(-86400),
                                  expiration: notAfter, isCA: false)
     }
 }

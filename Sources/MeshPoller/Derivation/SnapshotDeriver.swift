@@ -194,8 +194,9 @@ public struct SnapshotDeriver: Sendable {
             guard !fromSecrets else { continue }
             for detail in observation.certificates {
                 guard let notAfter = detail.expiration else { continue }
+                let spiffe = detail.sans.first { $0.hasPrefix("spiffe://") }
                 let certificate = Certificate(serial: detail.serial, kind: detail.isCA ? .root : .leaf,
-                                              spiffeID: detail.sans.first { $0.hasPrefix("spiffe://") },
+                                              subject: spiffe == nil ? detail.sans.first : nil, spiffeID: spiffe,
                                               notBefore: detail.validFrom ?? notAfter, notAfter: notAfter)
                 bySerial[detail.serial, default: certificate].proxyIDs.append(proxy)
             }

@@ -60,12 +60,23 @@ public enum PrometheusAPI {
         let result = data["result"] ?? .null
         switch type {
         case "vector":
-            return try result.array.map { item in
-                guard let pair = item["value"] else { throw FormatError("vector sample without value") }
+            // Native-histogram samples (`histogram`) are not numbers: meshtop queries classic
+            // buckets, so such series are skipped rather than failing the whole answer.
+            return try result.array.compactMap { item in
+                guard let pair = item["value"] else {
+                    if item["histogram"] != nil { return nil }
+                    throw FormatError("vector sample without value")
+                }
                 return Series(labels: try labels(item), samples: [try sample(pair)])
             }
         case "matrix":
-            return try result.array.map { item in Series(labels: try labels(item), samples: try (item["values"]?.array ?? []).map(sample)) }
+            return try result.array.compactMap { item in
+                guard let values = item["values"] else {
+                    if item["histograms"] != nil { return nil }
+                    throw FormatError("matrix series without values")
+                }
+                return Series(labels: try labels(item), samples: try values.array.map(sample))
+            }
         case "scalar":
             return [Series(labels: [:], samples: [try sample(result)])]
         default:
