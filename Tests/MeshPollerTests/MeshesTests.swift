@@ -62,21 +62,7 @@ struct MeshesTests {
     /// A mixed simulation (productpage and ratings on Istio, details on Linkerd, reviews on MOSN)
     /// polled through its targets file's kinds.
     static func withMixedSim(base: String, _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {
-        var options = SimOptions()
-        options.istiodPort = 0
-        options.adminPort = 0
-        options.adminAddressBase = base
-        options.meshMode = .mixed
-        let server = SimServer(simulator: try MeshSimulator(options: options), threads: 2)
-        let istiod = try await server.start()
-        let targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
-            ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
-        }
-        do { try await body(server, istiod, targets) } catch {
-            await server.shutdown()
-            throw error
-        }
-        await server.shutdown()
+        try await PollerTests.withSim(base: base, mesh: .mixed, body)
     }
 
     @Test("A mixed Istio + Linkerd + MOSN mesh: one snapshot, every row with its mesh and source, rates within 10 % of the model")

@@ -8,11 +8,12 @@ import Testing
 /// The poller against a live simulator and against misbehaving endpoints.
 @Suite("Poller", .serialized)
 struct PollerTests {
-    static func withSim(base: String, _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {
+    static func withSim(base: String, mesh: SimMeshMode = .istio, _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {
         var options = SimOptions()
         options.istiodPort = 0
         options.adminPort = 0
         options.adminAddressBase = base
+        options.meshMode = mesh
         let server = SimServer(simulator: try MeshSimulator(options: options), threads: 2)
         let istiod = try await server.start()
         let targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
