@@ -7,11 +7,11 @@ import MeshSources
 extension MeshPoller {
     /// `/metrics` (request counters, build version, identity certificate expiry) and `/ready`.
     func observeLinkerd(_ target: ScrapeTarget) async -> ProxyObservation {
-        var observation = ProxyObservation(target: target, at: Date())
+        var observation = ProxyObservation(target: target, at: options.clock())
         let source = "linkerd proxy \(target.proxyID)"
         do {
             let metrics = try await fetcher.get(target.url + "/metrics", source: source, accept: "text/plain;version=0.0.4")
-            observation.at = Date()
+            observation.at = options.clock()
             observation.latencyMs += metrics.latency
             let exposition: Exposition
             do { exposition = try ExpositionParser.parse(metrics.body, format: .prometheus) } catch {
@@ -33,12 +33,12 @@ extension MeshPoller {
     /// `/api/v1/stats` (upstream cluster counters), `/api/v1/version`, `/api/v1/states`, and the
     /// config dump's routers and clusters (re-read on the same schedule as Envoy configs).
     func observeMosn(_ target: ScrapeTarget, configVersion: String?) async -> ProxyObservation {
-        var observation = ProxyObservation(target: target, at: Date())
+        var observation = ProxyObservation(target: target, at: options.clock())
         let source = "mosn \(target.proxyID)"
         observation.configs = cachedConfigs(target)
         do {
             let stats = try await fetcher.get(target.url + "/api/v1/stats", source: source)
-            observation.at = Date()
+            observation.at = options.clock()
             observation.latencyMs += stats.latency
             let parsed: MosnFormats.Stats
             do { parsed = try MosnFormats.stats(stats.body) } catch {

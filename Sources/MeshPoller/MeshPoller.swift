@@ -7,6 +7,8 @@ import MeshSources
 /// a running one is dropped (returns nil). Never throws: failures become source statuses.
 public actor MeshPoller {
     public let options: PollerOptions
+    /// Istio request metrics from Envoy stats, with label strings interned across polls.
+    private var statsScanner = IstioStatsScanner()
     let fetcher: HTTPFetcher
     /// Prometheus, when it is the source of Istio traffic (also read for TREND history when
     /// there is no local store), and what it answered last.
@@ -15,11 +17,10 @@ public actor MeshPoller {
     private var polling = false
     private var failures: [String: (count: Int, retryAt: Date)] = [:]
     private var lastGood: [String: ProxyObservation] = [:]
-    /// SDS secrets per target with the `/certs` serials they were read for: the chain PEMs only
-    /// change when a certificate does, so they are re-read only then.
-    private var secretsCache: [String: (serials: Set<String>, secrets: [ConfigDump.Secret])] = [:]
-    /// `/certs` per target and when it was read (re-read every `certsRefresh`).
-    private var certsCache: [String: (readAt: Date, certificates: [CertificateDetail])] = [:]
+    /// Per target: SDS secrets (or, for an Envoy without them, `/certs`) and `/server_info`, and
+    /// when they were read — re-read every `certsRefresh`, since certificates change on rotation
+    /// and versions on restart; the server state is read every poll from `/ready`.
+    private var slowCache: [String: (readAt: Date, secrets: [ConfigDump.Secret], certificates: [CertificateDetail], info: ServerInfo)] = [:]
     /// Route and cluster sets per target, with the acknowledged CDS/RDS nonces they were read at.
     private var configCache: [String: (version: String, readAt: Date, documents: [ConfigDocument])] = [:]
 
@@ -42,11 +43,11 @@ public actor MeshPoller {
         guard !polling else { return nil }
         polling = true
         defer { polling = false }
-        var round = PollRound(at: Date())
+        var round = PollRound(at: options.clock())
         for istiod in options.istiodURLs { await pollIstiod(istiod, into: &round) }
         if let prometheus { await pollPrometheus(prometheus, into: &round) }
         let targets = discoverTargets(round)
-        let now = Date()
+        let now = options.clock()
         let due = targets.filter { (failures[$0.url]?.retryAt ?? .distantPast) <= now }
         let configVersions = configsDue(due, round: round, now: now)
         let observations = await withTaskGroup(of: ProxyObservation.self) { group -> [ProxyObservation] in
@@ -73,12 +74,13 @@ public actor MeshPoller {
             } else {
                 let count = (failures[observation.target.url]?.count ?? 0) + 1
                 let delay = min(options.backoffMax, options.backoffBase * pow(2, Double(count - 1))) * Double.random(in: 0.5...1.5)
-                failures[observation.target.url] = (count, Date().addingTimeInterval(delay))
+                failures[observation.target.url] = (count, options.clock().addingTimeInterval(delay))
                 // Keep what the proxy said last time (its rows show their age), never lose it.
                 if let previous = lastGood[observation.target.url] { round.proxies[observation.target.proxyID] = previous }
             }
         }
-        for target in targets where !due.contains(target) {
+        let dueURLs = Set(due.map(\.url))
+        for target in targets where !dueURLs.contains(target.url) {
             round.sources.append(SourceStatus(name: "proxy \(target.proxyID)", url: target.url, ok: false,
                                               error: "backing off after \(failures[target.url]?.count ?? 0) failures",
                                               lastSuccess: lastGood[target.url]?.at))
@@ -173,12 +175,12 @@ public actor MeshPoller {
     /// Istio traffic from Prometheus; on failure the last answer stays (its source row shows the
     /// error and the age of the data).
     private func pollPrometheus(_ source: PrometheusSource, into round: inout PollRound) async {
-        let start = Date()
+        let start = options.clock()
         do {
             let answer = try await source.read(displayWindow: options.rateWindow, healthWindow: options.healthWindow, at: round.at)
             lastPrometheus = (round.at, answer)
             round.prometheus = answer
-            round.sources.append(SourceStatus(name: "prometheus", url: source.baseURL, ok: true, latencyMs: Date().timeIntervalSince(start) * 1000,
+            round.sources.append(SourceStatus(name: "prometheus", url: source.baseURL, ok: true, latencyMs: options.clock().timeIntervalSince(start) * 1000,
                                               lastSuccess: round.at))
         } catch {
             round.prometheus = lastPrometheus?.round
@@ -199,37 +201,46 @@ public actor MeshPoller {
     /// Stats, certificates, SDS secrets and server info of one Envoy. With Prometheus as the
     /// traffic source its stats are not read.
     private func observeEnvoy(_ target: ScrapeTarget, configVersion: String?) async -> ProxyObservation {
-        var observation = ProxyObservation(target: target, at: Date())
+        var observation = ProxyObservation(target: target, at: options.clock())
         let source = "proxy \(target.proxyID)"
         observation.configs = configCache[target.url]?.documents ?? []
         do {
             if prometheus == nil {
                 let statsPath = options.statsFilter.map { "/stats/prometheus?filter=\($0)" } ?? "/stats/prometheus"
                 let stats = try await fetcher.get(target.url + statsPath, source: source, accept: "text/plain;version=0.0.4")
-                observation.at = Date()
+                observation.at = options.clock()
                 observation.latencyMs += stats.latency
-                do { observation.counters = RequestCounters(at: observation.at, exposition: try ExpositionParser.parse(stats.body, format: .prometheus)) } catch {
+                do { observation.counters = try statsScanner.counters(at: observation.at, body: stats.body) } catch {
                     observation.errors.append("\(source) \(target.url)/stats/prometheus: \(error)")
                 }
             }
-            if let cached = certsCache[target.url], Date().timeIntervalSince(cached.readAt) < options.certsRefresh {
-                observation.certificates = cached.certificates
-            } else {
-                let certs = try await fetcher.get(target.url + "/certs", source: source)
-                observation.latencyMs += certs.latency
-                observation.certificates = try EnvoyFormats.certs(certs.body)
-                certsCache[target.url] = (Date(), observation.certificates)
-            }
-            let serials = Set(observation.certificates.map(\.serial))
-            if let cached = secretsCache[target.url], cached.serials == serials, !serials.isEmpty {
+            if let cached = slowCache[target.url], options.clock().timeIntervalSince(cached.readAt) < options.certsRefresh {
                 observation.secrets = cached.secrets
+                observation.certificates = cached.certificates
+                // `/ready` answers the server state in a word (LIVE 200; DRAINING and others 503).
+                let ready = try await fetcher.get(target.url + "/ready", source: source, alsoAccept: [503])
+                observation.latencyMs += ready.latency
+                var info = cached.info
+                let state = String(decoding: ready.body.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                info.state = state.isEmpty ? (ready.status == 200 ? "LIVE" : "NOT READY") : state
+                info.uptimeSeconds = info.uptimeSeconds.map { $0 + options.clock().timeIntervalSince(cached.readAt) }
+                observation.serverInfo = info
             } else {
+                // SDS secrets are a few KB (the chain and root as PEM); `/certs` lists every TLS
+                // context (hundreds of KB in a large mesh) and is read only without them.
                 let secrets = try await fetcher.get(target.url + "/config_dump?resource=dynamic_active_secrets", source: source)
+                observation.latencyMs += secrets.latency
                 observation.secrets = try ConfigDumpDecoder.decode(secrets.body).secrets
-                secretsCache[target.url] = (serials, observation.secrets)
+                if !observation.secrets.contains(where: { $0.certificatePEM != nil && !$0.warming }) {
+                    let certs = try await fetcher.get(target.url + "/certs", source: source)
+                    observation.latencyMs += certs.latency
+                    observation.certificates = try EnvoyFormats.certs(certs.body)
+                }
+                let info = try await fetcher.get(target.url + "/server_info", source: source)
+                observation.latencyMs += info.latency
+                observation.serverInfo = try EnvoyFormats.serverInfo(info.body)
+                slowCache[target.url] = (options.clock(), observation.secrets, observation.certificates, observation.serverInfo!)
             }
-            let info = try await fetcher.get(target.url + "/server_info", source: source)
-            observation.serverInfo = try EnvoyFormats.serverInfo(info.body)
             if let configVersion {
                 observation.configs = try await readConfigs(target, source: source)
                 rememberConfigs(target, version: configVersion, documents: observation.configs)
@@ -243,7 +254,7 @@ public actor MeshPoller {
     func cachedConfigs(_ target: ScrapeTarget) -> [ConfigDocument] { configCache[target.url]?.documents ?? [] }
 
     func rememberConfigs(_ target: ScrapeTarget, version: String, documents: [ConfigDocument]) {
-        configCache[target.url] = (version, Date(), documents)
+        configCache[target.url] = (version, options.clock(), documents)
     }
 
     /// The proxy's route configurations and cluster set as documents.

@@ -42,5 +42,9 @@ public struct PollerOptions: Sendable {
     public var rateWindow = 60.0
     public var healthWindow = 300.0
 
+    /// The time data is stamped with (rates, windows, caches, backoff). A soak test runs it
+    /// faster than the wall clock, in step with an accelerated simulator.
+    public var clock: @Sendable () -> Date = { Date() }
+
     public init() {}
 }

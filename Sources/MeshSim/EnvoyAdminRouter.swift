@@ -40,10 +40,13 @@ enum EnvoyAdminRouter {
             let state = context.runtime.serverState
             return .text(state == "LIVE" ? 200 : 503, state + "\n")
         case "/stats/prometheus":
-            var text = EnvoyStatsRenderer.prometheus(context)
+            var text: String
             if let filter = query["filter"], !filter.isEmpty {
                 guard let regex = try? NSRegularExpression(pattern: filter) else { return .text(400, "Invalid re2 regex\n") }
-                text = EnvoyStatsRenderer.filtered(text, regex)
+                let matches = { (family: String) in regex.firstMatch(in: family, range: NSRange(family.startIndex..., in: family)) != nil }
+                text = EnvoyStatsRenderer.filtered(EnvoyStatsRenderer.prometheus(context, include: matches), regex)
+            } else {
+                text = EnvoyStatsRenderer.prometheus(context)
             }
             return SimResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=UTF-8", body: Array(text.utf8))
         case "/stats":

@@ -29,8 +29,8 @@ enum EnvoyStatsRenderer {
         return out
     }
 
-    static func prometheus(_ context: ProxyContext) -> String {
-        var out = PrometheusWriter()
+    static func prometheus(_ context: ProxyContext, include: ((String) -> Bool)? = nil) -> String {
+        var out = PrometheusWriter(include: include)
         let traffic = context.traffic
         let codes = simResponseCodes
         func istioLabels(reporter: String, source: PeerLabels, destination: PeerLabels, code: Int) -> String {
@@ -204,16 +204,29 @@ enum Quantiles {
 /// Appends Prometheus text lines; families are written contiguously by the caller.
 struct PrometheusWriter {
     var text = ""
+    /// Which families to write (Envoy's `?filter=`): the others are skipped before their label
+    /// text is even built, so a filtered scrape costs what it returns.
+    var include: ((String) -> Bool)?
+    private var writing = true
 
-    init() { text.reserveCapacity(64 * 1024) }
-
-    mutating func type(_ name: String, _ type: String) { text += "# TYPE \(name) \(type)\n" }
-
-    mutating func sample(_ name: String, _ labels: String, _ value: Int) {
-        text += "\(name){\(labels)} \(value)\n"
+    init(include: ((String) -> Bool)? = nil) {
+        self.include = include
+        text.reserveCapacity(include == nil ? 64 * 1024 : 16 * 1024)
     }
 
-    mutating func histogram(_ name: String, _ labels: String, _ counters: CodeCounters) {
+    mutating func type(_ name: String, _ type: String) {
+        writing = include?(name) ?? true
+        if writing { text += "# TYPE \(name) \(type)\n" }
+    }
+
+    mutating func sample(_ name: String, _ labels: @autoclosure () -> String, _ value: Int) {
+        guard writing else { return }
+        text += "\(name){\(labels())} \(value)\n"
+    }
+
+    mutating func histogram(_ name: String, _ labels: @autoclosure () -> String, _ counters: @autoclosure () -> CodeCounters) {
+        guard writing else { return }
+        let labels = labels(), counters = counters()
         let cumulative = counters.cumulativeBuckets
         let separator = labels.isEmpty ? "" : ","
         for (index, label) in EnvoyStatsRenderer.bucketLabels.enumerated() {

@@ -13,18 +13,29 @@ public final class MeshSimulator: Sendable {
     /// JSON subtrees shared across proxies' responses (clusters, listeners, route tables).
     let renderCache = RenderCache()
 
+    /// Wall-clock start and simulated start, for `timeScale`.
+    private let wallStart: Date
+    private let simulatedStart: Date
+
     public init(options: SimOptions, now: Date = Date()) throws {
         self.options = options
+        wallStart = Date()
+        simulatedStart = now
         let initial = try SimulatorState(options: options, now: now)
         proxyMeshes = initial.topology.proxies.map { initial.topology.mesh(ofProxy: $0.index) }
         state = Mutex(initial)
         requestLog = try options.requestLogPath.map { try RequestLog(path: $0) }
     }
 
+    /// Simulated now: wall time, sped up by `timeScale`.
+    public func now() -> Date {
+        options.timeScale == 1 ? Date() : simulatedStart.addingTimeInterval(Date().timeIntervalSince(wallStart) * options.timeScale)
+    }
+
     /// Reads the state after bringing it up to date.
     public func read<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
         try state.withLock { state in
-            state.advance(to: Date())
+            state.advance(to: self.now())
             return try body(state)
         }
     }
@@ -32,14 +43,15 @@ public final class MeshSimulator: Sendable {
     /// Changes the state (admin actions), after bringing it up to date.
     public func mutate<T>(_ body: (inout SimulatorState) throws -> T) rethrows -> T {
         try state.withLock { state in
-            state.advance(to: Date())
+            state.advance(to: self.now())
             return try body(&state)
         }
     }
 
     /// Advances time and hands back journal lines written since the last call.
-    public func tick(now: Date = Date()) -> [String] {
-        state.withLock { state in
+    public func tick(now: Date? = nil) -> [String] {
+        let now = now ?? self.now()
+        return state.withLock { state in
             state.advance(to: now)
             let lines = state.journal
             state.journal.removeAll()
@@ -48,7 +60,7 @@ public final class MeshSimulator: Sendable {
     }
 
     func context(forProxy index: Int) -> ProxyContext {
-        var context = read { ProxyContext(state: $0, proxy: index, now: Date(), cache: renderCache, derive: false) }
+        var context = read { ProxyContext(state: $0, proxy: index, now: now(), cache: renderCache, derive: false) }
         context.derive()
         return context
     }
@@ -57,7 +69,7 @@ public final class MeshSimulator: Sendable {
     func intendedContext(forProxyID id: String) -> ProxyContext? {
         var context = read { state -> ProxyContext? in
             guard let proxy = state.topology.proxies.first(where: { $0.id == id }), state.proxies[proxy.index].present else { return nil }
-            return ProxyContext(state: state, proxy: proxy.index, now: Date(), intended: true, cache: renderCache, derive: false)
+            return ProxyContext(state: state, proxy: proxy.index, now: now(), intended: true, cache: renderCache, derive: false)
         }
         context?.derive()
         return context

@@ -29,6 +29,9 @@ public struct SimOptions: Sendable {
     public var envoyVersion = "1.32.3"
     public var linkerdVersion = "stable-2.14.10"
     public var mosnVersion = "v1.6.0"
+    /// Simulated seconds per wall-clock second (`--time-scale`, for soak tests: 30 runs an hour
+    /// in two minutes). Rates read by a poller scale with it.
+    public var timeScale: Double = 1
     /// Which mesh the services' pods are in (`--mesh`).
     public var meshMode: SimMeshMode = .istio
 

@@ -6,5 +6,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meshtop-bench",
         abstract: "Benchmarks for meshtop (run a release build).",
-        subcommands: [SimLoadBench.self, ParseBench.self, RenderBench.self, ResponsivenessBench.self, StoreBench.self, TopologyBench.self, PollBench.self])
+        subcommands: [SuiteBench.self, SimLoadBench.self, ParseBench.self, RenderBench.self, ResponsivenessBench.self, StoreBench.self, TopologyBench.self,
+                      PollBench.self, SoakBench.self],
+        defaultSubcommand: SuiteBench.self)
 }

@@ -13,6 +13,7 @@ struct ParseBench: AsyncParsableCommand {
     @Option(help: "Size of the generated config dump, MB.") var dumpMB: Int = 50
     @Option(help: "Runs per measurement (the median is reported).") var runs: Int = 7
     @Option(help: "Directory with gen_exposition.py and gen_config_dump.py.") var benchDirectory: String = "../shared/bench"
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-bench-\(getpid())")
@@ -32,6 +33,13 @@ struct ParseBench: AsyncParsableCommand {
         print(String(format: "  meshtop ExpositionParser  %8.2f ms  %7.0f MB/s", ours * 1000, megabytes / ours))
         print(String(format: "  promtool check metrics    %8.2f ms  %7.0f MB/s   (anchor)", promtool * 1000, megabytes / promtool))
         print(String(format: "  ratio: %.1fx promtool (goal >= 10x, >= 250 MB/s)", promtool / ours))
+        let lineCount = Double(text.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) })
+        var results = [
+            BenchResult(name: "exposition parse", unit: "MB/s", value: megabytes / ours, anchor: "promtool check metrics", anchorValue: megabytes / promtool,
+                        goal: ">= 10x anchor, >= 250 MB/s", met: promtool / ours >= 10 && megabytes / ours >= 250),
+            BenchResult(name: "exposition parse", unit: "lines/s", value: lineCount / ours, anchor: "promtool check metrics", anchorValue: lineCount / promtool,
+                        goal: ">= 10x anchor", met: promtool / ours >= 10),
+        ]
 
         let dumpBytes = Array(try Data(contentsOf: URL(fileURLWithPath: dump)))
         var clusters = 0
@@ -43,6 +51,9 @@ struct ParseBench: AsyncParsableCommand {
         print(String(format: "  meshtop ConfigDumpDecoder %8.2f ms  %7.0f MB/s", decode * 1000, dumpMegabytes / decode))
         print(String(format: "  jq (same fields)          %8.2f ms  %7.0f MB/s   (anchor)", jq * 1000, dumpMegabytes / jq))
         print(String(format: "  ratio: %.1fx jq (goal >= 5x)", jq / decode))
+        results.append(BenchResult(name: "config dump decode", unit: "MB/s", value: dumpMegabytes / decode, anchor: "jq (same fields)",
+                                   anchorValue: dumpMegabytes / jq, goal: ">= 5x anchor", met: jq / decode >= 5))
+        try output.write(results)
     }
 
     static func median(_ runs: Int, _ body: () throws -> Void) throws -> Double {

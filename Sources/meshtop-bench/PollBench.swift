@@ -17,6 +17,7 @@ struct PollBench: AsyncParsableCommand {
     @Option(help: "Seconds between polls (the CPU share is over this interval).") var interval: Double = 5
     @Option(help: "Path of the meshtop binary (default: next to this one).") var meshtop: String?
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.110.1"
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         let sim = try SimProcess(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop, step: 10)
@@ -25,6 +26,7 @@ struct PollBench: AsyncParsableCommand {
         var options = PollerOptions()
         options.istiodURLs = [sim.istiod]
         options.targets = try TargetsFileReader.read(path: sim.targetsPath)
+        let baselineRSS = Memory.current()
         let poller = try MeshPoller(options: options)
         var deriver = SnapshotDeriver()
         print("poll cycle: meshtop sim --services \(services) → \(options.targets.count) proxies (simulator in its own process, same 2 cores)")
@@ -49,7 +51,52 @@ struct PollBench: AsyncParsableCommand {
         let wall = walls.reduce(0, +) / Double(max(1, walls.count)), cpu = cpus.reduce(0, +) / Double(max(1, cpus.count))
         print(String(format: "  steady polls: wall %.2f s average (goal < %.0f s), CPU %.2f s per poll = %.0f %% of one core over the %.0f s interval (goal < 50 %%)",
                      wall, interval, cpu, cpu / interval * 100, interval))
-        print("  peak resident memory of the poller: \(Self.peakRSS()) MB (goal < 500 MB)")
+        let peak = Memory.peak()
+        print(String(format: "  peak resident memory of the poller: %.0f MB (goal < 500 MB; %.0f MB before the first poll)", peak, baselineRSS))
+        // The anchor: the same requests (filtered stats and /ready of every proxy, same
+        // concurrency), bodies read and dropped — what the simulator and HTTP cost on their own.
+        let floor = try await Self.fetchFloor(targets: options.targets, concurrency: options.concurrency, statsFilter: options.statsFilter ?? "")
+        print(String(format: "  anchor, GET of the same endpoints without parsing: wall %.2f s, CPU %.2f s (%.0f %% of one core), %.0f MB", floor.wall,
+                     floor.cpu, floor.cpu / interval * 100, floor.megabytes))
+        let count = options.targets.count
+        try output.write([
+            BenchResult(name: "poll cycle wall (\(count) proxies)", unit: "s", value: wall, anchor: "GET of the same endpoints, no parsing",
+                        anchorValue: floor.wall, goal: "< \(Int(interval)) s", met: wall < interval),
+            BenchResult(name: "poll CPU (\(count) proxies)", unit: "% core", value: cpu / interval * 100, anchor: "GET of the same endpoints, no parsing",
+                        anchorValue: floor.cpu / interval * 100, goal: "< 50 % of one core", met: cpu / interval < 0.5),
+            BenchResult(name: "poller peak RSS (\(count) proxies)", unit: "MB", value: peak, anchor: "RSS before the first poll",
+                        anchorValue: baselineRSS, goal: "< 500 MB", met: peak < 500),
+        ])
+    }
+
+    /// Wall and CPU time to GET every proxy's filtered stats and `/ready` with the poller's
+    /// concurrency, discarding the bodies; and the megabytes transferred.
+    static func fetchFloor(targets: [ScrapeTarget], concurrency: Int, statsFilter: String) async throws -> (wall: Double, cpu: Double, megabytes: Double) {
+        let fetcher = try HTTPFetcher(timeout: 30)
+        let paths = ["/stats/prometheus?filter=\(statsFilter)", "/ready"]
+        let cpuBefore = cpuSeconds(), start = Date()
+        let bytes = await withTaskGroup(of: Int.self) { group -> Int in
+            var total = 0
+            var iterator = targets.makeIterator()
+            func next() -> Bool {
+                guard let target = iterator.next() else { return false }
+                group.addTask {
+                    var size = 0
+                    for path in paths { size += (try? await fetcher.get(target.url + path, source: "floor", alsoAccept: [503]).body.count) ?? 0 }
+                    return size
+                }
+                return true
+            }
+            for _ in 0..<concurrency where next() {}
+            while let size = await group.next() {
+                total += size
+                _ = next()
+            }
+            return total
+        }
+        let result = (Date().timeIntervalSince(start), cpuSeconds() - cpuBefore, Double(bytes) / 1e6)
+        await fetcher.shutdown()
+        return result
     }
 
     static func cpuSeconds() -> Double {
@@ -58,9 +105,4 @@ struct PollBench: AsyncParsableCommand {
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    static func peakRSS() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) / 1024
-    }
 }

@@ -12,7 +12,7 @@ final class SimProcess {
     /// Seconds from launch to the endpoints being listed.
     var startup = 0.0
 
-    init(proxies: Int, adminAddressBase: String, meshtop: String?, step: Int = 5) throws {
+    init(proxies: Int, adminAddressBase: String, meshtop: String?, step: Int = 5, extraArguments: [String] = []) throws {
         var services = max(2, proxies / 4)
         while try SimTopology.generated(services: services, seed: 1, adminBase: adminAddressBase).proxies.count < proxies { services += step }
         self.services = services
@@ -20,7 +20,7 @@ final class SimProcess {
         targetsPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-targets-\(getpid())-\(adminAddressBase).yaml").path
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["sim", "--services", String(services), "--istiod-port", "0", "--admin-address-base", adminAddressBase,
-                             "--targets-file", targetsPath]
+                             "--targets-file", targetsPath] + extraArguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -16,6 +16,7 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "Seconds between simulated polls.") var interval: Double = 2
     @Option(help: "Hours of history to write (24 for the full day; the size of a day is extrapolated from shorter runs).") var hours: Double = 1
     @Option(help: "Database file (default: a temporary file, deleted afterwards).") var db: String?
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         let path = db ?? FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-bench-\(UUID().uuidString).db").path
@@ -46,6 +47,11 @@ struct StoreBench: AsyncParsableCommand {
         pollTimes.sort()
         print(String(format: "  ingest:            %.0f samples/s (%d samples in %.1f s of writes; one sample = one service or edge row; goal ≥ 200k/s)",
                      Double(samples) / writeSeconds, samples, writeSeconds))
+        let floor = try Self.sqliteFloor(rows: samples)
+        print(String(format: "  anchor:            sqlite3 CLI inserting %d 6-column rows in one transaction: %.0f rows/s", samples, floor))
+        var results = [BenchResult(name: "store ingest", unit: "samples/s", value: Double(samples) / writeSeconds,
+                                   anchor: "sqlite3 CLI bulk INSERT…SELECT, same rows", anchorValue: floor, goal: ">= 200k samples/s",
+                                   met: Double(samples) / writeSeconds >= 200_000)]
         print(String(format: "  per poll:          median %.1f ms, p99 %.1f ms, max %.1f ms (one transaction each, retention and rollups included)",
                      pollTimes[pollTimes.count / 2], pollTimes[min(pollTimes.count - 1, pollTimes.count * 99 / 100)], pollTimes.last ?? 0))
 
@@ -71,6 +77,8 @@ struct StoreBench: AsyncParsableCommand {
         queryTimes.sort()
         print(String(format: "  24 h sparkline:    median %.2f ms, p99 %.2f ms per service (RPS, 5xx and p99 from 1-minute rollups, %d points; goal < 5 ms)",
                      queryTimes[100], queryTimes[197], try reader.chart(service: mesh.serviceKey(0), from: end.addingTimeInterval(-86400), to: end, resolution: .minute).count))
+        results.append(BenchResult(name: "24 h sparkline query", unit: "ms", value: queryTimes[100], anchor: "one frame at 30 fps", anchorValue: 33.3,
+                                   goal: "< 5 ms median", met: queryTimes[100] < 5))
         var rawTimes: [Double] = []
         for index in 0..<50 {
             let begin = DispatchTime.now().uptimeNanoseconds
@@ -116,6 +124,32 @@ struct StoreBench: AsyncParsableCommand {
                      travelTimes[15], travelTimes.last!, loadTimes[15]))
         print(String(format: "                     its TREND series follow in a median %.1f ms; the first jump decodes every state (%.1f ms), later ones only new rows",
                      travelTrendTimes[15], firstTravel))
+        results.append(BenchResult(name: "time travel (load + render)", unit: "ms", value: travelTimes[15], anchor: "one frame at 30 fps",
+                                   anchorValue: 33.3, goal: "< 33 ms median", met: travelTimes[15] < 33.3))
+        try output.write(results)
+    }
+
+    /// The floor for ingest: the sqlite3 shell inserting the same number of plain rows (six
+    /// integer columns, one transaction, generated inside SQLite) into a fresh file, rows/s.
+    static func sqliteFloor(rows: Int) throws -> Double {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-floor-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let sql = """
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+            CREATE TABLE s(poll INTEGER, entity INTEGER, rps INTEGER, errors INTEGER, p50 INTEGER, p99 INTEGER, PRIMARY KEY(poll, entity)) WITHOUT ROWID;
+            BEGIN;
+            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows - 1))
+            INSERT INTO s SELECT i / 3000, i % 3000, i * 7 % 100000, i % 13, i % 977, i % 4099 FROM n;
+            COMMIT;
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path, sql]
+        process.standardOutput = FileHandle.nullDevice
+        let start = Date()
+        try process.run()
+        process.waitUntilExit()
+        return Double(rows) / Date().timeIntervalSince(start)
     }
 
     static func fileSize(_ path: String) -> Int {

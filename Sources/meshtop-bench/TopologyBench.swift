@@ -10,6 +10,7 @@ struct TopologyBench: ParsableCommand {
 
     @Option(help: "Services in the generated mesh (the simulator's generator).") var services: Int = 300
     @Option(help: "Layouts to time (each from scratch).") var runs: Int = 20
+    @OptionGroup var output: JSONOutput
 
     func run() throws {
         let topology = try SimTopology.generated(services: services, seed: 1, adminBase: "127.0.1.1")
@@ -45,5 +46,13 @@ struct TopologyBench: ParsableCommand {
         }
         frames.sort()
         print(String(format: "  Topology tab frame at 200×60 (layout cached): median %.2f ms", frames[25]))
+        let count = snapshot.services.count
+        try output.write([
+            BenchResult(name: "Topology frame (\(count) services)", unit: "ms", value: frames[25], anchor: "one frame at 30 fps", anchorValue: 33.3,
+                        goal: "< 33 ms median", met: frames[25] < 33.3),
+            BenchResult(name: "Topology layout (\(count) services)", unit: "ms", value: times[times.count / 2], anchor: "one frame at 30 fps",
+                        anchorValue: 33.3, goal: count <= 301 ? "< 50 ms" : "< 500 ms (once per topology change)",
+                        met: times[times.count / 2] < (count <= 301 ? 50 : 500)),
+        ])
     }
 }

@@ -46,6 +46,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Which mesh the pods are in: istio (Envoy admin), linkerd (:4191 metrics), mosn (admin API), or mixed (all three).")
     var mesh: String = "istio"
     @Option(help: "Write a Prometheus configuration that scrapes the simulated proxies to FILE.") var prometheusConfig: String?
+    @Option(help: "Simulated seconds per wall-clock second (soak tests).") var timeScale: Double = 1
     @Option(help: "Scrape interval written into --prometheus-config.") var scrapeInterval: String = "5s"
 
     func makeOptions() throws -> SimOptions {
@@ -83,6 +84,8 @@ struct SimCommand: AsyncParsableCommand {
             throw ValidationError("--mesh must be one of \(SimMeshMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         options.meshMode = mode
+        guard timeScale > 0, timeScale <= 3600 else { throw ValidationError("--time-scale must be in (0, 3600]") }
+        options.timeScale = timeScale
         return options
     }
 

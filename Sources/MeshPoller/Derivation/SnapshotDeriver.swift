@@ -16,6 +16,8 @@ public struct SnapshotDeriver: Sendable {
     private var history: [String: [RequestCounters]] = [:]
     /// The last snapshot derived, for the events of the next one.
     private var previous: MeshSnapshot?
+    /// Certificates parsed from each PEM seen in the last round.
+    private var parsedPEMs: [String: [Certificate]] = [:]
 
     public init(thresholds: HealthThresholds = HealthThresholds()) { self.thresholds = thresholds }
 
@@ -23,6 +25,21 @@ public struct SnapshotDeriver: Sendable {
     /// further apart than the window).
     static func baseline(_ past: [RequestCounters], now: Date, window: TimeInterval) -> RequestCounters? {
         past.first { now.timeIntervalSince($0.at) <= window + 0.5 } ?? past.last
+    }
+
+    /// Past counters thinned out (the newest always kept): baselines need one sample near each
+    /// window's edge, not one per poll. Within twice the rate window samples stay a quarter of it
+    /// apart (the shown window is 45–60 s), older ones a rate window apart (the health window is
+    /// 4–5 min): ~11 samples per proxy instead of 180 at a 2 s interval (measured: the history
+    /// was most of the poller's memory at 5,000 proxies). Rates divide by the real time between
+    /// the samples they use.
+    static func thinned(_ past: [RequestCounters], now: Date, rateWindow: TimeInterval) -> [RequestCounters] {
+        var kept: [RequestCounters] = []
+        for (index, counters) in past.enumerated() {
+            let spacing = now.timeIntervalSince(counters.at) <= 2 * rateWindow ? rateWindow / 4 : rateWindow
+            if index == past.count - 1 || kept.last.map({ counters.at.timeIntervalSince($0.at) >= spacing }) ?? true { kept.append(counters) }
+        }
+        return kept
     }
 
     public mutating func derive(_ round: PollRound) -> MeshSnapshot {
@@ -43,7 +60,8 @@ public struct SnapshotDeriver: Sendable {
             }
             // A proxy that failed this round keeps its last counters for the next comparison.
             if history[proxy]?.last?.at != counters.at { past.append(counters) }
-            history[proxy] = past.filter { counters.at.timeIntervalSince($0.at) <= healthWindow + 60 }
+            history[proxy] = Self.thinned(past.filter { counters.at.timeIntervalSince($0.at) <= healthWindow + 60 }, now: counters.at,
+                                          rateWindow: rateWindow)
         }
 
         var snapshot = MeshSnapshot(generatedAt: now, sources: round.sources)
@@ -136,11 +154,20 @@ public struct SnapshotDeriver: Sendable {
                                        version: endpoint.labels["version"] ?? "", serviceAccount: "")
             }
         }
+        // A pod belongs to the workload whose name is the longest `-`-separated prefix of the
+        // pod's name, in the pod's namespace (looked up, not scanned: meshes have thousands).
         for row in round.syncz {
-            let pod = String(row.proxyID.split(separator: ".").first ?? "")
-            if let key = byName.keys.filter({ pod.hasPrefix((($0.split(separator: "/").last).map(String.init) ?? "") + "-") }).max(by: { $0.count < $1.count }),
-               !(byName[key]?.proxyIDs.contains(row.proxyID) ?? true) {
-                byName[key]?.proxyIDs.append(row.proxyID)
+            let parts = row.proxyID.split(separator: ".", maxSplits: 1).map(String.init)
+            let pod = parts.first ?? ""
+            let namespace = parts.count > 1 ? parts[1] : ""
+            var end = pod.endIndex
+            while let dash = pod[..<end].lastIndex(of: "-") {
+                let key = "\(namespace)/\(pod[..<dash])"
+                if byName[key] != nil {
+                    if !(byName[key]?.proxyIDs.contains(row.proxyID) ?? true) { byName[key]?.proxyIDs.append(row.proxyID) }
+                    break
+                }
+                end = dash
             }
         }
         return byName.keys.sorted().compactMap { byName[$0] }
@@ -180,14 +207,19 @@ public struct SnapshotDeriver: Sendable {
     }
 
     /// Every certificate seen, deduplicated by serial: from SDS secrets (whole chain, with kinds),
-    /// else from `/certs`. Sorted by soonest expiry.
-    func certificates(_ round: PollRound, now: Date) -> [Certificate] {
+    /// else from `/certs`. Sorted by soonest expiry. PEMs are parsed once per distinct text: the
+    /// root is on every proxy, and a chain only changes on rotation.
+    mutating func certificates(_ round: PollRound, now: Date) -> [Certificate] {
         var bySerial: [String: Certificate] = [:]
+        var parsedThisRound: [String: [Certificate]] = [:]
+        defer { parsedPEMs = parsedThisRound }
         for (proxy, observation) in round.proxies.sorted(by: { $0.key < $1.key }) {
             var fromSecrets = false
             for secret in observation.secrets where !secret.warming {
-                guard let pem = secret.certificatePEM,
-                      let parsed = try? PEMCertificates.parse(pem, source: "proxy \(proxy) secret \(secret.name)") else { continue }
+                guard let pem = secret.certificatePEM else { continue }
+                let known = parsedThisRound[pem] ?? parsedPEMs[pem]
+                guard let parsed = known ?? (try? PEMCertificates.parse(pem, source: "proxy \(proxy) secret \(secret.name)")) else { continue }
+                parsedThisRound[pem] = parsed
                 fromSecrets = true
                 for certificate in parsed { bySerial[certificate.serial, default: certificate].proxyIDs.append(proxy) }
             }

@@ -1,7 +1,7 @@
 /// A parsed JSON value for the (smaller) documents where a tree is convenient: syncz, registryz,
 /// configz, /certs, /clusters, /server_info. Lookups accept snake_case and lowerCamelCase alike,
 /// because Envoy prints one and Go's protojson / istioctl the other.
-public indirect enum JSON: Sendable, Equatable {
+public indirect enum JSON: Sendable, Hashable {
     case object([String: JSON])
     case array([JSON])
     case string(String)

@@ -1,25 +1,25 @@
 /// Turns byte ranges into Strings, reusing one String per distinct byte sequence. Label names
 /// and most label values repeat on every line of an Envoy scrape, so this removes nearly all
 /// String allocations from the parser's hot loop.
-struct StringInterner {
+public struct StringInterner: Sendable {
     private var slots: [Int32]
     private var entries: [(hash: UInt64, bytes: [UInt8], string: String)] = []
     private var mask: Int
 
-    init(capacity: Int = 1024) {
+    public init(capacity: Int = 1024) {
         var size = 1
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: -1, count: size)
         mask = size - 1
     }
 
-    mutating func string(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+    public mutating func string(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
         intern(buffer, start, end).string
     }
 
     /// The String for the bytes and a small integer id (equal ids ⇔ equal bytes; -1 when the
     /// table is full and the string was not interned).
-    mutating func intern(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (string: String, id: Int) {
+    public mutating func intern(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (string: String, id: Int) {
         let hash = Self.hash(buffer, start, end)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {

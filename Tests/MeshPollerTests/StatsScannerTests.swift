@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import MeshPoller
+@testable import MeshSim
+@testable import MeshSources
+
+/// The fast Istio stats scanner must read exactly what the generic parser reads.
+@Suite("Istio stats scanner")
+struct StatsScannerTests {
+    @Test("Same counters as the generic parser on every proxy of a generated mesh (both reporters, buckets)")
+    func agreesWithParser() throws {
+        var state = try SimRounds.state { $0.services = 40 }
+        state.advance(to: SimRounds.t0.addingTimeInterval(90))
+        var scanner = IstioStatsScanner()
+        let at = Date()
+        for proxy in state.topology.proxies {
+            let body = Array(EnvoyStatsRenderer.prometheus(ProxyContext(state: state, proxy: proxy.index, now: at)).utf8)
+            let fast = try scanner.counters(at: at, body: body)
+            let generic = RequestCounters(at: at, exposition: try ExpositionParser.parse(body, format: .prometheus))
+            #expect(!fast.requests.isEmpty && fast.requests == generic.requests, "\(proxy.id)")
+            #expect(fast.durationBuckets == generic.durationBuckets, "\(proxy.id)")
+        }
+    }
+
+    @Test("Escaped label values and seconds histograms fall back or convert; garbage is an error")
+    func edgeCases() throws {
+        var scanner = IstioStatsScanner()
+        let escaped = #"""
+            istio_requests_total{reporter="destination",destination_service_name="we\"ird",destination_service_namespace="default",response_code="200"} 7
+            istio_request_duration_seconds_bucket{reporter="destination",destination_service_name="a",destination_service_namespace="default",response_code="200",le="0.005"} 3
+            istio_request_duration_seconds_bucket{reporter="destination",destination_service_name="a",destination_service_namespace="default",response_code="200",le="+Inf"} 4
+
+            """#
+        let counters = try scanner.counters(at: Date(), body: Array(escaped.utf8))
+        #expect(counters.requests.first?.key.destinationService == "we\"ird" && counters.requests.first?.value == 7)
+        let plain = #"""
+            # TYPE istio_request_duration_seconds histogram
+            istio_request_duration_seconds_bucket{reporter="destination",destination_service_name="a",response_code="200",le="0.005"} 3
+            istio_request_duration_seconds_bucket{reporter="destination",destination_service_name="a",response_code="200",le="+Inf"} 4.5e0
+            envoy_cluster_upstream_rq_total{cluster_name="x"} 9
+            """#
+        let buckets = try scanner.counters(at: Date(), body: Array(plain.utf8)).durationBuckets.first?.value
+        #expect(buckets == [5: 3, .infinity: 4.5])
+        #expect(throws: (any Error).self) { try scanner.counters(at: Date(), body: Array("istio_requests_total{reporter=\"source\" 12\n".utf8)) }
+        #expect(throws: (any Error).self) { try scanner.counters(at: Date(), body: Array("istio_requests_total{reporter=\"source\"} twelve\n".utf8)) }
+    }
+}
