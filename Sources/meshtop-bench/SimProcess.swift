@@ -17,6 +17,7 @@ final class SimProcess {
         while try SimTopology.generated(services: services, seed: 1, adminBase: adminAddressBase).proxies.count < proxies { services += step }
         self.services = services
         let binary = meshtop ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("meshtop").path
+        if meshtop == nil, !FileManager.default.isExecutableFile(atPath: binary) { try Self.buildSimulator() }
         targetsPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-targets-\(getpid())-\(adminAddressBase).yaml").path
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["sim", "--services", String(services), "--istiod-port", "0", "--admin-address-base", adminAddressBase,
@@ -36,6 +37,18 @@ final class SimProcess {
         }
         startup = Date().timeIntervalSince(started)
         istiod = String(header.split(separator: "\n")[0].dropFirst("istiod: ".count))
+    }
+
+    /// `swift run -c release meshtop-bench` builds only the benchmarks: build the `meshtop`
+    /// executable (the simulator) beside them the first time it is needed.
+    static func buildSimulator() throws {
+        FileHandle.standardError.write(Data("meshtop-bench: building the meshtop executable (the simulator): swift build -c release --product meshtop\n".utf8))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swift", "build", "-c", "release", "--product", "meshtop"]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ValidationError("could not build meshtop; run `swift build -c release` first") }
     }
 
     /// The proxies' admin base URLs from the targets file.

@@ -48,10 +48,16 @@ struct PrometheusEndToEndTests {
 
             // Both paths over the same minute: the direct poll's baseline was taken at its start.
             try await Task.sleep(nanoseconds: UInt64(max(0, 62 - Date().timeIntervalSince(baselineAt)) * 1e9))
+            let secondAt = Date()
             let directSnapshot = directDeriver.derive(try #require(await directPoller.poll()))
             await directPoller.shutdown()
+            // Prometheus evaluated over the same window, ending at the same instant: tail
+            // quantiles rest on a few requests in one bucket, so windows a few seconds apart
+            // differ by more than sampling noise allows.
             var viaPrometheus = direct
             viaPrometheus.prometheusURL = prometheus.url
+            viaPrometheus.rateWindow = secondAt.timeIntervalSince(baselineAt).rounded()
+            viaPrometheus.clock = { secondAt }
             let prometheusPoller = try MeshPoller(options: viaPrometheus)
             let round = try #require(await prometheusPoller.poll())
             var deriver = SnapshotDeriver()
