@@ -72,6 +72,7 @@ struct MeshesTests {
             var options = PollerOptions()
             options.istiodURLs = [istiod]
             options.targets = targets
+            options.timeout = 30 // not a deadline test (see PollerTests.pollAndOverlap)
             let poller = try MeshPoller(options: options)
             var deriver = SnapshotDeriver()
             _ = deriver.derive(try #require(await poller.poll()))
