@@ -203,7 +203,7 @@ public actor MeshPoller {
     private func observeEnvoy(_ target: ScrapeTarget, configVersion: String?) async -> ProxyObservation {
         var observation = ProxyObservation(target: target, at: options.clock())
         let source = "proxy \(target.proxyID)"
-        observation.configs = configCache[target.url]?.documents ?? []
+        observation.configs = cachedConfigs(target)
         do {
             if prometheus == nil {
                 let statsPath = options.statsFilter.map { "/stats/prometheus?filter=\($0)" } ?? "/stats/prometheus"

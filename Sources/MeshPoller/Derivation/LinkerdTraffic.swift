@@ -17,7 +17,7 @@ enum LinkerdTraffic {
 
     static func counters(at date: Date, exposition: Exposition, target: ScrapeTarget) -> RequestCounters {
         var counters = RequestCounters(at: date)
-        let own = Identity(target)
+        let own = TargetIdentity(target)
         for sample in exposition.family("response_total")?.samples ?? [] {
             guard let series = series(sample, own: own) else { continue }
             counters.requests[series, default: 0] += sample.value
@@ -29,19 +29,7 @@ enum LinkerdTraffic {
         return counters
     }
 
-    /// The pod the proxy runs in, from the target's labels.
-    struct Identity {
-        var namespace: String, service: String, workload: String, version: String
-
-        init(_ target: ScrapeTarget) {
-            namespace = target.labels["namespace"] ?? "unknown"
-            workload = target.labels["workload"] ?? "unknown"
-            service = target.labels["app"] ?? target.labels["service"] ?? workload
-            version = target.labels["version"] ?? "unknown"
-        }
-    }
-
-    static func series(_ sample: Sample, own: Identity) -> RequestSeries? {
+    static func series(_ sample: Sample, own: TargetIdentity) -> RequestSeries? {
         if sample.label("target_port") == adminPort { return nil }
         let code = sample.label("status_code") ?? (sample.label("classification") == "failure" ? "0" : "200")
         let tls = sample.label("tls") == "true"

@@ -12,7 +12,7 @@ import MeshSources
 enum MosnTraffic {
     static func counters(at date: Date, stats: MosnFormats.Stats, target: ScrapeTarget) -> RequestCounters {
         var counters = RequestCounters(at: date)
-        let own = LinkerdTraffic.Identity(target)
+        let own = TargetIdentity(target)
         for (cluster, values) in stats.clusters {
             let parts = cluster.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 4 else { continue }

@@ -64,6 +64,19 @@ public struct RequestSeries: Hashable, Sendable {
     public var isClientError: Bool { responseCode.hasPrefix("4") }
 }
 
+/// The pod a proxy target runs in, from the targets file's labels: what a Linkerd or MOSN proxy
+/// reports about its own side (their metrics name only the peer).
+struct TargetIdentity {
+    var namespace: String, service: String, workload: String, version: String
+
+    init(_ target: ScrapeTarget) {
+        namespace = target.labels["namespace"] ?? "unknown"
+        workload = target.labels["workload"] ?? "unknown"
+        service = target.labels["app"] ?? target.labels["service"] ?? workload
+        version = target.labels["version"] ?? "unknown"
+    }
+}
+
 /// One proxy's request counters at one instant: request counts and duration buckets per series.
 public struct RequestCounters: Sendable {
     public var at: Date
