@@ -88,6 +88,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Fuzz targets for the decoders (Fuzz/README.md): libFuzzer with -sanitize=fuzzer -DFUZZING,
+        // a corpus replay tool otherwise.
+        .executableTarget(name: "meshtop-fuzz", dependencies: ["MeshSources", "MeshPoller"]),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
         .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "TmuxDriver"]),

@@ -222,6 +222,10 @@ public actor MeshPoller {
                 observation.latencyMs += ready.latency
                 var info = cached.info
                 let state = String(decoding: ready.body.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                // Envoy answers one upper-case word; anything else is not Envoy's answer.
+                guard state.count <= 32, state.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || $0 == "_" }) else {
+                    throw SourceError(source: "\(source) \(target.url)/ready", reason: "not a server state (expected a word like LIVE, got \(ready.body.count) bytes)")
+                }
                 info.state = state.isEmpty ? (ready.status == 200 ? "LIVE" : "NOT READY") : state
                 info.uptimeSeconds = info.uptimeSeconds.map { $0 + options.clock().timeIntervalSince(cached.readAt) }
                 observation.serverInfo = info

@@ -16,6 +16,10 @@ public final class MeshSimulator: Sendable {
     /// Wall-clock start and simulated start, for `timeScale`.
     private let wallStart: Date
     private let simulatedStart: Date
+    /// Which proxies misbehave, and how, while faults are on (`SimOptions.faults`).
+    public let faultAssignments: [Int: FaultKind]
+    /// Turns faults on or off regardless of the schedule (tests end a fault this way).
+    private let faultOverride = Mutex<Bool?>(nil)
 
     public init(options: SimOptions, now: Date = Date()) throws {
         self.options = options
@@ -25,6 +29,25 @@ public final class MeshSimulator: Sendable {
         proxyMeshes = initial.topology.proxies.map { initial.topology.mesh(ofProxy: $0.index) }
         state = Mutex(initial)
         requestLog = try options.requestLogPath.map { try RequestLog(path: $0) }
+        faultAssignments = FaultSpec.assign(options.faults, proxyCount: initial.topology.proxies.count, seed: options.seed)
+    }
+
+    /// The fault a proxy's admin API shows now, if any.
+    public func fault(forProxy index: Int) -> FaultKind? {
+        guard let kind = faultAssignments[index] else { return nil }
+        return faultsActive ? kind : nil
+    }
+
+    /// Whether the configured faults are on: the override if set, else the `faultsAt`/`faultsFor` schedule.
+    public var faultsActive: Bool {
+        if let forced = faultOverride.withLock({ $0 }) { return forced }
+        let offset = Date().timeIntervalSince(wallStart)
+        return offset >= options.faultsAt && (options.faultsFor.map { offset < options.faultsAt + $0 } ?? true)
+    }
+
+    /// Forces the faults on (`true`), off (`false`), or back to their schedule (`nil`).
+    public func setFaultsActive(_ active: Bool?) {
+        faultOverride.withLock { $0 = active }
     }
 
     /// Simulated now: wall time, sped up by `timeScale`.

@@ -34,6 +34,14 @@ public struct SimOptions: Sendable {
     public var timeScale: Double = 1
     /// Which mesh the services' pods are in (`--mesh`).
     public var meshMode: SimMeshMode = .istio
+    /// Misbehaving admin APIs (`--faults`), from `faultsAt` seconds after start, for `faultsFor`
+    /// seconds (nil: until the simulator stops). Wall-clock seconds, not simulated ones.
+    public var faults: [FaultSpec] = []
+    public var faultsAt: TimeInterval = 0
+    public var faultsFor: TimeInterval?
+    /// Names, labels and route names carrying escape sequences, control characters and
+    /// over-long text (`--hostile-names`), to prove none of it reaches a terminal raw.
+    public var hostileNames = false
 
     public init() {}
 }

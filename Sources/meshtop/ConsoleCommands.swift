@@ -75,6 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.200.1"
     @Option(help: "A simulator scenario, `KIND key=value …` (repeatable).") var scenario: [String] = []
     @OptionGroup var look: LookOptions
+    @OptionGroup var hostile: SimFaultOptions
     @Option(help: "History store for the demo (default :memory:, so the simulated mesh never mixes with real history).") var db: String = ":memory:"
 
     func run() async throws {
@@ -93,6 +94,7 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as SimError {
             throw ValidationError(error.description)
         }
+        try hostile.apply(to: &options)
         let settings = try look.settings()
         let console = try look.console(settings)
         let server = SimServer(simulator: try MeshSimulator(options: options), threads: 1)

@@ -48,6 +48,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Write a Prometheus configuration that scrapes the simulated proxies to FILE.") var prometheusConfig: String?
     @Option(help: "Simulated seconds per wall-clock second (soak tests).") var timeScale: Double = 1
     @Option(help: "Scrape interval written into --prometheus-config.") var scrapeInterval: String = "5s"
+    @OptionGroup var hostile: SimFaultOptions
 
     func makeOptions() throws -> SimOptions {
         var options = SimOptions()
@@ -86,6 +87,7 @@ struct SimCommand: AsyncParsableCommand {
         options.meshMode = mode
         guard timeScale > 0, timeScale <= 3600 else { throw ValidationError("--time-scale must be in (0, 3600]") }
         options.timeScale = timeScale
+        try hostile.apply(to: &options)
         return options
     }
 

@@ -9,7 +9,7 @@ import MeshSources
 /// benchmark: the generic parser plus label lookups were ~37 % of the poller's CPU.
 /// Anything it does not understand falls back to the generic parser (`ExpositionParser`), which
 /// also gives the precise error.
-struct IstioStatsScanner {
+package struct IstioStatsScanner {
     private var values = StringInterner(capacity: 8192)
 
     /// The labels kept, by index into a line's value slots.
@@ -23,7 +23,9 @@ struct IstioStatsScanner {
 
     enum Failure: Error { case unexpected }
 
-    mutating func counters(at date: Date, body: [UInt8]) throws -> RequestCounters {
+    package init() {}
+
+    package mutating func counters(at date: Date, body: [UInt8]) throws -> RequestCounters {
         do {
             return try body.withUnsafeBufferPointer { try scan($0, at: date) }
         } catch Failure.unexpected {
@@ -41,7 +43,12 @@ struct IstioStatsScanner {
             var end = position
             while end < count, buffer[end] != 0x0A { end += 1 }
             defer { position = end + 1 }
-            guard let kind = Self.kind(buffer, position, end) else { continue }
+            guard let kind = Self.kind(buffer, position, end) else {
+                // Lines it skips must at least look like exposition text, or garbage and HTML
+                // pages would pass as "no Istio metrics": the generic parser then says what is wrong.
+                if position < end, !Self.startsExpositionLine(buffer[position]) { throw Failure.unexpected }
+                continue
+            }
             for index in slots.indices { slots[index] = (0, 0) }
             var cursor = position + kind.prefix
             // labels: name="value" separated by commas, up to '}'
@@ -94,6 +101,11 @@ struct IstioStatsScanner {
         if has("_duration_milliseconds_bucket{", at: rest) { return (43, true, false) }
         if has("_duration_seconds_bucket{", at: rest) { return (38, true, true) }
         return nil
+    }
+
+    /// `#` (comment, HELP, TYPE) or the first character of a metric name.
+    static func startsExpositionLine(_ byte: UInt8) -> Bool {
+        byte == 0x23 || byte == 0x5F || byte == 0x3A || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
     }
 
     static func slot(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {

@@ -48,17 +48,21 @@ public final class HTTPFetcher: Sendable {
         if authenticate, let bearerToken { request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)") }
         if let accept { request.headers.add(name: "Accept", value: accept) }
         let start = DispatchTime.now()
+        let deadline = NIODeadline.now() + timeout
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(request, timeout: timeout)
+            response = try await client.execute(request, deadline: deadline)
         } catch {
             throw SourceError(source: "\(source) \(url)", reason: Self.describe(error))
         }
         let body: ByteBuffer
         do {
-            body = try await response.body.collect(upTo: bodyLimit)
+            body = try await Self.collect(response.body, upTo: bodyLimit, before: deadline)
         } catch is NIOTooManyBytesError {
             throw SourceError(source: "\(source) \(url)", reason: "body larger than \(bodyLimit) bytes (--max-body)")
+        } catch is BodyDeadlineExceeded {
+            let seconds = Double(timeout.nanoseconds) / 1e9
+            throw SourceError(source: "\(source) \(url)", reason: "timed out: the body was still arriving after \(seconds.formatted()) s")
         } catch {
             throw SourceError(source: "\(source) \(url)", reason: "body not read: \(Self.describe(error))")
         }
@@ -71,7 +75,32 @@ public final class HTTPFetcher: Sendable {
             if !text.isEmpty { reason += " (\(text))" }
             throw SourceError(source: "\(source) \(url)", reason: reason)
         }
+        // None of the APIs polled serves HTML; a page means something else answered (a login
+        // proxy, an ingress error page), and saying so beats a parse error at line 1.
+        if let type = response.headers.first(name: "Content-Type"), type.lowercased().hasPrefix("text/html") {
+            throw SourceError(source: "\(source) \(url)", reason: "answered an HTML page (Content-Type: text/html), not the API — is a proxy or login page in front of it?")
+        }
         return Response(status: Int(response.status.code), body: Array(body.readableBytesView), latency: latency)
+    }
+
+    struct BodyDeadlineExceeded: Error {}
+
+    /// Collects a body, but not past `deadline`: AsyncHTTPClient's deadline ends when the head
+    /// arrives and its read timeout restarts with every byte, so a proxy sending one byte a
+    /// second would otherwise hold a poll for as long as its body lasts. Cancelling the
+    /// collecting task cancels the request (the connection is closed).
+    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, before deadline: NIODeadline) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                let remaining = max(0, (deadline - .now()).nanoseconds)
+                try await Task.sleep(nanoseconds: UInt64(remaining))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else { throw BodyDeadlineExceeded() }
+            return buffer
+        }
     }
 
     static func describe(_ error: any Error) -> String {
@@ -84,6 +113,7 @@ public final class HTTPFetcher: Sendable {
         }
         let text = "\(error)"
         if text.contains("connection refused") || text.contains("Connection refused") { return "connection refused" }
+        if text.contains("Connection reset by peer") || text.contains("errno: 104") { return "connection reset by peer" }
         return text
     }
 

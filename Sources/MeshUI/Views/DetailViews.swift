@@ -97,6 +97,10 @@ enum DetailViews {
         buffer.put(key, x: area.x + 1, y: y, role: .title, bold: true, clip: area)
         y += 1
         buffer.put(proxy.health.health.rawValue.uppercased() + " — " + proxy.health.reason, x: area.x + 1, y: y, role: Role.health(proxy.health.health.rawValue), clip: area)
+        y += 1
+        let scrape = ViewModels.scrape(proxy, snapshot: snapshot, now: state.now)
+        buffer.put("scrape", x: area.x + 1, y: y, role: .header, clip: area)
+        buffer.put(scrape.long, x: area.x + 10, y: y, role: scrape.failing ? .failure : .muted, clip: area)
         y += 2
         let facts = [("type", proxy.type.rawValue), ("cluster", proxy.clusterID), ("istio", proxy.istioVersion ?? "-"), ("envoy", proxy.proxyVersion ?? "-"),
                      ("state", proxy.serverState ?? "-"), ("uptime", proxy.uptimeSeconds.map { ViewModels.duration($0) } ?? "-"),

@@ -27,7 +27,7 @@ public enum ViewModels {
              TableColumn("CLUSTER", width: 10, priority: 2),
              TableColumn("CDS", width: 8, priority: 8), TableColumn("LDS", width: 8, priority: 7), TableColumn("EDS", width: 8, priority: 7),
              TableColumn("RDS", width: 8, priority: 8), TableColumn("ECDS", width: 8, priority: 4), TableColumn("ISTIOD", width: 8, priority: 1),
-             TableColumn("VERSION", width: 7, priority: 3)]
+             TableColumn("VERSION", width: 7, priority: 3), TableColumn("SCRAPE", width: 11, priority: 6)]
         case .events:
             [TableColumn("TIME", width: 8, priority: 9), TableColumn("SEVERITY", width: 8, priority: 8), TableColumn("KIND", width: 14, priority: 6),
              TableColumn("SUBJECT", width: 20, flexible: true, priority: 9), TableColumn("MESSAGE", width: 20, flexible: true, priority: 7)]
@@ -153,11 +153,13 @@ public enum ViewModels {
                 }
                 let version = proxy.istioVersion ?? proxy.proxyVersion ?? "-"
                 let mesh = proxy.origin?.label ?? "-"
+                let scrape = Self.scrape(proxy, snapshot: snapshot, now: state.now)
                 return TableRow(key: proxy.id,
-                                cells: [proxy.id, mesh, proxy.clusterID] + cells + [proxy.istiod.map { URL(string: $0)?.host ?? $0 } ?? "-", version],
+                                cells: [proxy.id, mesh, proxy.clusterID] + cells + [proxy.istiod.map { URL(string: $0)?.host ?? $0 } ?? "-", version, scrape.short],
                                 roles: [Role.health(proxy.health.health.rawValue) == .healthy ? nil : Role.health(proxy.health.health.rawValue), .muted, .muted]
-                                    + roles + [.muted, .muted],
-                                sortKeys: [.text(proxy.id), .text(mesh), .text(proxy.clusterID)] + cells.map { .text($0) } + [.text(proxy.istiod ?? ""), .text(version)])
+                                    + roles + [.muted, .muted, scrape.failing ? .failure : .muted],
+                                sortKeys: [.text(proxy.id), .text(mesh), .text(proxy.clusterID)] + cells.map { .text($0) }
+                                    + [.text(proxy.istiod ?? ""), .text(version), .text(scrape.short)])
             }
         case .events:
             return state.timeline.reversed().map { event in
@@ -170,6 +172,16 @@ public enum ViewModels {
         case .overview, .topology:
             return []
         }
+    }
+
+    /// How reading a proxy's admin API went in the last poll: `ok`, or `failing` with the age of
+    /// the data still shown (`short`, for the table) and the source's error (`long`, for the detail).
+    static func scrape(_ proxy: Proxy, snapshot: MeshSnapshot, now: Date) -> (short: String, long: String, failing: Bool) {
+        guard let source = snapshot.sources.first(where: { $0.name == "proxy \(proxy.id)" }) else { return ("-", "not read", false) }
+        if source.ok { return ("ok", "ok" + (source.latencyMs.map { String(format: " (%.0f ms)", $0) } ?? ""), false) }
+        let age = source.lastSuccess.map { duration(now.timeIntervalSince($0)) }
+        let data = age.map { "data \($0) old" } ?? "no data yet"
+        return (age.map { "FAIL \($0)" } ?? "FAIL", "FAILING — \(source.error ?? "unknown error") — \(data)", true)
     }
 
     /// Topology rows: its services in drawing order (what j/k select), or the adjacency list's

@@ -1,0 +1,98 @@
+import Foundation
+import MeshModel
+import Testing
+@testable import MeshPoller
+@testable import MeshSim
+import MeshSources
+
+/// Every fault of `meshtop sim --faults` against the poller: a poll during the fault ends within
+/// its deadline, each affected proxy's source names the proxy, the URL and what went wrong, the
+/// data read before the fault stays (with its age), the other proxies are unaffected, and the
+/// next poll after the fault ends reads everything again without intervention.
+@Suite("Fault matrix")
+struct FaultMatrixTests {
+    /// What the source's error must say for each fault.
+    static let expected: [FaultKind: [String]] = [
+        .hang: ["timed out"],
+        .drip: ["timed out: the body was still arriving"],
+        .reset: ["connection reset by peer", "connection closed"],
+        .http500: ["HTTP 500"],
+        .http401: ["HTTP 401"],
+        .garbage: ["line ", "not a server state", "JSON"],
+        .truncated: ["line ", "JSON", "unexpected end", "truncated", "not a server state"],
+        .huge: ["body larger than 8388608 bytes"],
+        .wrongtype: ["answered an HTML page"],
+    ]
+
+    @Test("A faulty proxy is named, keeps its data with its age, and recovers", arguments: FaultKind.allCases)
+    func fault(_ kind: FaultKind) async throws {
+        let index = FaultKind.allCases.firstIndex(of: kind)!
+        var simOptions = SimOptions()
+        simOptions.istiodPort = 0
+        simOptions.adminPort = 0
+        simOptions.adminAddressBase = "127.0.\(150 + index).1"
+        simOptions.faults = [FaultSpec(kind: kind, fraction: 0.3)]
+        let simulator = try MeshSimulator(options: simOptions)
+        simulator.setFaultsActive(false)
+        let server = SimServer(simulator: simulator, threads: 1)
+        let istiod = try await server.start()
+        defer { Task { await server.shutdown() } }
+        var options = PollerOptions()
+        options.istiodURLs = [istiod]
+        options.targets = TargetsFile.targets(topology: simulator.topology, urls: server.adminURLs()).map {
+            ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
+        }
+        options.timeout = 2
+        options.bodyLimit = 8 << 20
+        options.backoffBase = 0.2
+        options.backoffMax = 0.4
+        // Secrets and server info every poll, so the JSON endpoints meet the fault too.
+        options.certsRefresh = 0
+        let poller = try MeshPoller(options: options)
+        let faulty = Set(simulator.faultAssignments.keys.map { simulator.topology.proxies[$0].id })
+        #expect(faulty.count == 2, "30 % of Bookinfo's 7 proxies")
+
+        let before = try #require(await poller.poll())
+        let failingBefore = before.sources.filter { !$0.ok }.map { "\($0.name): \($0.error ?? "")" }
+        #expect(failingBefore.isEmpty, "\(failingBefore)")
+
+        simulator.setFaultsActive(true)
+        let start = Date()
+        let during = try #require(await poller.poll())
+        let took = Date().timeIntervalSince(start)
+        // Not a speed goal: a hang or a drip must cost one deadline (2 s), not the body's length.
+        #expect(took < 12, "the poll during \(kind) took \(took) s")
+        for id in faulty {
+            let source = try #require(during.sources.first { $0.name == "proxy \(id)" })
+            let error = source.error ?? ""
+            #expect(!source.ok, "\(id) under \(kind) reads as ok")
+            #expect(error.contains(id), "the error names the proxy: \(error)")
+            #expect(Self.expected[kind]!.contains { error.contains($0) }, "\(kind): \(error)")
+            let good = try #require(before.proxies[id])
+            #expect(source.lastSuccess == good.at, "its data age counts from the last good read")
+            let kept = try #require(during.proxies[id], "\(id)'s last data is kept")
+            #expect(kept.at == good.at && kept.counters?.requests == good.counters?.requests, "and is the data read before the fault")
+        }
+        let others = during.sources.filter { $0.name.hasPrefix("proxy ") && !faulty.contains(String($0.name.dropFirst(6))) }
+        #expect(others.count == 5 && others.allSatisfy(\.ok), "\(others.filter { !$0.ok }.map { "\($0.name): \($0.error ?? "")" })")
+
+        simulator.setFaultsActive(false)
+        try await Task.sleep(nanoseconds: 700_000_000) // past the backoff
+        let after = try #require(await poller.poll())
+        let failingAfter = after.sources.filter { !$0.ok }.map { "\($0.name): \($0.error ?? "")" }
+        #expect(failingAfter.isEmpty, "recovered after \(kind): \(failingAfter)")
+        #expect(after.proxies.count == 7)
+        await poller.shutdown()
+    }
+
+    @Test("--faults parses kinds and fractions, and kinds take disjoint proxies")
+    func parsing() throws {
+        let specs = try FaultSpec.parse(list: "hang:0.1,http500:0.5,garbage")
+        #expect(specs == [FaultSpec(kind: .hang, fraction: 0.1), FaultSpec(kind: .http500, fraction: 0.5), FaultSpec(kind: .garbage, fraction: 1)])
+        #expect(throws: SimError.self) { try FaultSpec.parse(list: "melt:0.1") }
+        #expect(throws: SimError.self) { try FaultSpec.parse(list: "hang:1.5") }
+        let assigned = FaultSpec.assign([FaultSpec(kind: .hang, fraction: 0.2), FaultSpec(kind: .reset, fraction: 0.3)], proxyCount: 100, seed: 7)
+        #expect(assigned.values.filter { $0 == .hang }.count == 20 && assigned.values.filter { $0 == .reset }.count == 30)
+        #expect(assigned == FaultSpec.assign([FaultSpec(kind: .hang, fraction: 0.2), FaultSpec(kind: .reset, fraction: 0.3)], proxyCount: 100, seed: 7))
+    }
+}
