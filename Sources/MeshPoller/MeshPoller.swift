@@ -15,7 +15,7 @@ public actor MeshPoller {
     public nonisolated let prometheus: PrometheusSource?
     private var lastPrometheus: (at: Date, round: PrometheusRound)?
     private var polling = false
-    private var failures: [String: (count: Int, retryAt: Date)] = [:]
+    private var failures: [String: (count: Int, retryAt: Date, error: String)] = [:]
     private var lastGood: [String: ProxyObservation] = [:]
     /// Per target: SDS secrets (or, for an Envoy without them, `/certs`) and `/server_info`, and
     /// when they were read — re-read every `certsRefresh`, since certificates change on rotation
@@ -74,15 +74,18 @@ public actor MeshPoller {
             } else {
                 let count = (failures[observation.target.url]?.count ?? 0) + 1
                 let delay = min(options.backoffMax, options.backoffBase * pow(2, Double(count - 1))) * Double.random(in: 0.5...1.5)
-                failures[observation.target.url] = (count, options.clock().addingTimeInterval(delay))
+                failures[observation.target.url] = (count, options.clock().addingTimeInterval(delay), observation.errors.first ?? "failed")
                 // Keep what the proxy said last time (its rows show their age), never lose it.
                 if let previous = lastGood[observation.target.url] { round.proxies[observation.target.proxyID] = previous }
             }
         }
         let dueURLs = Set(due.map(\.url))
         for target in targets where !dueURLs.contains(target.url) {
+            let failure = failures[target.url]
+            let count = failure?.count ?? 0
+            // The last error stays in view while the target waits for its retry.
             round.sources.append(SourceStatus(name: "proxy \(target.proxyID)", url: target.url, ok: false,
-                                              error: "backing off after \(failures[target.url]?.count ?? 0) failures",
+                                              error: "\(failure?.error ?? "failed") (retrying after \(count) failure\(count == 1 ? "" : "s"))",
                                               lastSuccess: lastGood[target.url]?.at))
             if let previous = lastGood[target.url] { round.proxies[target.proxyID] = previous }
         }

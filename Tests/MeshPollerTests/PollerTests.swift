@@ -81,7 +81,7 @@ struct PollerTests {
             #expect(!status.ok && status.error?.contains("timed out") == true, "\(status.error ?? "")")
             #expect(round.proxies.count == 7, "the healthy proxies were read")
             let next = try #require(await poller.poll())
-            #expect(next.sources.first { $0.name == "proxy hung.default" }?.error?.contains("backing off") == true)
+            #expect(next.sources.first { $0.name == "proxy hung.default" }?.error?.contains("retrying after 1 failure") == true)
             await poller.shutdown()
         }
     }

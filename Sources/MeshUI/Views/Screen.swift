@@ -98,7 +98,9 @@ public enum Screen {
         if let error = state.lastPollError {
             buffer.put("  ⚠ " + error, x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
         } else if let snapshot = state.snapshot, let failing = snapshot.sources.first(where: { !$0.ok }) {
-            buffer.put("  ⚠ \(failing.error ?? failing.name)", x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
+            let count = snapshot.sources.filter { !$0.ok }.count
+            let counted = count > 1 ? "\(count) sources failing · " : ""
+            buffer.put("  ⚠ \(counted)\(failing.error ?? failing.name)", x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
         }
         buffer.put("? help ", x: area.maxX - 7, y: area.y, role: .statusBar, bold: true)
     }
