@@ -29,6 +29,7 @@ public struct SimulatorState: Sendable {
         var topology = try options.services.map { try SimTopology.generated(services: $0, seed: seed, adminBase: options.adminAddressBase) }
             ?? SimTopology.bookinfo(seed: seed, adminBase: options.adminAddressBase)
         topology.assignMeshes(options.meshMode)
+        if options.hostileNames { topology.makeHostile() }
         self.topology = topology
         startedAt = now
         lastPushAt = now

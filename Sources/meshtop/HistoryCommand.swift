@@ -38,7 +38,8 @@ struct HistoryCommand: AsyncParsableCommand {
         }
 
         func print(_ table: HistoryTable) {
-            FileHandle.standardOutput.write(Data(table.render(output).utf8))
+            // JSON escapes control characters itself; tables and CSV are cleaned for the terminal.
+            if output == "json" { FileHandle.standardOutput.write(Data(TerminalText.escapeJSON(table.render(output)).utf8)) } else { Console.write(table.render(output)) }
         }
 
         /// Services' or edges' metrics over the range, matching `filter`, at `resolution`.
@@ -161,7 +162,7 @@ struct HistoryCommand: AsyncParsableCommand {
             }
             let label = { (date: Date, hash: String?) in "\(kind)/\(parts[1])/\(parts[2])@\(ISO8601DateFormatter().string(from: date))" + (hash.map { " (\($0.prefix(12)))" } ?? "") }
             let diff = UnifiedDiff.make(old: old?.text ?? "", new: new?.text ?? "", oldLabel: label(first, old?.hash), newLabel: label(second, new?.hash))
-            FileHandle.standardOutput.write(Data((diff.isEmpty ? "no change between the two instants (\(old?.hash.prefix(12) ?? ""))\n" : diff).utf8))
+            Console.write(diff.isEmpty ? "no change between the two instants (\(old?.hash.prefix(12) ?? ""))\n" : diff)
         }
     }
 }

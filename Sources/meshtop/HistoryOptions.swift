@@ -28,7 +28,7 @@ struct HistoryOptions: ParsableArguments {
 }
 
 extension FileHandle {
-    static func printError(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    static func printError(_ text: String) { Console.write((text + "\n"), to: .standardError) }
 }
 
 /// Clock times as meshtop prints them (local time).

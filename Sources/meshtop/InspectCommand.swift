@@ -30,16 +30,16 @@ struct InspectCommand: ParsableCommand {
                 }
                 summaries.append(try Self.summary(file: file, bytes: Array(data), strict: strict))
             } catch let failure as CapturedFile.Failure {
-                FileHandle.standardError.write(Data("\(failure)\n".utf8))
+                Console.write("\(failure)\n", to: .standardError)
                 failed = true
             } catch let error as ExpositionError {
-                FileHandle.standardError.write(Data("\(file):\(error.line): \(error.reason)\n".utf8))
+                Console.write("\(file):\(error.line): \(error.reason)\n", to: .standardError)
                 failed = true
             } catch let error as JSONScanner.Failure {
-                FileHandle.standardError.write(Data("\(file):\(error.line): \(error.reason)\n".utf8))
+                Console.write("\(file):\(error.line): \(error.reason)\n", to: .standardError)
                 failed = true
             } catch {
-                FileHandle.standardError.write(Data("\(file):1: \(error)\n".utf8))
+                Console.write("\(file):1: \(error)\n", to: .standardError)
                 failed = true
             }
         }
@@ -47,7 +47,7 @@ struct InspectCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: summaries, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         } else {
-            for summary in summaries { print(Self.text(summary)) }
+            for summary in summaries { Console.write(Self.text(summary) + "\n") }
         }
         if failed { throw ExitCode(3) }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshModel
 import MeshSim
 
 /// `meshtop sim`: runs the simulated mesh on loopback until SIGINT/SIGTERM.
@@ -106,7 +107,7 @@ struct SimCommand: AsyncParsableCommand {
             istiodURL = try await server.start()
         } catch {
             await server.shutdown()
-            FileHandle.standardError.write(Data("meshtop sim: \(error)\n".utf8))
+            Console.write("meshtop sim: \(error)\n", to: .standardError)
             throw ExitCode(1)
         }
         let topology = simulator.topology
@@ -117,7 +118,7 @@ struct SimCommand: AsyncParsableCommand {
         if let targetsFile {
             let text = TargetsFile.render(TargetsFile.targets(topology: topology, urls: urls))
             do { try text.write(toFile: targetsFile, atomically: true, encoding: .utf8) } catch {
-                FileHandle.standardError.write(Data("meshtop sim: cannot write --targets-file \(targetsFile): \(error)\n".utf8))
+                Console.write("meshtop sim: cannot write --targets-file \(targetsFile): \(error)\n", to: .standardError)
                 await server.shutdown()
                 throw ExitCode(1)
             }
@@ -126,7 +127,7 @@ struct SimCommand: AsyncParsableCommand {
         if let prometheusConfig {
             let text = TargetsFile.prometheusConfig(TargetsFile.targets(topology: topology, urls: urls), scrapeInterval: scrapeInterval)
             do { try text.write(toFile: prometheusConfig, atomically: true, encoding: .utf8) } catch {
-                FileHandle.standardError.write(Data("meshtop sim: cannot write --prometheus-config \(prometheusConfig): \(error)\n".utf8))
+                Console.write("meshtop sim: cannot write --prometheus-config \(prometheusConfig): \(error)\n", to: .standardError)
                 await server.shutdown()
                 throw ExitCode(1)
             }
@@ -144,11 +145,18 @@ struct SimCommand: AsyncParsableCommand {
 /// Line-buffered output that reaches a pipe at once (tests read the first line while we run).
 enum Console {
     static func out(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        write(line + "\n")
     }
 
     static func err(_ line: String) {
         let stamp = ISO8601DateFormatter().string(from: Date())
-        FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
+        write("\(stamp) \(line)\n", to: .standardError)
+    }
+
+    /// Every human-readable line meshtop prints goes through here: mesh names and remote error
+    /// bodies lose their control characters and escape sequences (`TerminalText`). JSON and
+    /// YAML exports are written as data, escaped by their encoders.
+    static func write(_ text: String, to handle: FileHandle = .standardOutput) {
+        handle.write(Data(TerminalText.cleanLines(text).utf8))
     }
 }

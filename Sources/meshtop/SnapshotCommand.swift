@@ -52,18 +52,18 @@ struct SnapshotCommand: AsyncParsableCommand {
         do {
             snapshot = try await take()
         } catch let error as UsageError {
-            FileHandle.standardError.write(Data("meshtop snapshot: \(error.message)\n".utf8))
+            Console.write("meshtop snapshot: \(error.message)\n", to: .standardError)
             throw ExitCode(64)
         } catch let error as SourceError {
-            FileHandle.standardError.write(Data("meshtop snapshot: \(error)\n".utf8))
+            Console.write("meshtop snapshot: \(error)\n", to: .standardError)
             throw ExitCode(3)
         }
         for status in snapshot.sources where !status.ok {
-            FileHandle.standardError.write(Data("meshtop snapshot: \(status.error ?? "\(status.name) \(status.url) failed")\n".utf8))
+            Console.write("meshtop snapshot: \(status.error ?? "\(status.name) \(status.url) failed")\n", to: .standardError)
         }
         if section == "topology" {
             // The same drawing as the console's Topology tab (MeshUI), as plain text.
-            FileHandle.standardOutput.write(Data(TopologyText.render(snapshot, ascii: ascii).utf8))
+            Console.write(TopologyText.render(snapshot, ascii: ascii))
         } else {
             FileHandle.standardOutput.write(try render(SnapshotExport(snapshot)))
         }
@@ -74,7 +74,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             let warnings = snapshot.findings.filter { $0.severity == .warning }.count
             let code: Int32 = critical > 0 ? 2 : (failOn == "warning" && warnings > 0 ? 1 : 0)
             // One line for cron mail and CI logs; the findings themselves are in the output.
-            FileHandle.standardError.write(Data("meshtop snapshot --check: \(critical) critical, \(warnings) warning → exit \(code)\n".utf8))
+            Console.write("meshtop snapshot --check: \(critical) critical, \(warnings) warning → exit \(code)\n", to: .standardError)
             if code != 0 { throw ExitCode(code) }
         }
     }
@@ -122,7 +122,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     func render(_ export: SnapshotExport) throws -> Data {
         switch output {
         case "json":
-            return try export.json() + Data("\n".utf8)
+            return Data(TerminalText.escapeJSON(String(decoding: try export.json(), as: UTF8.self)).utf8) + Data("\n".utf8)
         case "yaml":
             let encoder = YAMLEncoder()
             return Data(try encoder.encode(export).utf8)

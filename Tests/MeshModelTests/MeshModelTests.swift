@@ -62,3 +62,31 @@ struct MeshModelTests {
             == "spiffe://cluster.local/ns/default/sa/bookinfo-reviews")
     }
 }
+
+@Suite("Terminal text")
+struct TerminalTextTests {
+    @Test("Escape sequences are dropped whole; other controls, C1 and bidi become '?'; plain text is untouched")
+    func clean() {
+        #expect(TerminalText.clean("reviews") == "reviews")
+        #expect(TerminalText.clean("a\u{1B}]0;owned\u{07}b") == "ab", "OSC to BEL")
+        #expect(TerminalText.clean("a\u{1B}]52;c;ZXZpbA==\u{1B}\\b") == "ab", "OSC to ST")
+        #expect(TerminalText.clean("a\u{1B}[2J\u{1B}[?1049hb") == "ab", "CSI")
+        #expect(TerminalText.clean("a\u{9B}31mb") == "ab", "8-bit CSI")
+        #expect(TerminalText.clean("v1\u{08}\u{08}\u{7F}\u{0B}") == "v1????")
+        #expect(TerminalText.clean("abc\u{202E}def") == "abc?def")
+        #expect(TerminalText.clean("two\nlines\tand\rmore") == "two lines and more")
+        #expect(TerminalText.cleanLines("two\nlines\u{1B}[31m red") == "two\nlines red")
+        #expect(TerminalText.clean("naïve 名前 ✓") == "naïve 名前 ✓", "printable Unicode stays")
+        #expect(TerminalText.clean("dangling\u{1B}") == "dangling")
+    }
+
+    @Test("JSON: DEL, C1 and bidi controls escaped, and the escaped text decodes to the same string")
+    func json() throws {
+        let name = "p\u{1B}[2J\u{9B}31m\u{202E}x\u{7F}"
+        let encoded = String(decoding: try JSONEncoder().encode([name]), as: UTF8.self)
+        let escaped = TerminalText.escapeJSON(encoded)
+        #expect(!escaped.unicodeScalars.contains { $0.value >= 0x7F }, "\(escaped)")
+        #expect(try JSONDecoder().decode([String].self, from: Data(escaped.utf8)) == [name])
+        #expect(TerminalText.escapeJSON("{\"a\":1}") == "{\"a\":1}")
+    }
+}

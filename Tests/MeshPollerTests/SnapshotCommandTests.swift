@@ -141,6 +141,43 @@ struct SnapshotCommandTests {
         #expect(try Self.snapshot([]).status == 64)
     }
 
+    /// Control characters, DEL, C1 controls and bidi controls in text meant for a terminal.
+    static func unsafeCharacters(_ text: String, allowNewlines: Bool = true) -> [String] {
+        text.unicodeScalars.filter { scalar in
+            let value = scalar.value
+            return (value < 0x20 && !(allowNewlines && value == 0x0A)) || (0x7F...0x9F).contains(value)
+                || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
+        }.map { String(format: "U+%04X", $0.value) }
+    }
+
+    @Test("--hostile-names: text, CSV, YAML, JSON and stderr carry no control characters; JSON still decodes to the names")
+    func hostileNames() throws {
+        let sim = try Sim(["--hostile-names"], base: "127.0.182.1")
+        defer { sim.stop() }
+        for (output, section) in [("text", nil), ("csv", "services"), ("csv", "routes"), ("csv", "edges"), ("yaml", nil), ("json", nil)] as [(String, String?)] {
+            let result = try Self.snapshot(["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "1", "-o", output]
+                + (section.map { ["--section", $0] } ?? []))
+            #expect(result.status == 0, "\(output): \(result.stderr)")
+            let text = String(decoding: result.stdout, as: UTF8.self)
+            #expect(Self.unsafeCharacters(text).isEmpty, "\(output) \(section ?? ""): \(Set(Self.unsafeCharacters(text)))")
+            #expect(Self.unsafeCharacters(result.stderr).isEmpty, "stderr of \(output)")
+            #expect(text.contains("productpage"), "\(output) lists the renamed service")
+            if output == "json" {
+                // Escaped, not lost: the JSON decodes to the service's real (hostile) name.
+                let export = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+                let names = (export["services"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                #expect(names.contains { $0.hasPrefix("productpage\u{1B}]0;owned") }, "\(names)")
+            }
+        }
+        // A source's error that quotes remote text is cleaned too (the YAML reader quotes the line).
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString).yaml")
+        try Data("- url: \"http://127.0.0.1:1\"\n  labels: {app: \"a\u{1B}[2Jb\u{07}\"}\n".utf8).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let failed = try Self.snapshot(["--istiod", sim.istiod, "--targets-file", bad.path, "-o", "text"])
+        #expect(failed.status != 0 && !failed.stderr.isEmpty)
+        #expect(Self.unsafeCharacters(failed.stderr).isEmpty, "\(failed.stderr)")
+    }
+
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
         let process = Process()
         process.executableURL = try #require(binary)

@@ -152,6 +152,36 @@ struct TmuxEndToEndTests {
         keys("q")
     }
 
+    @Test("demo --hostile-names: no escape sequence reaches the terminal — title, clipboard and screen intact in every view")
+    func hostileNames() throws {
+        let binary = try #require(Self.binary)
+        let command = "cd '\(Self.root.path)' && LANG=C.UTF-8 TERM=tmux-256color '\(binary)' demo --hostile-names --admin-address-base 127.0.183.1 --refresh 1; sleep 60"
+        tmux(["new-session", "-d", "-s", "demo", "-x", "120", "-y", "30", command])
+        defer { tmux(["kill-server"]) }
+        // Let applications set the clipboard, so a leaked OSC 52 would land in a tmux buffer.
+        tmux(["set-option", "-g", "set-clipboard", "on"])
+        tmux(["set-option", "-g", "allow-rename", "on"])
+        keys("2")
+        let services = waitFor("renamed services with traffic") { $0.range(of: #"productpage\? +istio/envoy +v1 +[1-9]"#, options: .regularExpression) != nil }
+        #expect(services.range(of: #"reviews\? +istio/envoy +v1\?\?\?"#, options: .regularExpression) != nil, "controls in versions are shown as ?")
+        #expect(services.range(of: #"ratings +istio/envoy +v1 +[1-9]"#, options: .regularExpression) != nil, "traffic still flows to ratings")
+        for (key, marker) in [("3", "edges"), ("4", "VIRTUALSERVICE"), ("6", "CDS"), ("7", "SEVERITY"), ("1", "Traffic")] {
+            keys(key)
+            let screen = waitFor("view \(key)") { $0.contains(marker) }
+            #expect(!screen.contains("owned") && !screen.contains("cm0gLXJmIH4"), "view \(key) shows the payload")
+        }
+        keys("4"); waitFor("routes") { $0.contains("VIRTUALSERVICE") }
+        keys("j", "Enter")
+        waitFor("a route's detail") { $0.contains("reviews?") }
+        let raw = driver.capture("demo", escapes: true)
+        #expect(!raw.contains("owned") && !raw.contains("\u{1B}]") && !raw.contains("\u{1B}[2J") && !raw.contains("\u{1B}[?1049h"), "no payload in the pane, with escapes")
+        let title = tmux(["display-message", "-p", "-t", "demo", "#{pane_title}"], captureOutput: true)
+        #expect(!title.contains("owned"), "the window title is untouched: \(title)")
+        let buffers = tmux(["list-buffers"], captureOutput: true)
+        #expect(buffers.isEmpty, "no clipboard write reached tmux: \(buffers)")
+        keys("q")
+    }
+
     /// VmHWM of the running `meshtop` whose command line contains `text`.
     static func peakResidentMB(matching text: String) -> Int? {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []

@@ -62,6 +62,7 @@ public enum SnapshotTables {
 
     /// Columns padded to the widest cell, separated by three spaces, as istioctl prints.
     public static func text(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(TerminalText.clean) }
         guard let header = rows.first else { return "" }
         var widths = header.map(\.count)
         for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
@@ -72,9 +73,9 @@ public enum SnapshotTables {
         }.joined(separator: "\n") + "\n"
     }
 
-    /// RFC 4180 CSV.
+    /// RFC 4180 CSV, with terminal control characters removed (CSV gets `cat`ed too).
     public static func csv(_ rows: [[String]]) -> String {
-        rows.map { row in
+        rows.map { $0.map(TerminalText.cleanLines) }.map { row in
             row.map { cell in
                 cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
             }.joined(separator: ",")

@@ -1,3 +1,4 @@
+import MeshModel
 /// The screen as cells. Views draw into it; backends diff two buffers (curses) or print it
 /// (text, goldens). Drawing is clipped to the buffer, so a view can never write out of bounds.
 public struct CellBuffer: Equatable, Sendable {
@@ -25,10 +26,11 @@ public struct CellBuffer: Equatable, Sendable {
         let bounds = clip ?? area
         guard y >= bounds.y, y < bounds.maxY, y >= 0, y < height else { return x }
         var column = x
-        for character in text {
+        // Escape sequences go whole (not as "?]0;title"); what is left is checked per cell.
+        for character in TerminalText.clean(text) {
             if column >= bounds.maxX || column >= width { break }
             if column >= bounds.x, column >= 0 {
-                cells[y * width + column] = Cell(Sanitizer.isSafe(character) ? character : "?", role: role, bold: bold)
+                cells[y * width + column] = Cell(TerminalText.isSafe(character) ? character : "?", role: role, bold: bold)
             }
             column += 1
         }
@@ -94,37 +96,5 @@ public struct CellBuffer: Equatable, Sendable {
             }
         }
         return out.joined(separator: "\n") + "\n"
-    }
-}
-
-/// Strips what must never reach a terminal from mesh-supplied text: control characters and the
-/// escape sequences they start (ESC, CSI, OSC…), and bidi overrides that reorder a line.
-public enum Sanitizer {
-    public static func isSafe(_ character: Character) -> Bool {
-        for scalar in character.unicodeScalars {
-            let value = scalar.value
-            if value < 0x20 || (0x7F...0x9F).contains(value) { return false }
-            if (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) { return false }
-        }
-        return true
-    }
-
-    public static func clean(_ text: String) -> String {
-        var out = ""
-        var iterator = text.makeIterator()
-        while let character = iterator.next() {
-            if character == "\u{1B}" {
-                // Drop the whole escape sequence: ESC [ … final byte, or ESC ] … BEL/ST, or ESC x.
-                guard let next = iterator.next() else { break }
-                if next == "[" {
-                    while let c = iterator.next(), !(c.asciiValue.map { (0x40...0x7E).contains($0) } ?? false) {}
-                } else if next == "]" {
-                    while let c = iterator.next(), c != "\u{7}", c != "\u{1B}" {}
-                }
-                continue
-            }
-            out.append(isSafe(character) ? character : "?")
-        }
-        return out
     }
 }

@@ -1,3 +1,4 @@
+import MeshModel
 /// A table column: title, width rules and alignment.
 public struct TableColumn: Sendable, Equatable {
     public var title: String
@@ -103,7 +104,7 @@ public enum TableWidget {
             let y = area.y + 1 + line
             x = area.x
             for (index, width) in layout {
-                let text = index < row.cells.count ? Sanitizer.clean(row.cells[index]) : ""
+                let text = index < row.cells.count ? TerminalText.clean(row.cells[index]) : ""
                 let role = (index < row.roles.count ? row.roles[index] : nil) ?? .text
                 buffer.put(pad(fit(text, width, glyphs: glyphs), width, right: columns[index].alignRight), x: x, y: y, role: role, clip: area)
                 x += width + 1
