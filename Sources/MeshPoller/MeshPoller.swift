@@ -64,7 +64,7 @@ public actor MeshPoller {
         }
         for observation in observations {
             let ok = observation.errors.isEmpty
-            round.sources.append(SourceStatus(name: "proxy \(observation.target.proxyID)", url: observation.target.url, ok: ok,
+            round.sources.append(SourceStatus(name: "proxy \(observation.target.proxyID)", url: SecretRedaction.url(observation.target.url), ok: ok,
                                               error: observation.errors.first, latencyMs: observation.latencyMs,
                                               lastSuccess: ok ? observation.at : lastGood[observation.target.url]?.at))
             if ok {
@@ -84,7 +84,7 @@ public actor MeshPoller {
             let failure = failures[target.url]
             let count = failure?.count ?? 0
             // The last error stays in view while the target waits for its retry.
-            round.sources.append(SourceStatus(name: "proxy \(target.proxyID)", url: target.url, ok: false,
+            round.sources.append(SourceStatus(name: "proxy \(target.proxyID)", url: SecretRedaction.url(target.url), ok: false,
                                               error: "\(failure?.error ?? "failed") (retrying after \(count) failure\(count == 1 ? "" : "s"))",
                                               lastSuccess: lastGood[target.url]?.at))
             if let previous = lastGood[target.url] { round.proxies[target.proxyID] = previous }
@@ -160,7 +160,7 @@ public actor MeshPoller {
         func decode<T>(_ path: String, _ parse: ([UInt8]) throws -> T) -> T? {
             guard let body = bodies[path] else { return nil }
             do { return try parse(body) } catch {
-                errors.append("istiod \(base)\(path): \(error)")
+                errors.append("istiod \(SecretRedaction.url(base))\(path): \(error)")
                 return nil
             }
         }
@@ -171,7 +171,7 @@ public actor MeshPoller {
         if let version = decode("/version", { IstiodFormats.version(String(decoding: $0, as: UTF8.self)) }) {
             round.istiodVersions[base] = version
         }
-        round.sources.append(SourceStatus(name: "istiod", url: base, ok: errors.isEmpty, error: errors.first,
+        round.sources.append(SourceStatus(name: "istiod", url: SecretRedaction.url(base), ok: errors.isEmpty, error: errors.first,
                                           latencyMs: latency, lastSuccess: errors.isEmpty ? round.at : nil))
     }
 
@@ -183,11 +183,11 @@ public actor MeshPoller {
             let answer = try await source.read(displayWindow: options.rateWindow, healthWindow: options.healthWindow, at: round.at)
             lastPrometheus = (round.at, answer)
             round.prometheus = answer
-            round.sources.append(SourceStatus(name: "prometheus", url: source.baseURL, ok: true, latencyMs: options.clock().timeIntervalSince(start) * 1000,
+            round.sources.append(SourceStatus(name: "prometheus", url: SecretRedaction.url(source.baseURL), ok: true, latencyMs: options.clock().timeIntervalSince(start) * 1000,
                                               lastSuccess: round.at))
         } catch {
             round.prometheus = lastPrometheus?.round
-            round.sources.append(SourceStatus(name: "prometheus", url: source.baseURL, ok: false, error: "\(error)",
+            round.sources.append(SourceStatus(name: "prometheus", url: SecretRedaction.url(source.baseURL), ok: false, error: "\(error)",
                                               lastSuccess: lastPrometheus?.at))
         }
     }

@@ -13,7 +13,7 @@ public struct PollerOptions: Sendable {
     /// Per-request deadline in seconds.
     public var timeout = 5.0
     public var bodyLimit = 64 << 20
-    public var bearerToken: String?
+    public var bearerToken: Credential?
     public var caFile: String?
     /// Backoff for failing targets: base and ceiling in seconds.
     public var backoffBase = 2.0
@@ -36,7 +36,7 @@ public struct PollerOptions: Sendable {
     /// for certificates, server state and config only; Linkerd and MOSN targets as always.
     public var prometheusURL: String?
     /// Bearer token and CA bundle for Prometheus (separate from istiod's).
-    public var prometheusToken: String?
+    public var prometheusToken: Credential?
     public var prometheusCAFile: String?
     /// The windows of the Prometheus queries: shown rates, and health (the deriver's windows).
     public var rateWindow = 60.0

@@ -151,8 +151,18 @@ struct ConfigCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: target), !force {
                 throw ValidationError("\(target) exists (use --force to replace it)")
             }
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try MeshtopConfig.example.write(toFile: target, atomically: true, encoding: .utf8)
+            // 0700 / 0600: a configuration names token files and CA paths, and may be edited to
+            // hold more; only its owner reads it.
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            // Created 0600 (never briefly readable by others); an existing file is narrowed too.
+            let fd = open(target, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw ValidationError("cannot write \(target): \(String(cString: strerror(errno)))") }
+            fchmod(fd, 0o600)
+            let bytes = Array(MeshtopConfig.example.utf8)
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            guard written == bytes.count else { throw ValidationError("cannot write \(target): short write") }
             print("wrote \(target)")
         }
     }

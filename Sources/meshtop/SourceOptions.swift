@@ -44,11 +44,11 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// A bearer token read from a file (never from the command line, where `ps` would show it).
-    static func token(file: String, flag: String) throws -> String {
+    static func token(file: String, flag: String) throws -> Credential {
         guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw SourceError(source: "\(flag) \(file)", reason: "cannot read the file")
         }
-        return token.trimmingCharacters(in: .whitespacesAndNewlines)
+        return Credential(token.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 

@@ -16,10 +16,10 @@ public final class HTTPFetcher: Sendable {
     let client: HTTPClient
     public let timeout: TimeAmount
     public let bodyLimit: Int
-    let bearerToken: String?
+    let bearerToken: Credential?
 
     /// - Parameters: `caFile` adds a CA bundle for HTTPS istiod; `bearerToken` is sent to istiod.
-    public init(timeout: Double = 5, bodyLimit: Int = 64 << 20, bearerToken: String? = nil, caFile: String? = nil) throws {
+    public init(timeout: Double = 5, bodyLimit: Int = 64 << 20, bearerToken: Credential? = nil, caFile: String? = nil) throws {
         var configuration = HTTPClient.Configuration()
         if let caFile {
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -43,9 +43,10 @@ public final class HTTPFetcher: Sendable {
     /// other than 200 throw unless listed in `alsoAccept` (APIs whose error bodies say why).
     public func get(_ url: String, source: String, authenticate: Bool = false, accept: String? = nil,
                     alsoAccept: Set<Int> = []) async throws -> Response {
+        let shownURL = SecretRedaction.url(url)
         var request = HTTPClientRequest(url: url)
         request.method = .GET
-        if authenticate, let bearerToken { request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)") }
+        if authenticate, let bearerToken { request.headers.add(name: "Authorization", value: "Bearer \(bearerToken.revealed)") }
         if let accept { request.headers.add(name: "Accept", value: accept) }
         let start = DispatchTime.now()
         let deadline = NIODeadline.now() + timeout
@@ -53,18 +54,18 @@ public final class HTTPFetcher: Sendable {
         do {
             response = try await client.execute(request, deadline: deadline)
         } catch {
-            throw SourceError(source: "\(source) \(url)", reason: Self.describe(error))
+            throw SourceError(source: "\(source) \(shownURL)", reason: Self.describe(error))
         }
         let body: ByteBuffer
         do {
             body = try await Self.collect(response.body, upTo: bodyLimit, before: deadline)
         } catch is NIOTooManyBytesError {
-            throw SourceError(source: "\(source) \(url)", reason: "body larger than \(bodyLimit) bytes (--max-body)")
+            throw SourceError(source: "\(source) \(shownURL)", reason: "body larger than \(bodyLimit) bytes (--max-body)")
         } catch is BodyDeadlineExceeded {
             let seconds = Double(timeout.nanoseconds) / 1e9
-            throw SourceError(source: "\(source) \(url)", reason: "timed out: the body was still arriving after \(seconds.formatted()) s")
+            throw SourceError(source: "\(source) \(shownURL)", reason: "timed out: the body was still arriving after \(seconds.formatted()) s")
         } catch {
-            throw SourceError(source: "\(source) \(url)", reason: "body not read: \(Self.describe(error))")
+            throw SourceError(source: "\(source) \(shownURL)", reason: "body not read: \(Self.describe(error))")
         }
         let latency = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         guard response.status.code == 200 || alsoAccept.contains(Int(response.status.code)) else {
@@ -73,12 +74,12 @@ public final class HTTPFetcher: Sendable {
             if response.status.code == 403 { reason += " — the token's identity may not read this path" }
             let text = String(decoding: body.readableBytesView.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if !text.isEmpty { reason += " (\(text))" }
-            throw SourceError(source: "\(source) \(url)", reason: reason)
+            throw SourceError(source: "\(source) \(shownURL)", reason: reason)
         }
         // None of the APIs polled serves HTML; a page means something else answered (a login
         // proxy, an ingress error page), and saying so beats a parse error at line 1.
         if let type = response.headers.first(name: "Content-Type"), type.lowercased().hasPrefix("text/html") {
-            throw SourceError(source: "\(source) \(url)", reason: "answered an HTML page (Content-Type: text/html), not the API — is a proxy or login page in front of it?")
+            throw SourceError(source: "\(source) \(shownURL)", reason: "answered an HTML page (Content-Type: text/html), not the API — is a proxy or login page in front of it?")
         }
         return Response(status: Int(response.status.code), body: Array(body.readableBytesView), latency: latency)
     }

@@ -59,7 +59,8 @@ public enum ConfigText {
         second.combine(value)
         let key = TreeKey(first: first.finalize(), second: second.finalize())
         if let known = yamlCache.withLock({ $0[key] }) { return known }
-        let text = (try? Yams.serialize(node: node(value), width: -1, sortKeys: true)) ?? ""
+        // Credentials never reach the store, the console or an export (`SecretRedaction`).
+        let text = (try? Yams.serialize(node: node(SecretRedaction.redact(value)), width: -1, sortKeys: true)) ?? ""
         yamlCache.withLock { cache in
             if cache.count >= 8192 { cache.removeAll(keepingCapacity: true) }
             cache[key] = text
