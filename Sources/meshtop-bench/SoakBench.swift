@@ -22,7 +22,6 @@ struct SoakBench: AsyncParsableCommand {
     @Option(help: "Path of the meshtop binary (default: next to this one).") var meshtop: String?
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.130.1"
     @Flag(help: "Leave the history store out (to tell its memory from the rest).") var noStore = false
-    @Flag(help: "Do not return freed heap pages once a minute (HeapTrimmer), to see what it saves.") var noTrim = false
     @OptionGroup var output: JSONOutput
 
     func run() async throws {
@@ -41,8 +40,6 @@ struct SoakBench: AsyncParsableCommand {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let writer = try HistoryStore(path: path).writer()
         var state = AppState(width: 160, height: 48)
-        // As the console does: a trim per minute of (mesh) polling.
-        var trimmer = HeapTrimmer(pollInterval: meshInterval)
         let wallPerPoll = meshInterval / timeScale
         print("soak: \(options.targets.count) proxies, \(polls) polls of \(meshInterval) s mesh time (\(String(format: "%.1f", Double(polls) * meshInterval / 3600)) h) at \(timeScale)x")
         // Warm-up: the longest window (health 5 min, its history 6 min) filled, or a tenth of the run.
@@ -63,13 +60,12 @@ struct SoakBench: AsyncParsableCommand {
                 _ = state.update(.key(.character(Character(view))))
                 _ = Screen.render(state)
             }
-            if !noTrim { trimmer.polled() }
             let rss = Memory.current()
             maxRSS = max(maxRSS, rss)
             if index == warmUp { warm = rss }
             if index % max(1, polls / 20) == 0 {
-                FileHandle.standardOutput.write(Data(String(format: "  poll %5d: RSS %.1f MB, %d events so far, %.0f s\n", index, rss,
-                                                            events, Date().timeIntervalSince(start)).utf8))
+                FileHandle.standardOutput.write(Data(String(format: "  poll %5d: RSS %.1f MB, %d events so far, %.0f s\n", index, rss, events,
+                                                            Date().timeIntervalSince(start)).utf8))
             }
             let elapsed = Date().timeIntervalSince(began)
             if elapsed < wallPerPoll { try await Task.sleep(nanoseconds: UInt64((wallPerPoll - elapsed) * 1e9)) }

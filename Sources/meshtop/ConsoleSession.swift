@@ -109,10 +109,8 @@ enum ConsoleSession {
         let feeder = Task {
             var deriver = SnapshotDeriver(thresholds: session.thresholds)
             deriver.serviceThresholds = session.serviceThresholds
-            var trimmer = HeapTrimmer(pollInterval: session.interval)
             while !Task.isCancelled {
                 if await control.paused == false, let result = await session.feed.next(&deriver) {
-                    trimmer.polled()
                     switch result {
                     case let .success(snapshot):
                         inbox.post(.snapshot(snapshot))

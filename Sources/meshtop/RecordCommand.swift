@@ -53,13 +53,11 @@ struct RecordCommand: AsyncParsableCommand {
         FileHandle.printError("meshtop record: writing \(path) every \(interval) s" + (deadline.map { " until \(Clock.hms($0))" } ?? "") + "; SIGINT/SIGTERM stops")
 
         var polls = 0, samples = 0, failures = 0, first = true, wasAnswering = true
-        var trimmer = HeapTrimmer(pollInterval: interval)
         let started = Date()
         while await !stop.stopped {
             let began = Date()
             if let round = await poller.poll() {
                 let snapshot = deriver.derive(round)
-                trimmer.polled()
                 if first {
                     // The first poll only sets the baseline: rates need two.
                     first = false
