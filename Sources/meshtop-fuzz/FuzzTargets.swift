@@ -27,15 +27,14 @@ enum FuzzTarget: String, CaseIterable {
             var scanner = IstioStatsScanner()
             _ = try? scanner.counters(at: Date(timeIntervalSince1970: 0), body: bytes)
         case .envoy:
-            _ = try? ConfigDumpDecoder.decode(bytes)
+            if let dump = try? ConfigDumpDecoder.decode(bytes) {
+                _ = ConfigText.proxyClusters(dump, namespace: "ns", pod: "pod")
+            }
             _ = try? EnvoyFormats.serverInfo(bytes)
             _ = try? EnvoyFormats.certs(bytes)
             _ = try? EnvoyFormats.clusters(bytes)
             _ = try? EnvoyFormats.statsJSON(bytes)
             _ = try? ConfigText.proxyRoutes(bytes, namespace: "ns", pod: "pod")
-            if let dump = try? ConfigDumpDecoder.decode(bytes) {
-                _ = ConfigText.proxyClusters(dump, namespace: "ns", pod: "pod")
-            }
         case .istiod:
             _ = try? IstiodFormats.syncz(bytes)
             _ = try? IstiodFormats.registryz(bytes)
