@@ -13,7 +13,7 @@ public struct SnapshotDeriver: Sendable {
     /// …and health is judged over this one (5 min), so one bad poll does not flip a colour.
     public var healthWindow: TimeInterval = 300
     /// Past counters per proxy, oldest first, kept for the health window.
-    private var history: [String: [RequestCounters]] = [:]
+    private var history = CounterHistory()
     /// The last snapshot derived, for the events of the next one.
     private var previous: MeshSnapshot?
     /// Certificates parsed from each PEM seen in the last round.
@@ -23,7 +23,7 @@ public struct SnapshotDeriver: Sendable {
 
     /// The oldest counters within `window` of `now` (or the newest older one when polls are
     /// further apart than the window).
-    static func baseline(_ past: [RequestCounters], now: Date, window: TimeInterval) -> RequestCounters? {
+    static func baseline<Sample: Timestamped>(_ past: [Sample], now: Date, window: TimeInterval) -> Sample? {
         past.first { now.timeIntervalSince($0.at) <= window + 0.5 } ?? past.last
     }
 
@@ -33,8 +33,8 @@ public struct SnapshotDeriver: Sendable {
     /// 4–5 min): ~11 samples per proxy instead of 180 at a 2 s interval (measured: the history
     /// was most of the poller's memory at 5,000 proxies). Rates divide by the real time between
     /// the samples they use.
-    static func thinned(_ past: [RequestCounters], now: Date, rateWindow: TimeInterval) -> [RequestCounters] {
-        var kept: [RequestCounters] = []
+    static func thinned<Sample: Timestamped>(_ past: [Sample], now: Date, rateWindow: TimeInterval) -> [Sample] {
+        var kept: [Sample] = []
         for (index, counters) in past.enumerated() {
             let spacing = now.timeIntervalSince(counters.at) <= 2 * rateWindow ? rateWindow / 4 : rateWindow
             if index == past.count - 1 || kept.last.map({ counters.at.timeIntervalSince($0.at) >= spacing }) ?? true { kept.append(counters) }
@@ -53,15 +53,20 @@ public struct SnapshotDeriver: Sendable {
         for (proxy, observation) in round.proxies {
             guard let counters = observation.counters else { continue }
             let origin = observation.origin
-            var past = (history[proxy] ?? []).filter { $0.at < counters.at }
-            if let base = Self.baseline(past, now: counters.at, window: rateWindow) { traffic.add(current: counters, previous: base, origin: origin) }
-            if let base = Self.baseline(past, now: counters.at, window: healthWindow) {
-                healthTraffic.add(current: counters, previous: base, origin: origin)
+            let kept = history.samples(proxy)
+            let past = kept.filter { $0.at < counters.at }
+            let rateBase = Self.baseline(past, now: counters.at, window: rateWindow).map(history.unpack)
+            let healthBase = Self.baseline(past, now: counters.at, window: healthWindow)
+                .map { $0.at == rateBase?.at ? rateBase! : history.unpack($0) }
+            if let rateBase { traffic.add(current: counters, previous: rateBase, origin: origin) }
+            if let healthBase { healthTraffic.add(current: counters, previous: healthBase, origin: origin) }
+            // A proxy that failed this round came with its last counters again: they stay the
+            // newest sample, for the next comparison.
+            let isNew = kept.last?.at != counters.at
+            let (window, rateWindow) = (healthWindow + 60, rateWindow)
+            history.keep(isNew ? past : kept, appending: isNew ? counters : nil, for: proxy) { samples in
+                Self.thinned(samples.filter { counters.at.timeIntervalSince($0.at) <= window }, now: counters.at, rateWindow: rateWindow)
             }
-            // A proxy that failed this round keeps its last counters for the next comparison.
-            if history[proxy]?.last?.at != counters.at { past.append(counters) }
-            history[proxy] = Self.thinned(past.filter { counters.at.timeIntervalSince($0.at) <= healthWindow + 60 }, now: counters.at,
-                                          rateWindow: rateWindow)
         }
 
         var snapshot = MeshSnapshot(generatedAt: now, sources: round.sources)

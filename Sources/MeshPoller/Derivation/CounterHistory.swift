@@ -1,0 +1,114 @@
+import Foundation
+
+/// Past request counters per proxy, kept for rate and health baselines, packed: series and
+/// bucket bounds become small integers shared by every proxy and poll, and a kept sample is
+/// a few flat arrays. A `RequestCounters` spends a dictionary entry of ~180 bytes per series
+/// and a dictionary per histogram; with ~12 kept samples per proxy that history was the
+/// poller's largest live data at 1,000 proxies and more (`meshtop-bench poll`).
+struct CounterHistory: Sendable {
+    private var index = SeriesIndex()
+    private var byProxy: [String: [PackedCounters]] = [:]
+    /// Series in the index when it was last rebuilt; past twice that (pods come and go, and
+    /// their series with them) the index is rebuilt from what is still kept.
+    private var indexedAtRebuild = 0
+
+    /// The samples kept for `proxy`, oldest first.
+    func samples(_ proxy: String) -> [PackedCounters] { byProxy[proxy] ?? [] }
+
+    func unpack(_ packed: PackedCounters) -> RequestCounters { packed.unpacked(index) }
+
+    /// Replaces `proxy`'s kept samples; `newest`, if given, is packed and appended first.
+    mutating func keep(_ samples: [PackedCounters], appending newest: RequestCounters?, for proxy: String,
+                       thinnedBy thin: ([PackedCounters]) -> [PackedCounters]) {
+        var samples = samples
+        if let newest { samples.append(PackedCounters(newest, index: &index)) }
+        byProxy[proxy] = thin(samples)
+        if index.count > max(4096, 2 * indexedAtRebuild) { rebuildIndex() }
+    }
+
+    /// Drops series no kept sample uses any more.
+    private mutating func rebuildIndex() {
+        var fresh = SeriesIndex()
+        byProxy = byProxy.mapValues { samples in samples.map { PackedCounters($0.unpacked(index), index: &fresh) } }
+        index = fresh
+        indexedAtRebuild = fresh.count
+    }
+
+    /// Series the index holds (tests check it is rebuilt).
+    var seriesIndexed: Int { index.count }
+}
+
+/// Request series and bucket-bound sets ↔ dense integers.
+struct SeriesIndex: Sendable {
+    private(set) var series: [RequestSeries] = []
+    private var ids: [RequestSeries: Int32] = [:]
+    private(set) var boundSets: [[Double]] = []
+    private var boundSetIDs: [[Double]: Int32] = [:]
+
+    var count: Int { series.count }
+
+    mutating func id(_ value: RequestSeries) -> Int32 {
+        if let id = ids[value] { return id }
+        let id = Int32(series.count)
+        series.append(value)
+        ids[value] = id
+        return id
+    }
+
+    mutating func id(bounds: [Double]) -> Int32 {
+        if let id = boundSetIDs[bounds] { return id }
+        let id = Int32(boundSets.count)
+        boundSets.append(bounds)
+        boundSetIDs[bounds] = id
+        return id
+    }
+}
+
+/// One `RequestCounters` as flat arrays over a `SeriesIndex`.
+struct PackedCounters: Sendable, Timestamped {
+    var at: Date
+    var requestSeries: [Int32] = []
+    var requestValues: [Double] = []
+    var bucketSeries: [Int32] = []
+    /// Per bucketed series, the index of its sorted bounds.
+    var bucketBounds: [Int32] = []
+    /// Every bucketed series' counts, in bound order, one after the other.
+    var bucketCounts: [Double] = []
+
+    init(_ counters: RequestCounters, index: inout SeriesIndex) {
+        at = counters.at
+        requestSeries.reserveCapacity(counters.requests.count)
+        requestValues.reserveCapacity(counters.requests.count)
+        for (series, value) in counters.requests {
+            requestSeries.append(index.id(series))
+            requestValues.append(value)
+        }
+        for (series, buckets) in counters.durationBuckets {
+            let bounds = buckets.keys.sorted()
+            bucketSeries.append(index.id(series))
+            bucketBounds.append(index.id(bounds: bounds))
+            for bound in bounds { bucketCounts.append(buckets[bound]!) }
+        }
+    }
+
+    func unpacked(_ index: SeriesIndex) -> RequestCounters {
+        var counters = RequestCounters(at: at)
+        counters.requests.reserveCapacity(requestSeries.count)
+        for (id, value) in zip(requestSeries, requestValues) { counters.requests[index.series[Int(id)]] = value }
+        var offset = 0
+        for (id, boundsID) in zip(bucketSeries, bucketBounds) {
+            let bounds = index.boundSets[Int(boundsID)]
+            var buckets: [Double: Double] = [:]
+            buckets.reserveCapacity(bounds.count)
+            for (position, bound) in bounds.enumerated() { buckets[bound] = bucketCounts[offset + position] }
+            offset += bounds.count
+            counters.durationBuckets[index.series[Int(id)]] = buckets
+        }
+        return counters
+    }
+}
+
+/// Anything stamped with the time it was read (baselines are chosen by it).
+protocol Timestamped { var at: Date { get } }
+
+extension RequestCounters: Timestamped {}

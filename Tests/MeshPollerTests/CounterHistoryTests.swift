@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import MeshPoller
+@testable import MeshSim
+
+@Suite("Packed counter history")
+struct CounterHistoryTests {
+    @Test("Packing and unpacking gives back every request count and bucket of a simulated proxy")
+    func roundTrip() throws {
+        var state = try SimRounds.state()
+        state.advance(to: SimRounds.t0.addingTimeInterval(120))
+        let round = try SimRounds.round(state, at: 120)
+        var index = SeriesIndex()
+        var checked = 0
+        for observation in round.proxies.values {
+            let counters = try #require(observation.counters)
+            let back = PackedCounters(counters, index: &index).unpacked(index)
+            #expect(back.at == counters.at)
+            #expect(back.requests == counters.requests)
+            #expect(back.durationBuckets == counters.durationBuckets)
+            checked += counters.requests.count
+        }
+        #expect(checked >= 40, "the simulated Bookinfo proxies carry request series")
+    }
+
+    @Test("Series no kept sample uses any more leave the index (pods come and go)")
+    func indexIsRebuilt() {
+        var history = CounterHistory()
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        // Every poll brings 100 series never seen before, as if every pod were replaced; only the
+        // last three samples are kept.
+        for poll in 0..<200 {
+            var counters = RequestCounters(at: start.addingTimeInterval(Double(poll) * 5))
+            for pod in 0..<100 {
+                let series = RequestSeries(reporter: "destination", sourceNamespace: "default", sourceService: "a", sourceWorkload: "a-\(poll)-\(pod)",
+                                           destinationNamespace: "default", destinationService: "b", responseCode: "200", mutualTLS: true)
+                counters.requests[series] = Double(poll)
+                counters.durationBuckets[series] = [10: Double(poll), .infinity: Double(poll + 1)]
+            }
+            history.keep(history.samples("p"), appending: counters, for: "p") { Array($0.suffix(3)) }
+        }
+        let kept = history.samples("p")
+        #expect(kept.count == 3)
+        // 20,000 series were seen; the index holds the 300 still kept plus at most what arrived
+        // since its last rebuild.
+        #expect(history.seriesIndexed <= 4096 + 300, "index holds \(history.seriesIndexed) series")
+        let newest = history.unpack(kept.last!)
+        #expect(newest.requests.count == 100)
+        #expect(newest.requests.keys.allSatisfy { $0.sourceWorkload.hasPrefix("a-199-") })
+        #expect(newest.durationBuckets.values.allSatisfy { $0 == [10: 199, .infinity: 200] })
+    }
+}
