@@ -5,30 +5,24 @@ import Foundation
 enum EnvoyStatsRenderer {
     static let bucketLabels = envoyBucketBoundsMs.map { JSONWriter.format($0) } + ["+Inf"]
 
-    /// `?filter=RE` as Envoy applies it: a partial match against each stat's name (here the
-    /// metric name, which contains the Envoy stat name's distinctive part, e.g. `istio_request`).
-    static func filtered(_ text: String, _ regex: NSRegularExpression) -> String {
-        var keep: [String: Bool] = [:]
-        var out = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let name: Substring
-            if line.hasPrefix("# TYPE ") || line.hasPrefix("# HELP ") {
-                name = line.dropFirst(7).prefix { $0 != " " }
-            } else {
-                name = line.prefix { $0 != "{" && $0 != " " }
-            }
-            guard !name.isEmpty else { continue }
-            let family = String(name)
-            let matches = keep[family] ?? {
-                let found = regex.firstMatch(in: family, range: NSRange(family.startIndex..., in: family)) != nil
-                keep[family] = found
-                return found
-            }()
-            if matches { out += line + "\n" }
-        }
-        return out
+    /// The families whose values come from the context's derived tables (clusters, members,
+    /// listeners). A filtered scrape that matches none of them is rendered without building the
+    /// tables; a test renders each family both ways.
+    static let familiesUsingTables = [
+        "envoy_cluster_upstream_rq_total", "envoy_cluster_upstream_rq_completed", "envoy_cluster_upstream_rq",
+        "envoy_cluster_upstream_cx_active", "envoy_cluster_membership_healthy", "envoy_cluster_membership_total",
+        "envoy_cluster_upstream_rq_time", "envoy_cluster_manager_active_clusters", "envoy_listener_manager_total_listeners_active",
+        "envoy_server_memory_allocated",
+    ]
+
+    /// Whether a scrape with this `?filter=` (nil: none) writes any family that needs the tables.
+    static func needsTables(include: ((String) -> Bool)?) -> Bool {
+        guard let include else { return true }
+        return familiesUsingTables.contains(where: include)
     }
 
+    /// `include` is Envoy's `?filter=`: a partial match against each stat's name, which for a
+    /// histogram is its family name (its `_bucket`, `_sum` and `_count` lines come whole).
     static func prometheus(_ context: ProxyContext, include: ((String) -> Bool)? = nil) -> String {
         var out = PrometheusWriter(include: include)
         let traffic = context.traffic

@@ -82,9 +82,11 @@ public final class MeshSimulator: Sendable {
         }
     }
 
-    func context(forProxy index: Int) -> ProxyContext {
+    /// `tables: false` leaves out the cluster, member and listener tables (see
+    /// `ProxyContext.derive`) for answers that do not use them.
+    func context(forProxy index: Int, tables: Bool = true) -> ProxyContext {
         var context = read { ProxyContext(state: $0, proxy: index, now: now(), cache: renderCache, derive: false) }
-        context.derive()
+        if tables { context.derive() }
         return context
     }
 

@@ -21,7 +21,7 @@ struct SuiteBench: AsyncParsableCommand {
             // spans its windows; 4 cycles showed 314 MB where 30 show 562 MB.
             ["poll", "--proxies", "1000", "--polls", "30"],
             ["poll", "--proxies", "5000", "--polls", "3", "--admin-address-base", "127.0.140.1"],
-            ["soak", "--polls", "1800"],
+            ["soak", "--mesh-duration", "3600"],
         ]
         let short: [[String]] = [
             ["parse", "--bench-directory", benchDirectory, "--lines", "20000", "--dump-mb", "10", "--runs", "3"],
@@ -29,7 +29,7 @@ struct SuiteBench: AsyncParsableCommand {
             ["topology", "--services", "2000", "--runs", "1"],
             ["store", "--hours", "0.05"],
             ["poll", "--proxies", "1000", "--polls", "2"],
-            ["soak", "--polls", "300", "--proxies", "50"],
+            ["soak", "--mesh-duration", "600", "--proxies", "50"],
         ]
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-suite-\(getpid())")

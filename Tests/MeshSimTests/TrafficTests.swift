@@ -124,18 +124,39 @@ struct TrafficTests {
         }
     }
 
-    @Test("?filter= keeps only the matching families, whole (TYPE lines, buckets, sums and counts)")
+    @Test("?filter= keeps the matching families whole, and each family reads the same with and without the tables it may skip")
     func statsFilter() throws {
         var state = try SimHarness.state()
         state.advance(to: SimHarness.at(30))
         let proxy = SimHarness.proxyIndex(state, "productpage")
-        let full = EnvoyStatsRenderer.prometheus(SimHarness.context(state, proxy: proxy, at: 30))
-        let filtered = EnvoyStatsRenderer.filtered(full, try NSRegularExpression(pattern: "istio_request"))
-        let names = Set(try ExpositionCheck.parse(filtered).samples.map(\.name))
+        let derived = SimHarness.context(state, proxy: proxy, at: 30)
+        let bare = ProxyContext(state: state, proxy: proxy, now: SimHarness.at(30), derive: false)
+        let full = EnvoyStatsRenderer.prometheus(derived)
+        func include(_ pattern: String) throws -> (String) -> Bool {
+            let regex = try NSRegularExpression(pattern: pattern)
+            return { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
+        }
+        func render(_ pattern: String) throws -> String {
+            let matches = try include(pattern)
+            return EnvoyStatsRenderer.prometheus(EnvoyStatsRenderer.needsTables(include: matches) ? derived : bare, include: matches)
+        }
+        let istio = try render("istio_request")
+        let names = Set(try ExpositionCheck.parse(istio).samples.map(\.name))
         #expect(names.allSatisfy { $0.hasPrefix("istio_request") })
         #expect(names.contains("istio_requests_total") && names.contains("istio_request_duration_milliseconds_bucket"))
         let istioLines = full.split(separator: "\n").filter { $0.hasPrefix("istio_request") || $0.hasPrefix("# TYPE istio_request") }
-        #expect(filtered.split(separator: "\n").count == istioLines.count)
-        #expect(filtered.utf8.count < full.utf8.count)
+        #expect(istio.split(separator: "\n").count == istioLines.count)
+        #expect(!EnvoyStatsRenderer.needsTables(include: try include("istio_request")))
+        // Every family, filtered alone, gives exactly its lines of the full scrape: a family that
+        // uses the tables but is missing from `familiesUsingTables` would read zeros here.
+        let families = full.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) }
+        #expect(families.count > 20)
+        for family in families {
+            let lines = full.split(separator: "\n").filter { line in
+                let name = line.hasPrefix("# TYPE ") ? line.split(separator: " ")[2] : line.prefix { $0 != "{" && $0 != " " }
+                return [family, family + "_bucket", family + "_sum", family + "_count"].contains(String(name))
+            }
+            #expect(try render("^\(family)$").split(separator: "\n") == lines, "\(family)")
+        }
     }
 }
