@@ -23,6 +23,23 @@ struct CounterHistoryTests {
         #expect(checked >= 40, "the simulated Bookinfo proxies carry request series")
     }
 
+    @Test("Histograms keep only the counts between the leading zeros and the repeated total, and unpack exactly",
+          arguments: [[0, 0, 3, 5, 5, 5], [0, 0, 0], [7, 7, 7], [1, 2, 3], [0, 4], [2, 0, 0, 2], [0, 1, 1, 0, 1], [Double.infinity, 1, 1]] as [[Double]])
+    func histogramRuns(counts: [Double]) {
+        var index = SeriesIndex()
+        var counters = RequestCounters(at: Date(timeIntervalSince1970: 0))
+        let series = RequestSeries(reporter: "destination", sourceNamespace: "a", sourceService: "a", destinationNamespace: "b",
+                                   destinationService: "b", responseCode: "200", mutualTLS: false)
+        let bounds: [Double] = [1, 5, 10, 25, 50, .infinity]
+        counters.durationBuckets[series] = Dictionary(uniqueKeysWithValues: zip(bounds, counts))
+        let packed = PackedCounters(counters, index: &index)
+        #expect(packed.unpacked(index).durationBuckets == counters.durationBuckets)
+        let zeros = counts.prefix { $0 == 0 }.count
+        var stored = counts.count - zeros
+        while stored > 1, counts[zeros + stored - 2] == counts.last { stored -= 1 }
+        #expect(packed.bucketCounts.count == stored, "\(counts) stored as \(packed.bucketCounts)")
+    }
+
     @Test("Series no kept sample uses any more leave the index (pods come and go)")
     func indexIsRebuilt() {
         var history = CounterHistory()

@@ -64,7 +64,10 @@ struct SeriesIndex: Sendable {
     }
 }
 
-/// One `RequestCounters` as flat arrays over a `SeriesIndex`.
+/// One `RequestCounters` as flat arrays over a `SeriesIndex`. A histogram's cumulative counts
+/// are zero up to the first bucket a request fell in and equal to the total from the slowest
+/// request's bucket on, so only the counts in between are stored (exactly: the zeros and the
+/// repeats are compared, not assumed): typically 6–8 of Istio's 20 buckets.
 struct PackedCounters: Sendable, Timestamped {
     var at: Date
     var requestSeries: [Int32] = []
@@ -72,7 +75,10 @@ struct PackedCounters: Sendable, Timestamped {
     var bucketSeries: [Int32] = []
     /// Per bucketed series, the index of its sorted bounds.
     var bucketBounds: [Int32] = []
-    /// Every bucketed series' counts, in bound order, one after the other.
+    /// Per bucketed series: how many leading buckets are 0, and how many counts follow in
+    /// `bucketCounts`; the buckets after those repeat the last count stored.
+    var bucketZeros: [Int32] = []
+    var bucketStored: [Int32] = []
     var bucketCounts: [Double] = []
 
     init(_ counters: RequestCounters, index: inout SeriesIndex) {
@@ -85,9 +91,15 @@ struct PackedCounters: Sendable, Timestamped {
         }
         for (series, buckets) in counters.durationBuckets {
             let bounds = buckets.keys.sorted()
+            let counts = bounds.map { buckets[$0]! }
+            let zeros = counts.prefix { $0 == 0 }.count
+            var end = counts.count
+            if let last = counts.last { while end - 1 > zeros, counts[end - 2] == last { end -= 1 } }
             bucketSeries.append(index.id(series))
             bucketBounds.append(index.id(bounds: bounds))
-            for bound in bounds { bucketCounts.append(buckets[bound]!) }
+            bucketZeros.append(Int32(zeros))
+            bucketStored.append(Int32(end - zeros))
+            bucketCounts.append(contentsOf: counts[zeros..<end])
         }
     }
 
@@ -96,13 +108,17 @@ struct PackedCounters: Sendable, Timestamped {
         counters.requests.reserveCapacity(requestSeries.count)
         for (id, value) in zip(requestSeries, requestValues) { counters.requests[index.series[Int(id)]] = value }
         var offset = 0
-        for (id, boundsID) in zip(bucketSeries, bucketBounds) {
-            let bounds = index.boundSets[Int(boundsID)]
+        for position in bucketSeries.indices {
+            let bounds = index.boundSets[Int(bucketBounds[position])]
+            let zeros = Int(bucketZeros[position]), stored = Int(bucketStored[position])
+            let last = stored > 0 ? bucketCounts[offset + stored - 1] : 0
             var buckets: [Double: Double] = [:]
             buckets.reserveCapacity(bounds.count)
-            for (position, bound) in bounds.enumerated() { buckets[bound] = bucketCounts[offset + position] }
-            offset += bounds.count
-            counters.durationBuckets[index.series[Int(id)]] = buckets
+            for (slot, bound) in bounds.enumerated() {
+                buckets[bound] = slot < zeros ? 0 : slot < zeros + stored ? bucketCounts[offset + slot - zeros] : last
+            }
+            offset += stored
+            counters.durationBuckets[index.series[Int(bucketSeries[position])]] = buckets
         }
         return counters
     }

@@ -72,7 +72,8 @@ public final class HTTPFetcher: Sendable {
         }
         let body: ByteBuffer
         do {
-            body = try await Self.collect(response.body, upTo: bodyLimit, before: deadline)
+            let contentLength = response.headers.first(name: "Content-Length").flatMap { Int($0) }
+            body = try await Self.collect(response.body, contentLength: contentLength, upTo: bodyLimit, before: deadline)
         } catch is NIOTooManyBytesError {
             throw SourceError(source: "\(source) \(shownURL)", reason: "body larger than \(bodyLimit) bytes (--max-body)")
         } catch is BodyDeadlineExceeded {
@@ -102,20 +103,25 @@ public final class HTTPFetcher: Sendable {
 
     /// Collects a body, but not past `deadline`: AsyncHTTPClient's deadline ends when the head
     /// arrives and its read timeout restarts with every byte, so a proxy sending one byte a
-    /// second would otherwise hold a poll for as long as its body lasts. Cancelling the
-    /// collecting task cancels the request (the connection is closed).
-    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, before deadline: NIODeadline) async throws -> ByteBuffer {
-        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask { try await body.collect(upTo: limit) }
-            group.addTask {
-                let remaining = max(0, (deadline - .now()).nanoseconds)
-                try await Task.sleep(nanoseconds: UInt64(remaining))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let buffer = first else { throw BodyDeadlineExceeded() }
-            return buffer
+    /// second would otherwise hold a poll for as long as its body lasts. The deadline is checked
+    /// as each chunk arrives; a body that stops arriving altogether is ended by the read timeout
+    /// (the same length), so a request takes at most twice the deadline. Leaving the loop
+    /// early drops the body, and AsyncHTTPClient closes the connection.
+    ///
+    /// (A task group racing the collection against a sleep ended it exactly at the deadline,
+    /// but with this toolchain every request leaked its child tasks and part of its body:
+    /// 30 MB over an hour of the soak benchmark, found with heaptrack.)
+    static func collect(_ body: HTTPClientResponse.Body, contentLength: Int?, upTo limit: Int, before deadline: NIODeadline) async throws -> ByteBuffer {
+        // Refused from the header before a byte is read, as AsyncHTTPClient's own `collect` does.
+        if let contentLength, contentLength > limit { throw NIOTooManyBytesError(maxBytes: limit) }
+        var collected = ByteBuffer()
+        collected.reserveCapacity(contentLength ?? 0)
+        for try await chunk in body {
+            guard NIODeadline.now() < deadline else { throw BodyDeadlineExceeded() }
+            guard collected.readableBytes + chunk.readableBytes <= limit else { throw NIOTooManyBytesError(maxBytes: limit) }
+            collected.writeImmutableBuffer(chunk)
         }
+        return collected
     }
 
     static func describe(_ error: any Error) -> String {
