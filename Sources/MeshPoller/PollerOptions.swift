@@ -28,8 +28,9 @@ public struct PollerOptions: Sendable {
     /// sidecar's per-cluster Envoy stats are most of its exposition (measured: 1.96 MB per
     /// simulated proxy unfiltered). nil fetches everything.
     public var statsFilter: String? = "istio_request"
-    /// A proxy's `/certs` (hundreds of KB) is re-read at most this often; certificates change
-    /// on rotation, not per poll.
+    /// A proxy's SDS secrets or `/certs` (hundreds of KB) and `/server_info` are re-read after
+    /// half to all of this (spread at random, so a large mesh's proxies do not all come due in
+    /// one poll); certificates change on rotation, not per poll.
     public var certsRefresh = 30.0
     /// Prometheus base URL: Istio service and edge metrics come from its query API instead of
     /// every Envoy's `/stats/prometheus` (the path for large meshes). Envoy targets are then read

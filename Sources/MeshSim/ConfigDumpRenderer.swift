@@ -73,6 +73,14 @@ enum ConfigDumpRenderer {
                     }),
                     ("last_updated", updated))
             })))
+        let secretDump = secretsDump(context)
+        // Envoy's order: the endpoints dump (with include_eds) follows the clusters dump.
+        return [bootstrap, clusters] + (includeEDS ? [endpoints(context)] : []) + [listeners, scoped, routes, secretDump]
+    }
+
+    /// The secrets dump alone: all `?resource=` a secret needs (pollers read it every
+    /// `certsRefresh` from every proxy), without building the O(services) clusters and routes.
+    static func secretsDump(_ context: ProxyContext) -> JSONValue {
         var secrets: [JSONValue] = []
         if let leaf = context.runtime.leaf {
             let chain = Data(context.ca.chainPEM(leaf: leaf).utf8).base64EncodedString()
@@ -87,10 +95,10 @@ enum ConfigDumpRenderer {
                 body: ("validation_context", obj(("trusted_ca", obj(("inline_bytes", .string(Data(context.ca.root.pem.utf8).base64EncodedString())))))),
                 lastUpdated: context.runtime.startedAt, versionInfo: nil))
         }
-        let secretDump = obj(("@type", .string(prefix + "envoy.admin.v3.SecretsConfigDump")), ("dynamic_active_secrets", .array(secrets)))
-        // Envoy's order: the endpoints dump (with include_eds) follows the clusters dump.
-        return [bootstrap, clusters] + (includeEDS ? [endpoints(context)] : []) + [listeners, scoped, routes, secretDump]
+        return obj(("@type", .string(prefix + "envoy.admin.v3.SecretsConfigDump")), ("dynamic_active_secrets", .array(secrets)))
     }
+
+    static let secretResources: Set = ["static_secrets", "dynamic_active_secrets", "dynamic_warming_secrets"]
 
     static let staticClusters: [(String, JSONValue)] = [
         ("agent", ConfigDumpResources.staticCluster(name: "agent", address: "127.0.0.1", port: 15020)),
@@ -144,7 +152,7 @@ enum ConfigDumpRenderer {
     /// Applies the query and returns `{"configs": [...]}`.
     static func render(_ context: ProxyContext, query: [String: String]) throws -> JSONValue {
         let includeEDS = query["include_eds"] != nil
-        var configs = dumps(context, includeEDS: includeEDS)
+        var configs = query["resource"].map(secretResources.contains) == true ? [secretsDump(context)] : dumps(context, includeEDS: includeEDS)
         let regex = try query["name_regex"].map { pattern -> NSRegularExpression in
             do { return try NSRegularExpression(pattern: "^(?:\(pattern))$") } catch {
                 throw Failure.badRequest("Error while parsing name_regex from \(pattern): \(error)")

@@ -33,14 +33,16 @@ enum EnvoyAdminRouter {
         }
         guard readPaths.contains(path) else { return .text(404, help) }
         let query = request.query
-        // Stats filtered to Istio's request metrics and `/ready` (every poll, every proxy) do not
-        // need the cluster, member and listener tables; building them walks every visible
+        // Stats filtered to Istio's request metrics and `/ready` (every poll, every proxy), and
+        // `/server_info` and the secrets (every `certsRefresh`) do not need the cluster, member
+        // and listener tables; building them walks every visible
         // service, so a 5,000-proxy poll cost O(proxies × services) (measured: 15 % of the
         // simulator's CPU, and its share grew with the mesh).
         let statsFilter = path == "/stats/prometheus" ? query["filter"].flatMap { $0.isEmpty ? nil : $0 } : nil
         let regex = statsFilter.flatMap { try? NSRegularExpression(pattern: $0) }
         let matches = regex.map { regex in { (family: String) in regex.firstMatch(in: family, range: NSRange(family.startIndex..., in: family)) != nil } }
-        let needsTables = path != "/ready" && EnvoyStatsRenderer.needsTables(include: matches)
+        let secretsOnly = path == "/config_dump" && query["resource"].map(ConfigDumpRenderer.secretResources.contains) == true
+        let needsTables = !["/ready", "/server_info"].contains(path) && !secretsOnly && EnvoyStatsRenderer.needsTables(include: matches)
         let context = simulator.context(forProxy: index, tables: needsTables)
         switch path {
         case "/server_info": return .json(EnvoyAdminRenderer.serverInfo(context), pretty: true)

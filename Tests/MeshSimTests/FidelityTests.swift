@@ -132,6 +132,25 @@ struct FidelityTests {
         #expect(!real.typeURLs.isEmpty)
     }
 
+    @Test("Secrets and /server_info read the same without the cluster tables, as the router serves them; the full dump has the same secrets")
+    func secretsWithoutTables() throws {
+        let state = try Self.state()
+        let derived = SimHarness.context(state, proxy: 1, at: 60)
+        let bare = ProxyContext(state: state, proxy: 1, now: SimHarness.at(60), derive: false)
+        #expect(bare.clusterNames.isEmpty && !derived.clusterNames.isEmpty)
+        let query = ["resource": "dynamic_active_secrets"]
+        let fast = JSONWriter.write(try ConfigDumpRenderer.render(bare, query: query), pretty: false)
+        #expect(fast == JSONWriter.write(try ConfigDumpRenderer.render(derived, query: query), pretty: false))
+        #expect(JSONWriter.write(EnvoyAdminRenderer.serverInfo(bare), pretty: false) == JSONWriter.write(EnvoyAdminRenderer.serverInfo(derived), pretty: false))
+        // The secrets as the whole dump carries them.
+        let full = try SimHarness.json(try ConfigDumpRenderer.render(derived, query: [:])) as! [String: Any]
+        let dump = (full["configs"] as! [[String: Any]]).first { ($0["@type"] as? String)?.hasSuffix("SecretsConfigDump") == true }
+        let names = (dump?["dynamic_active_secrets"] as? [[String: Any]])?.map { $0["name"] as! String }
+        #expect(names == ["default", "ROOTCA"])
+        let selected = try SimHarness.json(try ConfigDumpRenderer.render(bare, query: query)) as! [String: Any]
+        #expect((selected["configs"] as! [[String: Any]]).map { $0["name"] as! String } == names)
+    }
+
     @Test("/clusters?format=json has the shape of Envoy's (istioctl's clusters.json, camelCase normalised)")
     func clusters() throws {
         let state = try Self.state()
