@@ -13,10 +13,7 @@ extension MeshPoller {
             let metrics = try await fetcher.get(target.url + "/metrics", source: source, accept: "text/plain;version=0.0.4")
             observation.at = options.clock()
             observation.latencyMs += metrics.latency
-            let exposition: Exposition
-            do { exposition = try ExpositionParser.parse(metrics.body, format: .prometheus) } catch {
-                throw SourceError(source: "\(source) \(target.url)/metrics", reason: "\(error)")
-            }
+            let exposition = try parsed(source, target.url + "/metrics") { try ExpositionParser.parse(metrics.body, format: .prometheus) }
             observation.counters = LinkerdTraffic.counters(at: observation.at, exposition: exposition, target: target)
             observation.certificates = LinkerdTraffic.certificate(exposition, proxyID: target.proxyID).map { [$0] } ?? []
             let version = LinkerdTraffic.version(exposition) ?? "unknown"
@@ -40,11 +37,8 @@ extension MeshPoller {
             let stats = try await fetcher.get(target.url + "/api/v1/stats", source: source)
             observation.at = options.clock()
             observation.latencyMs += stats.latency
-            let parsed: MosnFormats.Stats
-            do { parsed = try MosnFormats.stats(stats.body) } catch {
-                throw SourceError(source: "\(source) \(target.url)/api/v1/stats", reason: "\(error)")
-            }
-            observation.counters = MosnTraffic.counters(at: observation.at, stats: parsed, target: target)
+            let counters = try parsed(source, target.url + "/api/v1/stats") { try MosnFormats.stats(stats.body) }
+            observation.counters = MosnTraffic.counters(at: observation.at, stats: counters, target: target)
             let version = try await fetcher.get(target.url + "/api/v1/version", source: source)
             let states = try await fetcher.get(target.url + "/api/v1/states", source: source)
             let state = MosnFormats.state(states.body) ?? "unknown"
@@ -52,11 +46,8 @@ extension MeshPoller {
             observation.serverInfo = ServerInfo(version: mosnVersion, envoyVersion: mosnVersion, state: state == "Running" ? "LIVE" : state)
             if let configVersion {
                 let dump = try await fetcher.get(target.url + "/api/v1/config_dump", source: source)
-                do {
-                    observation.configs = try MosnFormats.configDocuments(dump.body, namespace: target.labels["namespace"] ?? "",
-                                                                          pod: target.labels["pod"] ?? target.proxyID)
-                } catch {
-                    throw SourceError(source: "\(source) \(target.url)/api/v1/config_dump", reason: "\(error)")
+                observation.configs = try parsed(source, target.url + "/api/v1/config_dump") {
+                    try MosnFormats.configDocuments(dump.body, namespace: target.labels["namespace"] ?? "", pod: target.labels["pod"] ?? target.proxyID)
                 }
                 rememberConfigs(target, version: configVersion, documents: observation.configs)
             }

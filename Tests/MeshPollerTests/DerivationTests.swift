@@ -41,6 +41,34 @@ struct DerivationTests {
         #expect(checked >= (services == 0 ? 4 : 10))
     }
 
+    @Test("A failed proxy (kept by the poller without its counters) still counts with the counters it last gave")
+    func failedProxyKeepsRates() throws {
+        var state = try SimRounds.state()
+        var withCounters = SnapshotDeriver(), withoutCounters = SnapshotDeriver()
+        var last = PollRound(at: SimRounds.t0)
+        for seconds in [30.0, 60.0] {
+            state.advance(to: SimRounds.t0.addingTimeInterval(seconds))
+            last = try SimRounds.round(state, at: seconds)
+            _ = withCounters.derive(last)
+            _ = withoutCounters.derive(last)
+        }
+        state.advance(to: SimRounds.t0.addingTimeInterval(90))
+        var failed = try SimRounds.round(state, at: 90)
+        let id = try #require(last.proxies.keys.first { $0.hasPrefix("reviews-v2") })
+        var stale = try #require(last.proxies[id])
+        failed.proxies[id] = stale
+        let expected = withCounters.derive(failed)
+        stale.counters = nil
+        failed.proxies[id] = stale
+        let derived = withoutCounters.derive(failed)
+        let reviews = try #require(derived.services.first { $0.name == "reviews" })
+        #expect(reviews.traffic.rps > 0)
+        // Equal up to the order of floating-point sums.
+        let close = { (a: [Double], b: [Double]) in a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) < 1e-9 } }
+        #expect(close(derived.services.map(\.traffic.rps), expected.services.map(\.traffic.rps)))
+        #expect(close(derived.edges.map(\.traffic.rps), expected.edges.map(\.traffic.rps)))
+    }
+
     @Test("Counter resets count from zero instead of giving negative rates")
     func counterReset() throws {
         var state = try SimRounds.state()

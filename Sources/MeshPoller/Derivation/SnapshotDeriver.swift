@@ -21,6 +21,9 @@ public struct SnapshotDeriver: Sendable {
 
     public init(thresholds: HealthThresholds = HealthThresholds()) { self.thresholds = thresholds }
 
+    /// The newest counters kept for `proxy`: what its rates come from while it fails.
+    func newestCounters(_ proxy: String) -> RequestCounters? { history.samples(proxy).last.map(history.unpack) }
+
     /// The oldest counters within `window` of `now` (or the newest older one when polls are
     /// further apart than the window).
     static func baseline<Sample: Timestamped>(_ past: [Sample], now: Date, window: TimeInterval) -> Sample? {
@@ -51,9 +54,11 @@ public struct SnapshotDeriver: Sendable {
             healthTraffic.add(rates: prometheus.health.rates, buckets: prometheus.health.buckets, origin: .istioPrometheus)
         }
         for (proxy, observation) in round.proxies {
-            guard let counters = observation.counters else { continue }
-            let origin = observation.origin
             let kept = history.samples(proxy)
+            // A proxy that failed this round comes with its last good observation, whose
+            // counters the poller leaves to this history: its newest sample stands in.
+            guard let counters = observation.counters ?? kept.last.map(history.unpack) else { continue }
+            let origin = observation.origin
             let past = kept.filter { $0.at < counters.at }
             let rateBase = Self.baseline(past, now: counters.at, window: rateWindow).map(history.unpack)
             let healthBase = Self.baseline(past, now: counters.at, window: healthWindow)
