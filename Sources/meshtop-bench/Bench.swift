@@ -1,4 +1,5 @@
 import ArgumentParser
+import MeshPoller
 
 /// `meshtop-bench`: reproducible benchmarks that print figures. Build with `-c release`.
 @main
@@ -9,4 +10,19 @@ struct Bench: AsyncParsableCommand {
         subcommands: [SuiteBench.self, SimLoadBench.self, ParseBench.self, RenderBench.self, ResponsivenessBench.self, StoreBench.self, TopologyBench.self,
                       PollBench.self, SoakBench.self],
         defaultSubcommand: SuiteBench.self)
+
+    /// glibc's allocator tuned for polling before anything runs (`AllocatorTuning`).
+    static func main() async {
+        AllocatorTuning.apply()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

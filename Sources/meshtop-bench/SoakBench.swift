@@ -94,7 +94,7 @@ struct SoakBench: AsyncParsableCommand {
         print(String(format: "  %d polls over %.0f s of mesh time (one per %.2f s), %d events, %d failed source reads, %.0f s wall", polls, covered,
                      covered / Double(max(1, polls)), events, failures, Date().timeIntervalSince(start)))
         try output.write([
-            BenchResult(name: "soak RSS, median of the last 5 min (\(hours) h mesh time)", unit: "MB", value: end,
+            BenchResult(name: "soak RSS, median of the last 5 min (\(hours) h mesh time\(noStore ? ", no store" : ""))", unit: "MB", value: end,
                         anchor: "median RSS after warm-up", anchorValue: warm, goal: "< 5 % above anchor", met: growth < 5),
         ])
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MeshPoller
 
 /// `meshtop`: a terminal console for service-mesh operators. Commands land one by one as they
 /// work for real; see README.md for what exists today.
@@ -10,5 +11,19 @@ struct Meshtop: AsyncParsableCommand {
         subcommands: [ConsoleCommand.self, DashboardCommand.self, DemoCommand.self, SnapshotCommand.self, RecordCommand.self, HistoryCommand.self,
                       InspectCommand.self,
                       SimCommand.self, ConfigCommand.self])
-}
 
+    /// glibc's allocator tuned for polling before anything runs (`AllocatorTuning`).
+    static func main() async {
+        AllocatorTuning.apply()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -30,9 +30,9 @@ public enum ConfigText {
     }
 
     /// A proxy's clusters as one line each (`name type`), sorted.
-    /// Sidecars without Sidecar scoping all list every service's clusters, so most of a mesh's
-    /// cluster sets are equal: equal texts share one string (a 5,000-proxy mesh's sets are
-    /// ~80 KB each, 400 MB if every proxy kept its own copy).
+    /// Sidecars under the same Sidecar scope (or none) list the same clusters, so most of a
+    /// mesh's cluster sets are equal: equal texts share one string instead of one copy per
+    /// proxy (the poller keeps every proxy's sets).
     public static func proxyClusters(_ dump: ConfigDump, namespace: String, pod: String) -> ConfigDocument {
         let lines = dump.clusters.map { [$0.name, $0.type].compactMap { $0 }.joined(separator: " ") }.sorted()
         let text = lines.map { $0 + "\n" }.joined()
