@@ -10,8 +10,8 @@ extension MeshPoller {
         var observation = ProxyObservation(target: target, at: options.clock())
         let source = "linkerd proxy \(target.proxyID)"
         do {
+            observation.at = options.clock() // stamped when asked, as for Envoy
             let metrics = try await fetcher.get(target.url + "/metrics", source: source, accept: "text/plain;version=0.0.4")
-            observation.at = options.clock()
             observation.latencyMs += metrics.latency
             let exposition = try parsed(source, target.url + "/metrics") { try ExpositionParser.parse(metrics.body, format: .prometheus) }
             observation.counters = LinkerdTraffic.counters(at: observation.at, exposition: exposition, target: target)
@@ -34,8 +34,8 @@ extension MeshPoller {
         let source = "mosn \(target.proxyID)"
         observation.configs = cachedConfigs(target)
         do {
+            observation.at = options.clock() // stamped when asked, as for Envoy
             let stats = try await fetcher.get(target.url + "/api/v1/stats", source: source)
-            observation.at = options.clock()
             observation.latencyMs += stats.latency
             let counters = try parsed(source, target.url + "/api/v1/stats") { try MosnFormats.stats(stats.body) }
             observation.counters = MosnTraffic.counters(at: observation.at, stats: counters, target: target)

@@ -218,8 +218,11 @@ public actor MeshPoller {
         do {
             if prometheus == nil {
                 let statsPath = options.statsFilter.map { "/stats/prometheus?filter=\($0)" } ?? "/stats/prometheus"
-                let stats = try await fetcher.get(target.url + statsPath, source: source, accept: "text/plain;version=0.0.4")
+                // Stamped when asked, as Prometheus stamps a scrape: the proxy counts up to about
+                // then, and an answer that is slow to arrive (a loaded poller, a large body)
+                // would otherwise shorten the time its increase is divided by.
                 observation.at = options.clock()
+                let stats = try await fetcher.get(target.url + statsPath, source: source, accept: "text/plain;version=0.0.4")
                 observation.latencyMs += stats.latency
                 do { observation.counters = try statsScanner.counters(at: observation.at, body: stats.body) } catch {
                     observation.errors.append("\(source) \(target.url)/stats/prometheus: \(error)")

@@ -76,9 +76,18 @@ struct FaultMatrixTests {
         _ = deriver.derive(before)
         simulator.setFaultsActive(true)
         let start = Date()
-        let during = try #require(await poller.poll())
-        _ = deriver.derive(during)
+        var during = try #require(await poller.poll())
         let took = Date().timeIntervalSince(start)
+        // A fault that answers at once (a reset, an error page, a short body) can still read as
+        // "timed out" when the whole suite keeps this process off the CPU for longer than the
+        // 5 s deadline (seen in full runs on 2 cores): that attempt says nothing about the
+        // fault, so it is polled again, past the backoff, while the fault stays on.
+        for _ in 0..<3 where ![.hang, .drip].contains(kind)
+            && during.sources.contains(where: { faulty.contains(String($0.name.dropFirst(6))) && ($0.error ?? "").hasSuffix("timed out") }) {
+            try await Task.sleep(nanoseconds: 700_000_000)
+            during = try #require(await poller.poll())
+        }
+        _ = deriver.derive(during)
         // Not a speed goal: a hang or a drip must cost one deadline (5 s), not the body's length
         // (a 2 KB body dripped at 1 byte/s would take over half an hour).
         #expect(took < 20, "the poll during \(kind) took \(took) s")

@@ -11,13 +11,13 @@ struct RecordCommandTests {
     }
 
     @Test("A minute of recording: history services shows the simulated rates; the weight change appears in history config with its diff")
-    func recordMinute() throws {
+    func recordMinute() async throws {
         let sim = try SnapshotCommandTests.Sim(["--seed", "5", "--scenario", "weight-change virtualService=reviews at=25s weights=v1:0,v2:50,v3:50"],
                                                base: "127.0.60.1")
         defer { sim.stop() }
         let db = Self.temporaryDatabase()
-        let record = try SnapshotCommandTests.run(["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db,
-                                                   "--interval", "2", "--duration", "60s"])
+        let record = try await SnapshotCommandTests.runSuspending(["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db,
+                                                                   "--interval", "2", "--duration", "60s"])
         #expect(record.status == 0, "\(record.stderr)")
         #expect(record.stderr.contains("stopped after"))
         let mode = try FileManager.default.attributesOfItem(atPath: db)[.posixPermissions] as? Int
@@ -76,11 +76,11 @@ struct RecordCommandTests {
     }
 
     @Test("SIGTERM ends the recorder after its current write, with exit 0")
-    func terminated() throws {
+    func terminated() async throws {
         let sim = try SnapshotCommandTests.Sim([], base: "127.0.62.1")
         defer { sim.stop() }
         let db = Self.temporaryDatabase()
-        let (process, log) = try Self.startRecorder(sim, db: db, interval: 0.2, untilCommitted: 3)
+        let (process, log) = try await Self.startRecorder(sim, db: db, interval: 0.2, untilCommitted: 3)
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
@@ -91,15 +91,15 @@ struct RecordCommandTests {
     }
 
     @Test("SIGKILL in the middle of writes: every committed poll survives and the file passes integrity_check")
-    func killedWriter() throws {
+    func killedWriter() async throws {
         let sim = try SnapshotCommandTests.Sim(["--services", "10", "--seed", "2"], base: "127.0.61.1")
         defer { sim.stop() }
         let db = Self.temporaryDatabase()
         var committed = Set<Int64>()
         for round in 0..<50 {
             // Kill at a random moment once a few polls were written.
-            let (process, log) = try Self.startRecorder(sim, db: db, interval: 0.1, untilCommitted: 2 + round % 3)
-            Thread.sleep(forTimeInterval: Double.random(in: 0...0.4))
+            let (process, log) = try await Self.startRecorder(sim, db: db, interval: 0.1, untilCommitted: 2 + round % 3)
+            try await Task.sleep(nanoseconds: UInt64.random(in: 0...400_000_000))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal)
@@ -177,8 +177,10 @@ struct RecordCommandTests {
     }
 
     /// Starts `meshtop record --verbose` (its stderr in a log file) and waits until it reported
-    /// `count` committed polls.
-    static func startRecorder(_ sim: SnapshotCommandTests.Sim, db: String, interval: Double, untilCommitted count: Int) throws -> (Process, URL) {
+    /// `count` committed polls. It suspends while it waits: a test blocking one of the two
+    /// cooperative threads for a minute (50 kills) starved every in-process poller test running
+    /// beside it, whose rates and deadlines then went wrong.
+    static func startRecorder(_ sim: SnapshotCommandTests.Sim, db: String, interval: Double, untilCommitted count: Int) async throws -> (Process, URL) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
@@ -188,7 +190,7 @@ struct RecordCommandTests {
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, committedPolls(log).count < count { Thread.sleep(forTimeInterval: 0.05) }
+        while Date() < deadline, committedPolls(log).count < count { try await Task.sleep(nanoseconds: 50_000_000) }
         return (process, log)
     }
 

@@ -178,6 +178,14 @@ struct SnapshotCommandTests {
         #expect(Self.unsafeCharacters(failed.stderr).isEmpty, "\(failed.stderr)")
     }
 
+    /// `run` on a Dispatch worker thread, suspending meanwhile: a test waiting a minute for its
+    /// child must not hold one of the two cooperative threads the in-process pollers need.
+    static func runSuspending(_ arguments: [String]) async throws -> (status: Int32, stdout: Data, stderr: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try run(arguments) }) }
+        }
+    }
+
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
         let process = Process()
         process.executableURL = try #require(binary)
