@@ -35,9 +35,8 @@ enum EnvoyAdminRouter {
         let query = request.query
         // Stats filtered to Istio's request metrics and `/ready` (every poll, every proxy), and
         // `/server_info` and the secrets (every `certsRefresh`) do not need the cluster, member
-        // and listener tables; building them walks every visible
-        // service, so a 5,000-proxy poll cost O(proxies × services) (measured: 15 % of the
-        // simulator's CPU, and its share grew with the mesh).
+        // and listener tables; building them walks every visible service, so a 5,000-proxy poll
+        // cost O(proxies × services) (measured: 15 % of the simulator's CPU, growing with the mesh).
         let statsFilter = path == "/stats/prometheus" ? query["filter"].flatMap { $0.isEmpty ? nil : $0 } : nil
         let regex = statsFilter.flatMap { try? NSRegularExpression(pattern: $0) }
         let matches = regex.map { regex in { (family: String) in regex.firstMatch(in: family, range: NSRange(family.startIndex..., in: family)) != nil } }
