@@ -45,11 +45,14 @@ public struct HistoryStore: Sendable {
         configuration.readonly = readOnly
         configuration.label = "meshtop history"
         if !readOnly {
-            // 64 MB of page cache keeps the rollup index's pages in memory between minutes.
-            // A 64 MB page cache: with 8 MB, ingest of 1,000 services fell from ~260k to 197k
-            // samples/s (meshtop-bench store --hours 1); the soak showed the store is not where a
-            // long-running process grows.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536") }
+            // The writer may cache up to 64 MB: a minute of raw samples stays in memory until it
+            // is rolled up (at 2 MB, ingest of 1,000 services fell from ~205k to ~167k samples/s,
+            // `meshtop-bench store --hours 0.25`). The writer releases that cache after each
+            // rollup (`HistoryWriter.record`), so it holds one minute of writes, not the file.
+            // Readers (the pool's other connections) keep SQLite's default 2 MB each.
+            configuration.prepareDatabase { db in
+                try db.execute(sql: db.configuration.readonly ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            }
         }
         do {
             if path == ":memory:" {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MeshModel
 
 /// Writes snapshots into the store, one transaction per poll: the poll, a raw sample per
@@ -84,10 +85,25 @@ public actor HistoryWriter {
             pending.rolledThroughMinute = rolledThrough
             return Written(poll: poll, samples: samples, statesChanged: statesChanged, configRevisions: revisions)
         }
+        if pending.rolledThroughMinute != rolled {
+            // The minute just rolled up is no longer read: give its pages back, so the page
+            // cache holds a minute of writes instead of growing with the file to its 64 MB cap
+            // (the soak grew 10.6 % per hour from that alone).
+            try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA shrink_memory") }
+        }
         pending.lastAt = at
         caches = pending
         written += 1
         return result
+    }
+
+    /// Bytes of page cache the writer's connection holds now (`SQLITE_DBSTATUS_CACHE_USED`).
+    func pageCacheBytes() throws -> Int {
+        try database.writeWithoutTransaction { db in
+            var used: Int32 = 0, highWater: Int32 = 0
+            sqlite3_db_status(db.sqliteConnection, SQLITE_DBSTATUS_CACHE_USED, &used, &highWater, 0)
+            return Int(used)
+        }
     }
 
     /// Records an event outside a poll (an operator action and its result).

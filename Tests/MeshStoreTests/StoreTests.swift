@@ -156,6 +156,38 @@ struct StoreTests {
         #expect(states == 0)
     }
 
+    @Test("The writer's page cache holds about a minute of writes, not the whole file; readers keep SQLite's default cache")
+    func pageCacheBounded() async throws {
+        let path = StoreFixture.temporaryPath("cache.db")
+        let store = try HistoryStore(path: path)
+        let writer = try store.writer()
+        // 200 services, a poll every 2 s for 12 minutes: the file grows by ~1 MB a minute.
+        let template = StoreFixture.snapshot(at: 0)
+        var cacheByMinute: [Int: Int] = [:]
+        for index in 0..<360 {
+            var snapshot = StoreFixture.snapshot(at: Double(index * 2), rps: Double(index % 50))
+            snapshot.services = (0..<200).map { number in
+                var service = template.services[0]
+                service.name = "service-\(number)"
+                service.traffic.rps = Double(index + number)
+                return service
+            }
+            try await writer.record(snapshot)
+            let minute = index / 30
+            cacheByMinute[minute] = max(cacheByMinute[minute] ?? 0, try await writer.pageCacheBytes())
+        }
+        let early = try #require(cacheByMinute[2]), late = try #require(cacheByMinute[11])
+        let fileBytes = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            + (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0)
+        // Without the release after each rollup the cache follows the file (×4 from minute 2 to 11).
+        #expect(Double(late) < Double(early) * 1.3, "writer cache \(early) bytes in minute 2, \(late) in minute 11 (file \(fileBytes) bytes)")
+        #expect(late < fileBytes / 2, "writer cache \(late) bytes for a file of \(fileBytes)")
+        let readerCache = try await store.database.read { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        let writerCache = try await store.database.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        #expect(readerCache == -2000)
+        #expect(writerCache == -65536)
+    }
+
     @Test("A reader and a writer on one file at once: every read sees a consistent, growing store")
     func readerAndWriter() async throws {
         let path = StoreFixture.temporaryPath("shared.db")
