@@ -44,12 +44,14 @@ public struct Tmux: Sendable {
     }
 
     /// Polls the pane until `predicate` holds or `timeout` passes; returns the last screen.
-    public func waitFor(_ target: String, timeout: Double, _ predicate: (String) -> Bool) -> (ok: Bool, screen: String) {
+    /// Sleeps by suspending: a test that blocked a thread of Swift's cooperative pool (two on
+    /// two cores) for its whole wait stalled the in-process pollers of the tests beside it.
+    public func waitFor(_ target: String, timeout: Double, _ predicate: (String) -> Bool) async -> (ok: Bool, screen: String) {
         let deadline = Date().addingTimeInterval(timeout)
         var screen = capture(target)
         while Date() < deadline {
             if predicate(screen) { return (true, screen) }
-            usleep(100_000)
+            try? await Task.sleep(nanoseconds: 100_000_000)
             screen = capture(target)
         }
         return (predicate(screen), screen)

@@ -38,8 +38,8 @@ struct PollBench: AsyncParsableCommand {
             let snapshot = deriver.derive(round)
             let wall = Date().timeIntervalSince(start), cpu = Self.cpuSeconds() - cpuBefore
             let failing = round.sources.filter { !$0.ok }.count
-            print(String(format: "  poll %d: wall %.2f s (derivation %.2f s), CPU %.2f s, RSS %.0f MB, %d services, %d sources failing%@", index, wall,
-                         Date().timeIntervalSince(fetched), cpu, Memory.current(), snapshot.services.count, failing,
+            print(String(format: "  poll %d: wall %.2f s (derivation %.2f s), CPU %.2f s, RSS %.0f MB (heap in use %.0f MB), %d services, %d sources failing%@", index, wall,
+                         Date().timeIntervalSince(fetched), cpu, Memory.current(), Memory.heapInUse(), snapshot.services.count, failing,
                          index == 0 ? " (first: also every proxy's route/cluster config, within the per-poll budget)" : ""))
             if index > 0 {
                 walls.append(wall)

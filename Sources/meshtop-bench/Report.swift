@@ -48,6 +48,29 @@ enum BenchTable {
 enum Memory {
     static func current() -> Double { field("VmRSS:") }
     static func peak() -> Double { field("VmHWM:") }
+    /// Megabytes the allocator has handed out and not had back: glibc's `malloc_info` totals,
+    /// the heap it holds from the system minus its free chunks, plus mmapped blocks. RSS well
+    /// above it is fragmentation or freed memory not yet returned, not live data.
+    static func heapInUse() -> Double {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var length = 0
+        guard let stream = open_memstream(&buffer, &length) else { return 0 }
+        _ = glibcMallocInfo(0, stream)
+        fclose(stream)
+        defer { free(buffer) }
+        guard let buffer else { return 0 }
+        let xml = String(cString: buffer)
+        // The global totals follow the per-arena blocks, so each one's last occurrence counts.
+        func last(_ element: String) -> Double {
+            guard let start = xml.range(of: element, options: .backwards),
+                  let size = xml[start.upperBound...].range(of: "size=\"") else { return 0 }
+            return Double(xml[size.upperBound...].prefix { $0 != "\"" }) ?? 0
+        }
+        let system = last("<system type=\"current\"")
+        let free = last("<total type=\"fast\"") + last("<total type=\"rest\"")
+        let mmapped = last("<total type=\"mmap\"")
+        return (system - free + mmapped) / 1_048_576
+    }
 
     static func field(_ name: String) -> Double {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -55,3 +78,7 @@ enum Memory {
         return Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0").map { $0 / 1024 } ?? 0
     }
 }
+
+/// glibc's `malloc_info` (malloc.h is not imported into Swift).
+@_silgen_name("malloc_info")
+private func glibcMallocInfo(_ options: Int32, _ stream: UnsafeMutablePointer<FILE>) -> Int32

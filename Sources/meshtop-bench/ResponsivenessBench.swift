@@ -50,11 +50,11 @@ struct ResponsivenessBench: AsyncParsableCommand {
         defer { tmux.run(["kill-server"]) }
         let command = "LANG=C.UTF-8 TERM=tmux-256color MESHTOP_THEMES='\(FileManager.default.currentDirectoryPath)/Themes' '\(binary)' console --istiod \(istiod) --targets-file \(targets) --refresh 1 --timeout 5"
         tmux.run(["new-session", "-d", "-s", "c", "-x", "120", "-y", "40", command])
-        guard tmux.waitFor("c", timeout: 30, { $0.range(of: #"Traffic +[1-9]"#, options: .regularExpression) != nil }).ok else {
+        guard await tmux.waitFor("c", timeout: 30, { $0.range(of: #"Traffic +[1-9]"#, options: .regularExpression) != nil }).ok else {
             throw ValidationError("console showed no traffic: \(tmux.capture("c"))")
         }
         tmux.run(["send-keys", "-t", "c", "2"])
-        _ = tmux.waitFor("c", timeout: 5) { $0.contains("SERVICE") }
+        _ = await tmux.waitFor("c", timeout: 5) { $0.contains("SERVICE") }
         var latencies: [Double] = []
         for press in 0..<presses {
             let before = tmux.capture("c", escapes: true)

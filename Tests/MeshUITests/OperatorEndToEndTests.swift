@@ -44,8 +44,8 @@ struct OperatorEndToEndTests {
         }
 
         @discardableResult
-        func waitFor(_ name: String, _ what: String, timeout: Double = 20, _ predicate: (String) -> Bool) -> String {
-            let (ok, screen) = driver.waitFor(name, timeout: timeout, predicate)
+        func waitFor(_ name: String, _ what: String, timeout: Double = 20, _ predicate: (String) -> Bool) async -> String {
+            let (ok, screen) = await driver.waitFor(name, timeout: timeout, predicate)
             if !ok { Issue.record("timed out waiting for \(what); screen:\n\(screen)") }
             return screen
         }
@@ -97,11 +97,11 @@ struct OperatorEndToEndTests {
     }
 
     @Test("dashboard: 10,000 random keys, and not one request but GET reaches the mesh")
-    func dashboardRandomKeys() throws {
+    func dashboardRandomKeys() async throws {
         let setup = try Setup(base: "127.0.72.1")
         defer { setup.stop() }
         try setup.start("dash", width: 100, height: 30, "dashboard --rotate 2s")
-        setup.waitFor("dash", "the dashboard with live data") { $0.contains("READ-ONLY") && $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
+        await setup.waitFor("dash", "the dashboard with live data", timeout: TmuxEndToEndTests.startUp) { $0.contains("READ-ONLY") && $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
         // Every key a user could press, except those that quit (q, Ctrl-C): operator keys (D U X l),
         // palette and filter (: /), time travel ([ ]), pause, refresh, copy, raw JSON, confirmations (y).
         let keys = Array("abcdefghijklmnoprstuvwxyzABCDEFGHIJKLMNOPRSTUVWXYZ0123456789:/[]?!.,-=+_()<>@%^&*").map(String.init)
@@ -119,57 +119,57 @@ struct OperatorEndToEndTests {
         #expect(sent >= 10_000)
         // Input is read in order: once the help opened by the last key shows, every key before it was handled.
         setup.driver.run(["send-keys", "-t", "dash", "Escape", "Escape", "Escape", "?"])
-        let screen = setup.waitFor("dash", "the dashboard still up after the keys", timeout: 30) { $0.contains("READ-ONLY") && $0.contains("Keys") }
+        let screen = await setup.waitFor("dash", "the dashboard still up after the keys", timeout: 30) { $0.contains("READ-ONLY") && $0.contains("Keys") }
         #expect(!screen.contains("EXITED"))
-        usleep(1_500_000) // polls still in flight land in the log
+        try? await Task.sleep(nanoseconds: 1_500_000_000) // polls still in flight land in the log
         #expect(setup.requestCount() > 50)
         #expect(setup.mutations().isEmpty, "non-GET requests: \(setup.mutations())")
     }
 
     @Test("console: each operator action sends exactly its request after confirmation; cancel and --readonly send none")
-    func consoleActions() throws {
+    func consoleActions() async throws {
         let setup = try Setup(base: "127.0.73.1")
         defer { setup.stop() }
         try setup.start("ops", width: 140, height: 40, "console")
-        setup.waitFor("ops", "live data") { $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
+        await setup.waitFor("ops", "live data", timeout: TmuxEndToEndTests.startUp) { $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
         setup.driver.run(["send-keys", "-t", "ops", "6"])
-        setup.waitFor("ops", "the Proxies view") { $0.contains("CDS") && $0.contains("details-v1") }
+        await setup.waitFor("ops", "the Proxies view") { $0.contains("CDS") && $0.contains("details-v1") }
         setup.driver.run(["send-keys", "-t", "ops", "X"])
-        let dialog = setup.waitFor("ops", "the reset confirmation") { $0.contains("Reset the counters of") }
+        let dialog = await setup.waitFor("ops", "the reset confirmation") { $0.contains("Reset the counters of") }
         let proxy = try #require(dialog.range(of: #"Reset the counters of ([^ ]+) \("#, options: .regularExpression).map { match -> String in
             String(dialog[match]).replacingOccurrences(of: "Reset the counters of ", with: "").replacingOccurrences(of: " (", with: "")
         })
         let address = try #require(setup.adminAddress(of: proxy), "no admin address for \(proxy)")
         setup.driver.run(["send-keys", "-t", "ops", "y"])
-        setup.waitFor("ops", "the reset done") { $0.contains("counters reset: done") }
+        await setup.waitFor("ops", "the reset done") { $0.contains("counters reset: done") }
         setup.driver.run(["send-keys", "-t", "ops", "D"])
-        setup.waitFor("ops", "the drain confirmation") { $0.contains("Fail the health check of \(proxy)") }
+        await setup.waitFor("ops", "the drain confirmation") { $0.contains("Fail the health check of \(proxy)") }
         setup.driver.run(["send-keys", "-t", "ops", "n"])
-        setup.waitFor("ops", "cancelled") { $0.contains("cancelled") }
+        await setup.waitFor("ops", "cancelled") { $0.contains("cancelled") }
         setup.driver.run(["send-keys", "-t", "ops", ":", "l", "o", "g", "l", "e", "v", "e", "l", "Space", "d", "e", "b", "u", "g", "Enter"])
-        setup.waitFor("ops", "the log level confirmation") { $0.contains("Set the log level of \(proxy) to debug?") }
+        await setup.waitFor("ops", "the log level confirmation") { $0.contains("Set the log level of \(proxy) to debug?") }
         setup.driver.run(["send-keys", "-t", "ops", "y"])
-        setup.waitFor("ops", "the log level set") { $0.contains("log level → debug: done") }
+        await setup.waitFor("ops", "the log level set") { $0.contains("log level → debug: done") }
         setup.driver.run(["send-keys", "-t", "ops", "U", "y"])
-        setup.waitFor("ops", "the health check restored") { $0.contains("health check restored: done") }
+        await setup.waitFor("ops", "the health check restored") { $0.contains("health check restored: done") }
         setup.driver.run(["send-keys", "-t", "ops", "7"])
-        setup.waitFor("ops", "the actions in the Events view") { $0.contains("action") && $0.contains("counters reset: done") }
+        await setup.waitFor("ops", "the actions in the Events view") { $0.contains("action") && $0.contains("counters reset: done") }
         #expect(setup.mutations() == ["POST \(address) /reset_counters", "POST \(address) /logging?level=debug", "POST \(address) /healthcheck/ok"])
 
         // The same keys in a --readonly console: refused before any request.
         try setup.start("readonly", width: 140, height: 40, "console --readonly")
-        setup.waitFor("readonly", "live data") { $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
+        await setup.waitFor("readonly", "live data", timeout: TmuxEndToEndTests.startUp) { $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
         setup.driver.run(["send-keys", "-t", "readonly", "6"])
-        setup.waitFor("readonly", "the Proxies view") { $0.contains("CDS") && $0.contains("details-v1") }
+        await setup.waitFor("readonly", "the Proxies view") { $0.contains("CDS") && $0.contains("details-v1") }
         setup.driver.run(["send-keys", "-t", "readonly", "X"])
-        setup.waitFor("readonly", "the refusal") { $0.contains("read-only: operator actions are disabled") }
+        await setup.waitFor("readonly", "the refusal") { $0.contains("read-only: operator actions are disabled") }
         setup.driver.run(["send-keys", "-t", "readonly", "y", "D", "y", ":", "l", "o", "g", "Space", "d", "e", "b", "u", "g", "Enter", "y"])
-        usleep(1_000_000)
+        try? await Task.sleep(nanoseconds: 1_000_000_000)
         #expect(setup.mutations().count == 3, "\(setup.mutations())")
     }
 
     @Test("dashboard --from-db shows what a recorder stored, with the mesh gone")
-    func dashboardFromStore() throws {
+    func dashboardFromStore() async throws {
         let setup = try Setup(base: "127.0.75.1")
         defer { setup.stop() }
         let db = setup.directory.appendingPathComponent("history.db").path
@@ -177,11 +177,11 @@ struct OperatorEndToEndTests {
         setup.driver.run(["new-session", "-d", "-s", "record", "-x", "100", "-y", "10",
                           "'\(binary)' record --istiod \(setup.istiod) --targets-file '\(setup.targets)' --db '\(db)' --interval 1 --duration 6s; "
                               + "echo RECORDED $?; sleep 60"])
-        setup.waitFor("record", "the recorder to finish", timeout: 60) { $0.contains("RECORDED 0") }
+        await setup.waitFor("record", "the recorder to finish", timeout: 60) { $0.contains("RECORDED 0") }
         setup.driver.run(["kill-session", "-t", "sim"]) // no mesh any more
         let requestsBefore = setup.requestCount()
         try setup.start("wall", width: 170, height: 50, "dashboard --from-db '\(db)'", mesh: false)
-        let wall = setup.waitFor("wall", "the stored mesh on the wall layout") { screen in
+        let wall = await setup.waitFor("wall", "the stored mesh on the wall layout", timeout: TmuxEndToEndTests.startUp) { screen in
             screen.contains("READ-ONLY") && screen.contains("Certificates (") && screen.contains("Proxies (7)")
                 && screen.range(of: #"reviews +istio/envoy +[1-9][0-9]*\.[0-9]{2}"#, options: .regularExpression) != nil
         }

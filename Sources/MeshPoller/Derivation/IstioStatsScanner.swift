@@ -39,6 +39,17 @@ package struct IstioStatsScanner {
         let count = buffer.count
         var position = 0
         var slots = [(start: Int, end: Int)](repeating: (0, 0), count: Self.names.count)
+        // A histogram's bucket lines come one after another: while the kept labels stay the
+        // same, the series is not rebuilt nor hashed again (per series instead of per line).
+        var histogram: (series: RequestSeries, slots: [(start: Int, end: Int)], buckets: [Double: Double])?
+        func finishHistogram() {
+            guard let histogram else { return }
+            if counters.durationBuckets[histogram.series] == nil {
+                counters.durationBuckets[histogram.series] = histogram.buckets
+            } else {
+                counters.durationBuckets[histogram.series]!.merge(histogram.buckets, uniquingKeysWith: +)
+            }
+        }
         while position < count {
             var end = position
             while end < count, buffer[end] != 0x0A { end += 1 }
@@ -72,18 +83,35 @@ package struct IstioStatsScanner {
             cursor += 1
             while cursor < end, buffer[cursor] == 0x20 { cursor += 1 }
             let value = try Self.number(buffer, cursor, end)
-            let series = makeSeries(buffer, slots)
             if kind.bucket {
                 let (start, stop) = slots[Self.le]
                 guard stop > start else { throw Failure.unexpected }
                 var bound = try Self.number(buffer, start, stop)
                 if kind.seconds, bound.isFinite { bound *= 1000 }
-                counters.durationBuckets[series, default: [:]][bound, default: 0] += value
+                if let previous = histogram?.slots, Self.sameSeries(buffer, slots, previous) {
+                    histogram?.buckets[bound, default: 0] += value
+                } else {
+                    finishHistogram()
+                    histogram = (makeSeries(buffer, slots), slots, [bound: value])
+                }
             } else {
-                counters.requests[series, default: 0] += value
+                counters.requests[makeSeries(buffer, slots), default: 0] += value
             }
         }
+        finishHistogram()
         return counters
+    }
+
+    /// Whether two lines' kept labels other than `le` are the same (same presence, same bytes).
+    static func sameSeries(_ buffer: UnsafeBufferPointer<UInt8>, _ a: [(start: Int, end: Int)], _ b: [(start: Int, end: Int)]) -> Bool {
+        for index in a.indices where index != le {
+            let (aStart, aEnd) = a[index], (bStart, bEnd) = b[index]
+            // A label is absent when its slot is (0, 0): no value starts at a line's first byte.
+            guard aEnd - aStart == bEnd - bStart, (aStart == 0) == (bStart == 0) else { return false }
+            if aStart == bStart { continue }
+            if memcmp(buffer.baseAddress! + aStart, buffer.baseAddress! + bStart, aEnd - aStart) != 0 { return false }
+        }
+        return true
     }
 
     /// What a line holds: requests, or duration buckets (and in which unit); nil for the rest.
