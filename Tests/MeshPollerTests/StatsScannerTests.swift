@@ -22,6 +22,41 @@ struct StatsScannerTests {
         }
     }
 
+    @Test("Bucket lines read by their shared prefix: `le` not last, series interleaved, labels that differ after the prefix")
+    func bucketPrefixes() throws {
+        let lines = #"""
+            # TYPE istio_request_duration_milliseconds histogram
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="200",le="5"} 1
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="200",le="10"} 3
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="200",le="+Inf"} 4
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="503",le="5"} 0
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="503",le="+Inf"} 2
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="200",le="5"} 10
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="200",le="+Inf"} 20
+            istio_request_duration_milliseconds_bucket{reporter="source",le="5",destination_service_name="b",response_code="200"} 7
+            istio_request_duration_milliseconds_bucket{reporter="source",le="+Inf",destination_service_name="b",response_code="200"} 8
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="c",response_code="200",le="5"} 5
+            istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="c",response_code="200",le="+Inf"} 6 1700000000000
+            # TYPE istio_requests_total counter
+            istio_requests_total{reporter="source",destination_service_name="a",response_code="200"} 24
+
+            """#
+        var scanner = IstioStatsScanner()
+        let body = Array(lines.utf8)
+        let fast = try scanner.counters(at: Date(), body: body)
+        let generic = RequestCounters(at: Date(), exposition: try ExpositionParser.parse(body, format: .prometheus))
+        #expect(fast.durationBuckets == generic.durationBuckets)
+        #expect(fast.durationBuckets.count == 4)
+        let a200 = fast.durationBuckets.first { $0.key.destinationService == "a" && $0.key.responseCode == "200" }?.value
+        #expect(a200 == [5: 11, 10: 3, .infinity: 24], "the series met twice is summed")
+        #expect(fast.durationBuckets.first { $0.key.destinationService == "c" }?.value == [5: 5, .infinity: 6])
+        // A bucket line whose `le` is followed by another label after a matching prefix is
+        // read by the generic parser (no guessing).
+        let firstLines = lines.split(separator: "\n").prefix(3).joined(separator: "\n")
+        let odd = Array((firstLines + "\n" + #"istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="200",le="5",x="y"} 1"# + "\n").utf8)
+        #expect(try scanner.counters(at: Date(), body: odd).durationBuckets == RequestCounters(at: Date(), exposition: try ExpositionParser.parse(odd, format: .prometheus)).durationBuckets)
+    }
+
     @Test("Escaped label values and seconds histograms fall back or convert; garbage is an error")
     func edgeCases() throws {
         var scanner = IstioStatsScanner()

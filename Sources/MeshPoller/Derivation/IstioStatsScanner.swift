@@ -50,10 +50,21 @@ package struct IstioStatsScanner {
                 counters.durationBuckets[histogram.series]!.merge(histogram.buckets, uniquingKeysWith: +)
             }
         }
+        // The first line of the current histogram, through `le="`, when `le` is its last label:
+        // a line that starts with the same bytes is the same series, and only its bound and
+        // count are read (19 of Istio's 20 bucket lines, ~85 % of a stats body's bytes).
+        var bucketPrefix: (start: Int, length: Int, seconds: Bool)?
+        let base = buffer.baseAddress!
         while position < count {
-            var end = position
-            while end < count, buffer[end] != 0x0A { end += 1 }
+            let end = memchr(base + position, 0x0A, count - position).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
             defer { position = end + 1 }
+            if let prefix = bucketPrefix, end - position > prefix.length,
+               memcmp(base + position, base + prefix.start, prefix.length) == 0 {
+                let (bound, value) = try Self.boundAndCount(buffer, position + prefix.length, end, seconds: prefix.seconds)
+                histogram?.buckets[bound, default: 0] += value
+                continue
+            }
+            bucketPrefix = nil
             guard let kind = Self.kind(buffer, position, end) else {
                 // Lines it skips must at least look like exposition text, or garbage and HTML
                 // pages would pass as "no Istio metrics": the generic parser then says what is wrong.
@@ -93,6 +104,8 @@ package struct IstioStatsScanner {
                 } else {
                     finishHistogram()
                     histogram = (makeSeries(buffer, slots), slots, [bound: value])
+                    // `le="` starts 4 bytes before its value; its closing quote is followed by `}`.
+                    if buffer[stop + 1] == 0x7D { bucketPrefix = (position, start - position, kind.seconds) }
                 }
             } else {
                 counters.requests[makeSeries(buffer, slots), default: 0] += value
@@ -100,6 +113,21 @@ package struct IstioStatsScanner {
         }
         finishHistogram()
         return counters
+    }
+
+    /// The bound and count of a bucket line from its `le` value on: `0.5"} 12`.
+    static func boundAndCount(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, seconds: Bool) throws -> (Double, Double) {
+        var quote = start
+        while quote < end, buffer[quote] != 0x22 {
+            if buffer[quote] == 0x5C { throw Failure.unexpected }
+            quote += 1
+        }
+        guard quote > start, quote + 1 < end, buffer[quote + 1] == 0x7D else { throw Failure.unexpected }
+        var bound = try number(buffer, start, quote)
+        if seconds, bound.isFinite { bound *= 1000 }
+        var cursor = quote + 2
+        while cursor < end, buffer[cursor] == 0x20 { cursor += 1 }
+        return (bound, try number(buffer, cursor, end))
     }
 
     /// Whether two lines' kept labels other than `le` are the same (same presence, same bytes).
