@@ -54,7 +54,9 @@ struct CounterHistoryTests {
                 counters.requests[series] = Double(poll)
                 counters.durationBuckets[series] = [10: Double(poll), .infinity: Double(poll + 1)]
             }
-            history.keep(history.samples("p"), appending: counters, for: "p") { Array($0.suffix(3)) }
+            let packed = history.pack(counters)
+            history.keep(history.samples("p"), appending: packed, for: "p") { Array($0.suffix(3)) }
+            history.compactIndexIfNeeded()
         }
         let kept = history.samples("p")
         #expect(kept.count == 3)

@@ -6,7 +6,8 @@ import Foundation
 /// and a dictionary per histogram; with ~12 kept samples per proxy that history was the
 /// poller's largest live data at 1,000 proxies and more (`meshtop-bench poll`).
 struct CounterHistory: Sendable {
-    private var index = SeriesIndex()
+    /// Ids are stable until `compactIndexIfNeeded` (called once a round is derived).
+    private(set) var index = SeriesIndex()
     private var byProxy: [String: [PackedCounters]] = [:]
     /// Series in the index when it was last rebuilt; past twice that (pods come and go, and
     /// their series with them) the index is rebuilt from what is still kept.
@@ -17,12 +18,20 @@ struct CounterHistory: Sendable {
 
     func unpack(_ packed: PackedCounters) -> RequestCounters { packed.unpacked(index) }
 
-    /// Replaces `proxy`'s kept samples; `newest`, if given, is packed and appended first.
-    mutating func keep(_ samples: [PackedCounters], appending newest: RequestCounters?, for proxy: String,
+    /// `counters` over this history's index.
+    mutating func pack(_ counters: RequestCounters) -> PackedCounters { PackedCounters(counters, index: &index) }
+
+    /// Replaces `proxy`'s kept samples; `newest`, if given, is appended first.
+    mutating func keep(_ samples: [PackedCounters], appending newest: PackedCounters?, for proxy: String,
                        thinnedBy thin: ([PackedCounters]) -> [PackedCounters]) {
         var samples = samples
-        if let newest { samples.append(PackedCounters(newest, index: &index)) }
+        if let newest { samples.append(newest) }
         byProxy[proxy] = thin(samples)
+    }
+
+    /// Rebuilds the index when it holds more than twice the series it held at the last rebuild
+    /// (pods come and go, and their series with them). Changes every id.
+    mutating func compactIndexIfNeeded() {
         if index.count > max(4096, 2 * indexedAtRebuild) { rebuildIndex() }
     }
 
@@ -41,6 +50,8 @@ struct CounterHistory: Sendable {
 /// Request series and bucket-bound sets ↔ dense integers.
 struct SeriesIndex: Sendable {
     private(set) var series: [RequestSeries] = []
+    /// Per series, what aggregation files it under (built once, not per poll).
+    private(set) var keys: [SeriesKeys] = []
     private var ids: [RequestSeries: Int32] = [:]
     private(set) var boundSets: [[Double]] = []
     private var boundSetIDs: [[Double]: Int32] = [:]
@@ -51,6 +62,7 @@ struct SeriesIndex: Sendable {
         if let id = ids[value] { return id }
         let id = Int32(series.count)
         series.append(value)
+        keys.append(SeriesKeys(value))
         ids[value] = id
         return id
     }
@@ -81,21 +93,20 @@ struct PackedCounters: Sendable, Timestamped {
     var bucketStored: [Int32] = []
     var bucketCounts: [Double] = []
 
+    /// Series are stored in id order, so two samples are compared by walking both once.
     init(_ counters: RequestCounters, index: inout SeriesIndex) {
         at = counters.at
-        requestSeries.reserveCapacity(counters.requests.count)
-        requestValues.reserveCapacity(counters.requests.count)
-        for (series, value) in counters.requests {
-            requestSeries.append(index.id(series))
-            requestValues.append(value)
-        }
-        for (series, buckets) in counters.durationBuckets {
+        let requests = counters.requests.map { (index.id($0.key), $0.value) }.sorted { $0.0 < $1.0 }
+        requestSeries = requests.map(\.0)
+        requestValues = requests.map(\.1)
+        let histograms = counters.durationBuckets.map { (index.id($0.key), $0.value) }.sorted { $0.0 < $1.0 }
+        for (id, buckets) in histograms {
             let bounds = buckets.keys.sorted()
             let counts = bounds.map { buckets[$0]! }
             let zeros = counts.prefix { $0 == 0 }.count
             var end = counts.count
             if let last = counts.last { while end - 1 > zeros, counts[end - 2] == last { end -= 1 } }
-            bucketSeries.append(index.id(series))
+            bucketSeries.append(id)
             bucketBounds.append(index.id(bounds: bounds))
             bucketZeros.append(Int32(zeros))
             bucketStored.append(Int32(end - zeros))
@@ -121,6 +132,39 @@ struct PackedCounters: Sendable, Timestamped {
             counters.durationBuckets[index.series[Int(bucketSeries[position])]] = buckets
         }
         return counters
+    }
+}
+
+extension PackedCounters {
+    /// The cumulative count of bucket `slot` of the histogram at `position`, whose counts start
+    /// at `offset` in `bucketCounts`.
+    func bucketCount(_ position: Int, offset: Int, slot: Int) -> Double {
+        let zeros = Int(bucketZeros[position]), stored = Int(bucketStored[position])
+        if slot < zeros { return 0 }
+        if slot < zeros + stored { return bucketCounts[offset + slot - zeros] }
+        return stored > 0 ? bucketCounts[offset + stored - 1] : 0
+    }
+}
+
+/// What aggregation needs of a series, worked out once when the series is first indexed:
+/// the `namespace/service` keys it is filed under and its error class.
+struct SeriesKeys: Sendable {
+    enum Reporter { case destination, source, other }
+    var reporter: Reporter
+    var destination: String, source: String, edge: String
+    var version: String
+    var serverError: Bool, clientError: Bool, mutualTLS: Bool
+
+    init(_ series: RequestSeries) {
+        reporter = series.reporter == "destination" ? .destination
+            : series.reporter == "source" || series.reporter == "waypoint" ? .source : .other
+        destination = "\(series.destinationNamespace)/\(series.destinationService)"
+        source = "\(series.sourceNamespace)/\(series.sourceService)"
+        edge = "\(source)->\(destination)"
+        version = series.destinationVersion
+        serverError = series.isServerError
+        clientError = series.isClientError
+        mutualTLS = series.mutualTLS
     }
 }
 

@@ -99,25 +99,6 @@ public struct RequestCounters: Sendable {
             durationBuckets[RequestSeries(sample), default: [:]][bound, default: 0] += sample.value
         }
     }
-
-    /// Increase since `previous`, per series; a counter that went down was reset, so its whole
-    /// current value counts (as Prometheus's `increase` does).
-    public func increase(since previous: RequestCounters) -> (requests: [RequestSeries: Double], buckets: [RequestSeries: [Double: Double]]) {
-        var requestIncrease: [RequestSeries: Double] = [:]
-        for (series, value) in requests {
-            let before = previous.requests[series] ?? 0
-            requestIncrease[series] = value >= before ? value - before : value
-        }
-        var bucketIncrease: [RequestSeries: [Double: Double]] = [:]
-        for (series, buckets) in durationBuckets {
-            let before = previous.durationBuckets[series] ?? [:]
-            let reset = buckets.contains { bound, value in value < (before[bound] ?? 0) }
-            bucketIncrease[series] = buckets.mapValues { $0 } .reduce(into: [:]) { out, pair in
-                out[pair.key] = reset ? pair.value : pair.value - (before[pair.key] ?? 0)
-            }
-        }
-        return (requestIncrease, bucketIncrease)
-    }
 }
 
 /// Prometheus's `histogram_quantile`: linear interpolation inside the bucket holding the rank;

@@ -5,31 +5,39 @@ import MeshModel
 struct TrafficAggregation {
     struct Accumulator {
         var requests = 0.0, serverErrors = 0.0, clientErrors = 0.0, rate = 0.0
+        /// Duration bucket increases: of packed histograms, per bound set (`SeriesIndex` ids;
+        /// nearly always one), summed slot by slot…
+        var histograms: [Int32: [Double]] = [:]
+        /// …and by bound, for rates from Prometheus.
         var buckets: [Double: Double] = [:]
         var byVersion: [String: Double] = [:]
         var mutualTLS = 0.0
 
-        mutating func add(_ series: RequestSeries, count: Double, seconds: Double) {
+        mutating func add(_ keys: SeriesKeys, count: Double, seconds: Double) {
             requests += count
             rate += seconds > 0 ? count / seconds : 0
-            if series.isServerError { serverErrors += count }
-            if series.isClientError { clientErrors += count }
-            byVersion[series.destinationVersion, default: 0] += count
-            if series.mutualTLS { mutualTLS += count }
+            if keys.serverError { serverErrors += count }
+            if keys.clientError { clientErrors += count }
+            byVersion[keys.version, default: 0] += count
+            if keys.mutualTLS { mutualTLS += count }
         }
 
         mutating func add(buckets increase: [Double: Double]) {
             for (bound, count) in increase { buckets[bound, default: 0] += count }
         }
 
-        var metrics: TrafficMetrics {
+        func metrics(boundSets: [[Double]]) -> TrafficMetrics {
             guard requests > 0 else { return TrafficMetrics(rps: 0) }
+            var merged = buckets
+            for (set, counts) in histograms {
+                for (bound, count) in zip(boundSets[Int(set)], counts) { merged[bound, default: 0] += count }
+            }
             return TrafficMetrics(
                 rps: rate, successRate: 1 - serverErrors / requests, serverErrorRate: serverErrors / requests,
                 clientErrorRate: clientErrors / requests,
-                latencyMs: LatencyQuantiles(p50: HistogramQuantile.estimate(0.5, buckets: buckets),
-                                            p95: HistogramQuantile.estimate(0.95, buckets: buckets),
-                                            p99: HistogramQuantile.estimate(0.99, buckets: buckets)))
+                latencyMs: LatencyQuantiles(p50: HistogramQuantile.estimate(0.5, buckets: merged),
+                                            p95: HistogramQuantile.estimate(0.95, buckets: merged),
+                                            p99: HistogramQuantile.estimate(0.99, buckets: merged)))
         }
     }
 
@@ -45,58 +53,114 @@ struct TrafficAggregation {
     private var sourceReportedOrigins: [String: Origin] = [:]
     private var edgeOrigins: [String: Origin] = [:]
 
-    /// Counter increases between two polls of one proxy.
-    mutating func add(current: RequestCounters, previous: RequestCounters, origin: Origin) {
+    /// The bound sets packed histograms refer to: the deriver's index as of the last `add`
+    /// (it only grows during a round; it is compacted after the round's metrics are read).
+    private(set) var boundSets: [[Double]] = []
+
+    /// Counter increases between two polls of one proxy, walking both packed samples once (their
+    /// series are in id order). A counter that went down was reset, so its whole current value
+    /// counts, as Prometheus's `increase` does; a histogram with any bucket that went down
+    /// counts whole. Duration buckets count only for series with a request counter.
+    mutating func add(current: PackedCounters, previous: PackedCounters, index: SeriesIndex, origin: Origin) {
         let seconds = current.at.timeIntervalSince(previous.at)
         guard seconds > 0 else { return }
-        let (requests, buckets) = current.increase(since: previous)
-        for (series, count) in requests {
-            add(series, count: count, seconds: seconds, origin: origin)
-            if let increase = buckets[series] { add(series, buckets: increase) }
+        let keys = index.keys
+        boundSets = index.boundSets
+        var before = 0, histogram = 0, histogramOffset = 0, earlier = 0, earlierOffset = 0
+        for (position, id) in current.requestSeries.enumerated() {
+            while before < previous.requestSeries.count, previous.requestSeries[before] < id { before += 1 }
+            let value = current.requestValues[position]
+            let old = before < previous.requestSeries.count && previous.requestSeries[before] == id ? previous.requestValues[before] : 0
+            let seriesKeys = keys[Int(id)]
+            add(seriesKeys, count: value >= old ? value - old : value, seconds: seconds, origin: origin)
+
+            while histogram < current.bucketSeries.count, current.bucketSeries[histogram] < id {
+                histogramOffset += Int(current.bucketStored[histogram])
+                histogram += 1
+            }
+            guard histogram < current.bucketSeries.count, current.bucketSeries[histogram] == id else { continue }
+            while earlier < previous.bucketSeries.count, previous.bucketSeries[earlier] < id {
+                earlierOffset += Int(previous.bucketStored[earlier])
+                earlier += 1
+            }
+            let set = current.bucketBounds[histogram]
+            let slots = boundSets[Int(set)].count
+            let hasEarlier = earlier < previous.bucketSeries.count && previous.bucketSeries[earlier] == id
+            if hasEarlier, previous.bucketBounds[earlier] != set {
+                // The bounds changed (a proxy restarted with other buckets): compared by bound.
+                let now = Dictionary(uniqueKeysWithValues: (0..<slots).map { (boundSets[Int(set)][$0], current.bucketCount(histogram, offset: histogramOffset, slot: $0)) })
+                let earlierSet = boundSets[Int(previous.bucketBounds[earlier])]
+                let then = Dictionary(uniqueKeysWithValues: earlierSet.indices.map { (earlierSet[$0], previous.bucketCount(earlier, offset: earlierOffset, slot: $0)) })
+                let reset = now.contains { bound, value in value < (then[bound] ?? 0) }
+                add(seriesKeys, buckets: now.reduce(into: [:]) { out, pair in out[pair.key] = reset ? pair.value : pair.value - (then[pair.key] ?? 0) })
+                continue
+            }
+            func earlierCount(_ slot: Int) -> Double { hasEarlier ? previous.bucketCount(earlier, offset: earlierOffset, slot: slot) : 0 }
+            let reset = (0..<slots).contains { current.bucketCount(histogram, offset: histogramOffset, slot: $0) < earlierCount($0) }
+            add(seriesKeys, histogram: set, slots: slots) { slot in
+                let count = current.bucketCount(histogram, offset: histogramOffset, slot: slot)
+                return reset ? count : count - earlierCount(slot)
+            }
         }
     }
 
     /// Rates as Prometheus computed them (`rate(…[window])`): a rate is a count over one second,
     /// and bucket rates give the same quantiles as bucket increases.
     mutating func add(rates: [RequestSeries: Double], buckets: [RequestSeries: [Double: Double]], origin: Origin) {
-        for (series, rate) in rates { add(series, count: rate, seconds: 1, origin: origin) }
-        for (series, bucketRates) in buckets { add(series, buckets: bucketRates) }
+        for (series, rate) in rates { add(SeriesKeys(series), count: rate, seconds: 1, origin: origin) }
+        for (series, bucketRates) in buckets { add(SeriesKeys(series), buckets: bucketRates) }
     }
 
-    private mutating func add(_ series: RequestSeries, count: Double, seconds: Double, origin: Origin) {
-        let destination = "\(series.destinationNamespace)/\(series.destinationService)"
-        let source = "\(series.sourceNamespace)/\(series.sourceService)"
-        let edgeKey = "\(source)->\(destination)"
-        if series.reporter == "destination" {
-            services[destination, default: Accumulator()].add(series, count: count, seconds: seconds)
-            serviceOrigins[destination] = origin
-            if series.mutualTLS { edgeTLS[edgeKey, default: 0] += count }
-        } else if series.reporter == "source" || series.reporter == "waypoint" {
-            servicesFromSource[destination, default: Accumulator()].add(series, count: count, seconds: seconds)
-            sourceReportedOrigins[destination] = sourceReportedOrigins[destination] ?? origin
-            var edge = edges[edgeKey] ?? (source, destination, Accumulator())
-            edge.accumulator.add(series, count: count, seconds: seconds)
-            edges[edgeKey] = edge
-            edgeOrigins[edgeKey] = origin
+    private mutating func add(_ keys: SeriesKeys, count: Double, seconds: Double, origin: Origin) {
+        switch keys.reporter {
+        case .destination:
+            services[keys.destination, default: Accumulator()].add(keys, count: count, seconds: seconds)
+            serviceOrigins[keys.destination] = origin
+            if keys.mutualTLS { edgeTLS[keys.edge, default: 0] += count }
+        case .source:
+            servicesFromSource[keys.destination, default: Accumulator()].add(keys, count: count, seconds: seconds)
+            sourceReportedOrigins[keys.destination] = sourceReportedOrigins[keys.destination] ?? origin
+            edges[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator.add(keys, count: count, seconds: seconds)
+            edgeOrigins[keys.edge] = origin
+        case .other:
+            break
         }
     }
 
     /// Duration buckets of one series, into the service (and edge) its reporter speaks for.
-    private mutating func add(_ series: RequestSeries, buckets increase: [Double: Double]) {
-        let destination = "\(series.destinationNamespace)/\(series.destinationService)"
-        if series.reporter == "destination" {
-            services[destination, default: Accumulator()].add(buckets: increase)
-        } else if series.reporter == "source" || series.reporter == "waypoint" {
-            servicesFromSource[destination, default: Accumulator()].add(buckets: increase)
-            let edgeKey = "\(series.sourceNamespace)/\(series.sourceService)->\(destination)"
-            if edges[edgeKey] == nil { edges[edgeKey] = ("\(series.sourceNamespace)/\(series.sourceService)", destination, Accumulator()) }
-            edges[edgeKey]?.accumulator.add(buckets: increase)
+    private mutating func add(_ keys: SeriesKeys, buckets increase: [Double: Double]) {
+        switch keys.reporter {
+        case .destination:
+            services[keys.destination, default: Accumulator()].add(buckets: increase)
+        case .source:
+            servicesFromSource[keys.destination, default: Accumulator()].add(buckets: increase)
+            edges[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator.add(buckets: increase)
+        case .other:
+            break
+        }
+    }
+
+    /// A packed histogram's increase (`increase(slot)` for each of its `slots`), summed per bound set.
+    private mutating func add(_ keys: SeriesKeys, histogram set: Int32, slots: Int, _ increase: (Int) -> Double) {
+        func addTo(_ accumulator: inout Accumulator) {
+            var counts = accumulator.histograms.removeValue(forKey: set) ?? Array(repeating: 0, count: slots)
+            for slot in 0..<slots { counts[slot] += increase(slot) }
+            accumulator.histograms[set] = counts
+        }
+        switch keys.reporter {
+        case .destination:
+            addTo(&services[keys.destination, default: Accumulator()])
+        case .source:
+            addTo(&servicesFromSource[keys.destination, default: Accumulator()])
+            addTo(&edges[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator)
+        case .other:
+            break
         }
     }
 
     /// Service metrics, preferring what the destinations reported.
     func serviceMetrics(_ key: String) -> TrafficMetrics? {
-        (services[key] ?? servicesFromSource[key])?.metrics
+        (services[key] ?? servicesFromSource[key])?.metrics(boundSets: boundSets)
     }
 
     /// The mesh and source a service's metrics came from.
@@ -114,7 +178,7 @@ struct TrafficAggregation {
             let shares = total > 0 ? edge.accumulator.byVersion.mapValues { $0 / total } : [:]
             return Edge(source: edge.source, destination: edge.destination, protocol: "http",
                         mtls: (edgeTLS[key] ?? 0) > 0,
-                        traffic: edge.accumulator.metrics, versionShare: shares, origin: edgeOrigins[key])
+                        traffic: edge.accumulator.metrics(boundSets: boundSets), versionShare: shares, origin: edgeOrigins[key])
         }
     }
 }
