@@ -118,7 +118,16 @@ struct ServerTests {
             await #expect(throws: (any Error).self) { _ = try await Self.get(client, url) }
             try await Task.sleep(nanoseconds: 2_000_000_000)
             _ = server.simulator.tick()
-            try await server.reconcile()
+            // As `run` does once a second: a rebind refused for a moment (EADDRINUSE, seen once in
+            // a full run on two cores) is tried again, and the proxy comes back on its address.
+            for attempt in 1...5 {
+                do {
+                    try await server.reconcile()
+                    break
+                } catch where attempt < 5 {
+                    try await Task.sleep(nanoseconds: 500_000_000)
+                }
+            }
             #expect(try await Self.get(client, url).0 == 200)
             #expect(server.adminURLs()[details]! + "/ready" == url)
         }
