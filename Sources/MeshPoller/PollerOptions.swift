@@ -26,8 +26,11 @@ public struct PollerOptions: Sendable {
     public var proxyConfigs = true
     /// `?filter=` for `/stats/prometheus`: derivation reads only Istio's request metrics, and a
     /// sidecar's per-cluster Envoy stats are most of its exposition (measured: 1.96 MB per
-    /// simulated proxy unfiltered). nil fetches everything.
-    public var statsFilter: String? = "istio_request"
+    /// simulated proxy unfiltered). `server.state` (Envoy's name; `.` also matches the `_` of
+    /// `envoy_server_state`) brings the server state along, so `/ready` is not asked as well:
+    /// that was 5,000 of a 5,000-proxy poll's 10,000 requests, 28 % of the fetch CPU. With a
+    /// filter that leaves it out, `/ready` is read as before. nil fetches everything.
+    public var statsFilter: String? = "istio_request|server.state"
     /// A proxy's SDS secrets or `/certs` (hundreds of KB) and `/server_info` are re-read after
     /// half to all of this (spread at random, so a large mesh's proxies do not all come due in
     /// one poll); certificates change on rotation, not per poll.

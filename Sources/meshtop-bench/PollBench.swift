@@ -53,8 +53,9 @@ struct PollBench: AsyncParsableCommand {
                      wall, interval, cpu, cpu / interval * 100, interval))
         let peak = Memory.peak()
         print(String(format: "  peak resident memory of the poller: %.0f MB (goal < 500 MB; %.0f MB before the first poll)", peak, baselineRSS))
-        // The anchor: the same requests (filtered stats and /ready of every proxy, same
-        // concurrency), bodies read and dropped — what the simulator and HTTP cost on their own.
+        // The anchor: the requests of a steady poll (every proxy's filtered stats, which carry
+        // its server state; same concurrency), bodies read and dropped — what the simulator and
+        // HTTP cost on their own. Certificates and server info (every 15–30 s) are not in it.
         let floor = try await Self.fetchFloor(targets: options.targets, concurrency: options.concurrency, statsFilter: options.statsFilter ?? "")
         print(String(format: "  anchor, GET of the same endpoints without parsing: wall %.2f s, CPU %.2f s (%.0f %% of one core), %.0f MB", floor.wall,
                      floor.cpu, floor.cpu / interval * 100, floor.megabytes))
@@ -69,11 +70,11 @@ struct PollBench: AsyncParsableCommand {
         ])
     }
 
-    /// Wall and CPU time to GET every proxy's filtered stats and `/ready` with the poller's
-    /// concurrency, discarding the bodies; and the megabytes transferred.
+    /// Wall and CPU time to GET every proxy's filtered stats with the poller's concurrency,
+    /// discarding the bodies; and the megabytes transferred.
     static func fetchFloor(targets: [ScrapeTarget], concurrency: Int, statsFilter: String) async throws -> (wall: Double, cpu: Double, megabytes: Double) {
         let fetcher = try HTTPFetcher(timeout: 30)
-        let paths = ["/stats/prometheus?filter=\(statsFilter)", "/ready"]
+        let paths = ["/stats/prometheus?filter=\(MeshPoller.queryValue(statsFilter))"]
         let cpuBefore = cpuSeconds(), start = Date()
         let bytes = await withTaskGroup(of: Int.self) { group -> Int in
             var total = 0

@@ -8,12 +8,14 @@ import Testing
 /// The poller against a live simulator and against misbehaving endpoints.
 @Suite("Poller", .serialized)
 struct PollerTests {
-    static func withSim(base: String, mesh: SimMeshMode = .istio, _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {
+    static func withSim(base: String, mesh: SimMeshMode = .istio, configure: (inout SimOptions) -> Void = { _ in },
+                        _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {
         var options = SimOptions()
         options.istiodPort = 0
         options.adminPort = 0
         options.adminAddressBase = base
         options.meshMode = mesh
+        configure(&options)
         let server = SimServer(simulator: try MeshSimulator(options: options), threads: 2)
         let istiod = try await server.start()
         let targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
@@ -61,6 +63,37 @@ struct PollerTests {
             #expect(failing.isEmpty, "\(failing)")
             #expect(round.proxies.values.allSatisfy { $0.counters != nil && !$0.secrets.isEmpty && $0.serverInfo != nil })
             await poller.shutdown()
+        }
+    }
+
+    @Test("The server state comes with the stats (no /ready per poll); a filter without it falls back to /ready")
+    func serverStateFromStats() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-state-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        try await Self.withSim(base: "127.0.63.1", configure: { $0.requestLogPath = log }) { server, istiod, targets in
+            let drained = try #require(targets.first { $0.proxyID.hasPrefix("reviews-v2") })
+            let index = try #require(server.simulator.read { $0.proxy(matching: "reviews-v2") })
+            _ = server.simulator.mutate { $0.setHealthCheck(proxy: index, failed: true) }
+            func readyRequests() -> Int {
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasSuffix(" /ready") }.count
+            }
+            for filter in ["istio_request|server.state", "istio_request"] {
+                var options = PollerOptions()
+                options.istiodURLs = [istiod]
+                options.targets = targets
+                options.timeout = 30
+                options.statsFilter = filter
+                let poller = try MeshPoller(options: options)
+                _ = await poller.poll() // the first reads /server_info (and its state) for every proxy
+                let before = readyRequests()
+                let round = await poller.poll()
+                await poller.shutdown()
+                let states = (round?.proxies ?? [:]).mapValues { $0.serverInfo?.state ?? "?" }
+                #expect(states[drained.proxyID] == "DRAINING", "\(filter): \(states)")
+                #expect(states.count == 7 && states.filter { $0.key != drained.proxyID }.values.allSatisfy { $0 == "LIVE" }, "\(filter): \(states)")
+                let asked = readyRequests() - before
+                #expect(asked == (filter == "istio_request" ? 7 : 0), "\(filter): \(asked) requests for /ready in one poll")
+            }
         }
     }
 

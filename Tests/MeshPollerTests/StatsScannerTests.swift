@@ -53,6 +53,14 @@ struct StatsScannerTests {
         // A bucket line whose `le` is followed by another label after a matching prefix is
         // read by the generic parser (no guessing).
         let firstLines = lines.split(separator: "\n").prefix(3).joined(separator: "\n")
+        #expect(scanner.lastServerState == nil, "no server.state gauge in that body")
+        _ = try scanner.counters(at: Date(), body: Array((lines + "# TYPE envoy_server_state gauge\nenvoy_server_state{} 1\n").utf8))
+        #expect(scanner.lastServerState == 1)
+        _ = try scanner.counters(at: Date(), body: Array("envoy_server_state 0\n".utf8))
+        #expect(scanner.lastServerState == 0)
+        // Through the generic parser (an escaped label sends the whole body there).
+        _ = try scanner.counters(at: Date(), body: Array((#"istio_requests_total{reporter="a\"b"} 1"# + "\nenvoy_server_state{} 3\n").utf8))
+        #expect(scanner.lastServerState == 3)
         let odd = Array((firstLines + "\n" + #"istio_request_duration_milliseconds_bucket{reporter="source",destination_service_name="a",response_code="200",le="5",x="y"} 1"# + "\n").utf8)
         #expect(try scanner.counters(at: Date(), body: odd).durationBuckets == RequestCounters(at: Date(), exposition: try ExpositionParser.parse(odd, format: .prometheus)).durationBuckets)
     }

@@ -11,6 +11,9 @@ import MeshSources
 /// also gives the precise error.
 package struct IstioStatsScanner {
     private var values = StringInterner(capacity: 8192)
+    /// Envoy's `server.state` gauge in the last body read (0 LIVE, 1 DRAINING,
+    /// 2 PRE_INITIALIZING, 3 INITIALIZING), when the scrape's filter let it through.
+    package private(set) var lastServerState: Double?
 
     /// The labels kept, by index into a line's value slots.
     static let names: [[UInt8]] = [
@@ -26,11 +29,14 @@ package struct IstioStatsScanner {
     package init() {}
 
     package mutating func counters(at date: Date, body: [UInt8]) throws -> RequestCounters {
+        lastServerState = nil
         do {
             return try body.withUnsafeBufferPointer { try scan($0, at: date) }
         } catch Failure.unexpected {
             // Escapes, odd spacing or a malformed line: the generic parser decides (and explains).
-            return RequestCounters(at: date, exposition: try ExpositionParser.parse(body, format: .prometheus))
+            let exposition = try ExpositionParser.parse(body, format: .prometheus)
+            lastServerState = exposition.family("envoy_server_state")?.samples.first?.value
+            return RequestCounters(at: date, exposition: exposition)
         }
     }
 
@@ -69,6 +75,7 @@ package struct IstioStatsScanner {
                 // Lines it skips must at least look like exposition text, or garbage and HTML
                 // pages would pass as "no Istio metrics": the generic parser then says what is wrong.
                 if position < end, !Self.startsExpositionLine(buffer[position]) { throw Failure.unexpected }
+                if let start = Self.serverStateValue(buffer, position, end) { lastServerState = try Self.number(buffer, start, end) }
                 continue
             }
             for index in slots.indices { slots[index] = (0, 0) }
@@ -157,6 +164,23 @@ package struct IstioStatsScanner {
         if has("_duration_milliseconds_bucket{", at: rest) { return (43, true, false) }
         if has("_duration_seconds_bucket{", at: rest) { return (38, true, true) }
         return nil
+    }
+
+    /// Where the value of an `envoy_server_state` line starts (`envoy_server_state{} 0` or
+    /// without the braces); nil for any other line.
+    static func serverStateValue(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        let name: StaticString = "envoy_server_state"
+        let length = name.utf8CodeUnitCount
+        guard end - start > length + 1 else { return nil }
+        for index in 0..<length where buffer[start + index] != name.utf8Start[index] { return nil }
+        var cursor = start + length
+        if buffer[cursor] == 0x7B {
+            guard cursor + 1 < end, buffer[cursor + 1] == 0x7D else { return nil }
+            cursor += 2
+        }
+        guard cursor < end, buffer[cursor] == 0x20 else { return nil }
+        while cursor < end, buffer[cursor] == 0x20 { cursor += 1 }
+        return cursor < end ? cursor : nil
     }
 
     /// `#` (comment, HELP, TYPE) or the first character of a metric name.
