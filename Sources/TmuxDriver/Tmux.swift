@@ -43,18 +43,24 @@ public struct Tmux: Sendable {
         run(["capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", target], capture: true)
     }
 
-    /// Polls the pane until `predicate` holds or `timeout` passes; returns the last screen.
-    /// Sleeps by suspending: a test that blocked a thread of Swift's cooperative pool (two on
-    /// two cores) for its whole wait stalled the in-process pollers of the tests beside it.
-    public func waitFor(_ target: String, timeout: Double, _ predicate: (String) -> Bool) async -> (ok: Bool, screen: String) {
-        let deadline = Date().addingTimeInterval(timeout)
-        var screen = capture(target)
-        while Date() < deadline {
-            if predicate(screen) { return (true, screen) }
-            try? await Task.sleep(nanoseconds: 100_000_000)
-            screen = capture(target)
+    /// Polls the pane every 0.1 s until `predicate` holds or `timeout` passes; returns the last
+    /// screen. The loop runs on a Dispatch thread and the caller suspends: blocking a thread of
+    /// Swift's cooperative pool (two on two cores) for the whole wait stalled the in-process
+    /// pollers of the tests beside it, and sleeping on that pool instead let a loaded suite
+    /// stretch the polling to seconds, missing screens that show for two (`--rotate 2s`).
+    public func waitFor(_ target: String, timeout: Double, _ predicate: @escaping @Sendable (String) -> Bool) async -> (ok: Bool, screen: String) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(timeout)
+                var screen = capture(target)
+                while Date() < deadline {
+                    if predicate(screen) { return continuation.resume(returning: (true, screen)) }
+                    usleep(100_000)
+                    screen = capture(target)
+                }
+                continuation.resume(returning: (predicate(screen), screen))
+            }
         }
-        return (predicate(screen), screen)
     }
 
     public static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }

@@ -44,7 +44,7 @@ struct OperatorEndToEndTests {
         }
 
         @discardableResult
-        func waitFor(_ name: String, _ what: String, timeout: Double = 20, _ predicate: (String) -> Bool) async -> String {
+        func waitFor(_ name: String, _ what: String, timeout: Double = 20, _ predicate: @escaping @Sendable (String) -> Bool) async -> String {
             let (ok, screen) = await driver.waitFor(name, timeout: timeout, predicate)
             if !ok { Issue.record("timed out waiting for \(what); screen:\n\(screen)") }
             return screen

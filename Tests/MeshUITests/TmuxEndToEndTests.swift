@@ -35,7 +35,7 @@ struct TmuxEndToEndTests {
 
     /// Polls the pane until `predicate` holds; records the screen on timeout.
     @discardableResult
-    func waitFor(_ what: String, timeout: Double = 20, _ predicate: (String) -> Bool) async -> String {
+    func waitFor(_ what: String, timeout: Double = 20, _ predicate: @escaping @Sendable (String) -> Bool) async -> String {
         let (ok, text) = await driver.waitFor("demo", timeout: timeout, predicate)
         if !ok { Issue.record("timed out waiting for \(what); screen:\n\(text)") }
         return text
