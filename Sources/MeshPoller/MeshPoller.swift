@@ -216,7 +216,7 @@ public actor MeshPoller {
         var observation = ProxyObservation(target: target, at: options.clock())
         let source = "proxy \(target.proxyID)"
         observation.configs = cachedConfigs(target)
-        /// The server state from the stats' `server.state` gauge, when they carried it.
+        // The server state from the stats' `server.state` gauge, when they carried it.
         var stateFromStats: String?
         do {
             if prometheus == nil {

@@ -111,7 +111,7 @@ package struct IstioStatsScanner {
                 } else {
                     finishHistogram()
                     histogram = (makeSeries(buffer, slots), slots, [bound: value])
-                    // `le="` starts 4 bytes before its value; its closing quote is followed by `}`.
+                    // `le` is the last label when its closing quote is followed by `}`.
                     if buffer[stop + 1] == 0x7D { bucketPrefix = (position, start - position, kind.seconds) }
                 }
             } else {

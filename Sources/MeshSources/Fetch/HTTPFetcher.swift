@@ -32,7 +32,7 @@ public final class HTTPFetcher: Sendable {
         // A refused connection fails now, not after the connect timeout of retries: the poller
         // has its own backoff per target, and an operator should see "connection refused" at once.
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.http1_1ConnectionDebugInitializer = Self.smallReceiveBuffers
+        configuration.http1_1ConnectionDebugInitializer = Self.freshReceiveBuffers
         configuration.timeout = .init(connect: .milliseconds(Int64(timeout * 1000)), read: .milliseconds(Int64(timeout * 1000)))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = .milliseconds(Int64(timeout * 1000))
@@ -47,7 +47,7 @@ public final class HTTPFetcher: Sendable {
     /// CPU per cycle (reconnecting to every proxy). So reads get fresh buffers that are freed
     /// once the body has been copied out, and only the first, tiny one stays pooled
     /// (`FreshReadBuffers`); one read per wake-up keeps the pool at that one buffer.
-    @Sendable static func smallReceiveBuffers(_ channel: Channel) -> EventLoopFuture<Void> {
+    @Sendable static func freshReceiveBuffers(_ channel: Channel) -> EventLoopFuture<Void> {
         channel.setOption(ChannelOptions.maxMessagesPerRead, value: 1).flatMap {
             channel.setOption(ChannelOptions.recvAllocator, value: FreshReadBuffers())
         }
