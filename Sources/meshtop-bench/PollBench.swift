@@ -74,18 +74,14 @@ struct PollBench: AsyncParsableCommand {
     /// discarding the bodies; and the megabytes transferred.
     static func fetchFloor(targets: [ScrapeTarget], concurrency: Int, statsFilter: String) async throws -> (wall: Double, cpu: Double, megabytes: Double) {
         let fetcher = try HTTPFetcher(timeout: 30)
-        let paths = ["/stats/prometheus?filter=\(MeshPoller.queryValue(statsFilter))"]
+        let path = "/stats/prometheus?filter=\(MeshPoller.queryValue(statsFilter))"
         let cpuBefore = cpuSeconds(), start = Date()
         let bytes = await withTaskGroup(of: Int.self) { group -> Int in
             var total = 0
             var iterator = targets.makeIterator()
             func next() -> Bool {
                 guard let target = iterator.next() else { return false }
-                group.addTask {
-                    var size = 0
-                    for path in paths { size += (try? await fetcher.get(target.url + path, source: "floor", alsoAccept: [503]).body.count) ?? 0 }
-                    return size
-                }
+                group.addTask { (try? await fetcher.get(target.url + path, source: "floor").body.count) ?? 0 }
                 return true
             }
             for _ in 0..<concurrency where next() {}

@@ -127,32 +127,29 @@ struct TrafficAggregation {
         }
     }
 
-    /// Duration buckets of one series, into the service (and edge) its reporter speaks for.
+    /// Duration buckets of one series, by bound.
     private mutating func add(_ keys: SeriesKeys, buckets increase: [Double: Double]) {
-        switch keys.reporter {
-        case .destination:
-            services[keys.destination, default: Accumulator()].add(buckets: increase)
-        case .source:
-            servicesFromSource[keys.destination, default: Accumulator()].add(buckets: increase)
-            edges[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator.add(buckets: increase)
-        case .other:
-            break
-        }
+        withBucketAccumulators(keys) { $0.add(buckets: increase) }
     }
 
     /// A packed histogram's increase (`increase(slot)` for each of its `slots`), summed per bound set.
     private mutating func add(_ keys: SeriesKeys, histogram set: Int32, slots: Int, _ increase: (Int) -> Double) {
-        func addTo(_ accumulator: inout Accumulator) {
+        withBucketAccumulators(keys) { accumulator in
             var counts = accumulator.histograms.removeValue(forKey: set) ?? Array(repeating: 0, count: slots)
             for slot in 0..<slots { counts[slot] += increase(slot) }
             accumulator.histograms[set] = counts
         }
+    }
+
+    /// The accumulators a series' duration buckets go into: the service its reporter speaks for,
+    /// and for a source-reported series its edge too.
+    private mutating func withBucketAccumulators(_ keys: SeriesKeys, _ body: (inout Accumulator) -> Void) {
         switch keys.reporter {
         case .destination:
-            addTo(&services[keys.destination, default: Accumulator()])
+            body(&services[keys.destination, default: Accumulator()])
         case .source:
-            addTo(&servicesFromSource[keys.destination, default: Accumulator()])
-            addTo(&edges[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator)
+            body(&servicesFromSource[keys.destination, default: Accumulator()])
+            body(&edges[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator)
         case .other:
             break
         }
