@@ -107,10 +107,6 @@ struct ServerTests {
     func proxyDownListener() async throws {
         try await Self.withServer({
             $0.adminAddressBase = "127.0.23.1"
-            // A fixed port, as `meshtop sim` uses by default (15000): a port the system picked
-            // (0) is in the ephemeral range, and while the proxy was down an outgoing connection
-            // of another test could take it (EADDRINUSE on the way back, twice in ~9 full runs).
-            $0.adminPort = 15000
             $0.scenarios = [try! ScenarioEvent.parse(inline: "proxy-down proxy=details at=1s for=2s")]
         }) { server, _, client in
             let details = server.simulator.read { $0.proxy(matching: "details")! }
