@@ -1,7 +1,7 @@
 import Foundation
 
-/// A child process started with posix_spawn, an empty signal mask and default signal
-/// dispositions. A test runner's worker threads block signals, and Foundation's Process passes
+/// A child process started with posix_spawn, an empty signal mask, default signal dispositions
+/// and no descriptor of the parent but stdin, stdout and stderr. A test runner's worker threads block signals, and Foundation's Process passes
 /// that mask on: a child started that way ignores SIGTERM (seen with `timeout` and Prometheus:
 /// `terminate()` waited until the child's own timer ran out) and keeps a tmux server alive.
 public final class ChildProcess: @unchecked Sendable {
@@ -20,12 +20,18 @@ public final class ChildProcess: @unchecked Sendable {
         pid = try Self.spawn(executable, arguments, actions: &actions)
     }
 
-    /// posix_spawn with an empty mask and default dispositions; returns the pid.
+    /// posix_spawn with an empty mask and default dispositions; returns the pid. Every descriptor
+    /// from 3 up is closed in the child, after the caller's `actions`: NIO opens its sockets
+    /// without close-on-exec, so a child (a Prometheus, a tmux server) kept every listener the
+    /// test process had open when it was spawned, and a simulated proxy that closed its listener
+    /// could not bind its address again while the child ran (`ss -tlnp` showed the listening
+    /// socket held by the child alone; ServerTests' proxy-down test, EADDRINUSE).
     static func spawn(_ executable: String, _ arguments: [String], actions: inout posix_spawn_file_actions_t,
                       environment: [String: String] = ProcessInfo.processInfo.environment) throws -> pid_t {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
+        closeInheritedDescriptors(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -60,6 +66,21 @@ public final class ChildProcess: @unchecked Sendable {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             exitStatus = status
+        }
+    }
+
+    /// Adds "close every descriptor from 3 up" to `actions`: glibc's
+    /// `posix_spawn_file_actions_addclosefrom_np` (2.34+; Swift's Glibc module does not export it,
+    /// so it is looked up by name), else one close per descriptor open now.
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
+           unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3) == 0 {
+            return
+        }
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in open.compactMap(Int32.init) where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
         }
     }
 }
