@@ -33,6 +33,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -45,7 +46,10 @@ let package = Package(
                                                 .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "MeshUI", dependencies: ["MeshModel", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses"),
-        .target(name: "TmuxDriver"),
+        // The test wing: launchers (simulator in process and as a child, Prometheus, the meshtop
+        // binary), the fixtures locator, the tmux driver and golden diffs, for every test target
+        // and the benchmarks.
+        .target(name: "MeshTestSupport", dependencies: ["MeshSim", "MeshSources", "MeshModel"]),
         .target(name: "MeshTerminal", dependencies: ["MeshUI", "MeshModel", "CNCurses"]),
         .target(
             name: "MeshSim",
@@ -81,7 +85,7 @@ let package = Package(
                 "MeshSources",
                 "MeshUI",
                 "MeshModel",
-                "TmuxDriver",
+                "MeshTestSupport",
                 "MeshStore",
                 "MeshPoller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,19 +95,28 @@ let package = Package(
         // Fuzz targets for the decoders (Fuzz/README.md): libFuzzer with -sanitize=fuzzer -DFUZZING,
         // a corpus replay tool otherwise.
         .executableTarget(name: "meshtop-fuzz", dependencies: ["MeshSources", "MeshPoller"]),
-        .testTarget(name: "MeshModelTests", dependencies: ["MeshModel"]),
-        .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "TmuxDriver"]),
-        .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel", .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim", "MeshStore", "TmuxDriver"]),
+        .testTarget(name: "MeshModelTests", dependencies: ["MeshModel", "MeshTestSupport"]),
+        .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", "MeshTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "MeshTestSupport"]),
+        .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel", "MeshSim", "MeshTestSupport"]),
+        .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim", "MeshStore", "MeshTestSupport"]),
         .testTarget(
             name: "MeshSimTests",
             dependencies: [
                 "MeshSim",
                 "MeshModel",
+                "MeshTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Tests that run child processes (the meshtop binary, tmux, Prometheus, the fuzzers).
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "MeshTestSupport", "MeshSim", "MeshSources", "MeshModel", "MeshStore", "MeshPoller",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ]

@@ -16,12 +16,12 @@ public struct Edge: Sendable, Codable, Hashable, Identifiable {
     public var versionShare: [String: Double]
     public var health: HealthVerdict
     /// Mesh and source of the reporting (calling) side.
-    public var origin: Origin?
+    public var origin: MeshKind?
 
     public init(
         source: String, destination: String, protocol: String = "http", mtls: Bool = false,
         traffic: TrafficMetrics = TrafficMetrics(), versionShare: [String: Double] = [:],
-        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: Origin? = nil
+        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: MeshKind? = nil
     ) {
         self.origin = origin
         self.source = source

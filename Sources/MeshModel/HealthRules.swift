@@ -60,10 +60,10 @@ public enum HealthRules {
     }
 
     /// A Linkerd or MOSN proxy (no xDS sync to judge): healthy while it says it can serve.
-    public static func meshProxy(state: String?, mesh: String) -> HealthVerdict {
-        guard let state else { return HealthVerdict(.unknown, reason: "\(mesh) proxy not read yet") }
-        return state == "LIVE" ? HealthVerdict(.healthy, reason: "\(mesh) proxy ready")
-            : HealthVerdict(.degraded, reason: "\(mesh) proxy \(state)")
+    public static func meshProxy(state: String?, kind: MeshKind) -> HealthVerdict {
+        guard let state else { return HealthVerdict(.unknown, reason: "\(kind.mesh) proxy not read yet") }
+        return state == "LIVE" ? HealthVerdict(.healthy, reason: "\(kind.mesh) proxy ready")
+            : HealthVerdict(.degraded, reason: "\(kind.mesh) proxy \(state)")
     }
 
     public static func certificate(_ certificate: Certificate, now: Date, thresholds: HealthThresholds = HealthThresholds()) -> HealthVerdict {

@@ -1,80 +1,44 @@
 /// A mutating request an operator can send to one proxy's admin API from the console
 /// (product.md §5), always behind a confirmation that names the target, never from the
-/// dashboard or under `--readonly`.
+/// dashboard or under `--readonly`. What it asks for, of whom; the HTTP method, path and body
+/// are the admin client's business (MeshSources, one per mesh kind).
 public struct OperatorAction: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
-        /// `POST /logging?level=LEVEL`
+        /// Envoy: `POST /logging?level=LEVEL`; Linkerd and MOSN have their own.
         case setLogLevel(String)
-        /// `POST /healthcheck/fail`: the proxy drains (fails its health check).
+        /// Envoy: `POST /healthcheck/fail`: the proxy drains (fails its health check).
         case failHealthCheck
-        /// `POST /healthcheck/ok`: back in rotation.
+        /// Envoy: `POST /healthcheck/ok`: back in rotation.
         case restoreHealthCheck
-        /// `POST /reset_counters`
+        /// Envoy: `POST /reset_counters`
         case resetCounters
+
+        /// One of each kind (the log level at `level`), for what must hold for every action.
+        public static func every(level: String = "info") -> [Kind] {
+            [.setLogLevel(level), .failHealthCheck, .restoreHealthCheck, .resetCounters]
+        }
     }
 
-    /// Envoy's log levels, as `/logging` accepts them.
+    /// Envoy's log levels, as `/logging` accepts them (what the console offers for every mesh).
     public static let logLevels = ["trace", "debug", "info", "warning", "error", "critical", "off"]
 
     public var kind: Kind
     public var proxyID: String
     /// The proxy's admin base URL (`http://10.1.2.3:15000`).
     public var adminURL: String
-    /// The proxy's mesh (`istio`: Envoy admin API, `linkerd`, `mosn`): it decides the request.
-    public var mesh: String
+    /// The proxy's kind: it decides the request.
+    public var mesh: MeshKind
 
-    public init(kind: Kind, proxyID: String, adminURL: String, mesh: String = "istio") {
+    public init(kind: Kind, proxyID: String, adminURL: String, mesh: MeshKind = .istioEnvoy) {
         self.kind = kind
         self.proxyID = proxyID
         self.adminURL = adminURL
         self.mesh = mesh
     }
 
-    /// Why this action does not exist for the proxy's mesh, or nil when it does: Linkerd and
-    /// MOSN admin APIs have a log level but no drain or counter reset.
+    /// Why this action does not exist for the proxy's mesh, or nil when it does.
     public var unsupportedReason: String? {
-        switch (mesh, kind) {
-        case ("istio", _), (_, .setLogLevel): nil
-        default: "\(summary) is an Envoy admin action; \(mesh) proxies only take a log level"
-        }
-    }
-
-    /// `POST` for Envoy and MOSN, `PUT` for Linkerd's `/proxy-log-level`.
-    public var method: String { mesh == "linkerd" ? "PUT" : "POST" }
-
-    /// Path and query of the request.
-    public var path: String {
-        switch (mesh, kind) {
-        case ("linkerd", _): "/proxy-log-level"
-        case ("mosn", _): "/api/v1/update_loglevel"
-        case let (_, .setLogLevel(level)): "/logging?level=\(level)"
-        case (_, .failHealthCheck): "/healthcheck/fail"
-        case (_, .restoreHealthCheck): "/healthcheck/ok"
-        case (_, .resetCounters): "/reset_counters"
-        }
-    }
-
-    /// The level in the proxy's own vocabulary (Envoy's names are what the console offers).
-    public var meshLevel: String? {
-        guard case let .setLogLevel(level) = kind else { return nil }
-        switch mesh {
-        case "linkerd": return ["warning": "warn", "critical": "error"][level] ?? level
-        case "mosn": return (["warning": "WARN", "critical": "FATAL", "off": "FATAL"][level] ?? level).uppercased()
-        default: return level
-        }
-    }
-
-    /// The request body: Linkerd's tracing filter, or MOSN's `{log_path, log_level}` for the
-    /// logger at `logPath` (MOSN changes one logger per request).
-    public func body(logPath: String? = nil) -> String? {
-        guard let level = meshLevel else { return nil }
-        switch mesh {
-        case "linkerd": return "\(level),linkerd=\(level)"
-        case "mosn":
-            let path = (logPath ?? "stdout").replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "{\"log_path\": \"\(path)\", \"log_level\": \"\(level)\"}"
-        default: return nil
-        }
+        mesh.supports(kind) ? nil : "\(summary) is an Envoy admin action; \(mesh.mesh) proxies only take a log level"
     }
 
     /// The question of the confirmation dialog: it names the target.

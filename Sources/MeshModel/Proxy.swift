@@ -33,7 +33,7 @@ public struct Proxy: Sendable, Codable, Hashable, Identifiable {
     public var uptimeSeconds: Double?
     public var health: HealthVerdict
     /// Which mesh the proxy belongs to and which API was read (Envoy admin, Linkerd, MOSN).
-    public var origin: Origin?
+    public var origin: MeshKind?
 
     public init(
         id: String, namespace: String, podName: String, clusterID: String = "Kubernetes",
@@ -41,7 +41,7 @@ public struct Proxy: Sendable, Codable, Hashable, Identifiable {
         istioVersion: String? = nil, proxyVersion: String? = nil, istiod: String? = nil,
         sync: [XDSType: SyncState] = [:], serverState: String? = nil,
         uptimeSeconds: Double? = nil,
-        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: Origin? = nil
+        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: MeshKind? = nil
     ) {
         self.origin = origin
         self.id = id

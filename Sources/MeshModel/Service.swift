@@ -13,13 +13,13 @@ public struct Service: Sendable, Codable, Hashable, Identifiable {
     public var traffic: TrafficMetrics
     public var health: HealthVerdict
     /// Mesh and source of the traffic numbers (nil in data stored before meshes could mix).
-    public var origin: Origin?
+    public var origin: MeshKind?
 
     public init(
         name: String, namespace: String, hostname: String, ports: [ServicePort] = [],
         versions: [String] = [], meshExternal: Bool = false,
         traffic: TrafficMetrics = TrafficMetrics(),
-        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: Origin? = nil
+        health: HealthVerdict = HealthVerdict(.unknown, reason: "no data yet"), origin: MeshKind? = nil
     ) {
         self.origin = origin
         self.name = name

@@ -20,7 +20,7 @@ struct PollBench: AsyncParsableCommand {
     @OptionGroup var output: JSONOutput
 
     func run() async throws {
-        let sim = try SimProcess(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop, step: 10)
+        let sim = try BenchSim(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop, step: 10)
         defer { sim.stop() }
         let services = sim.services
         var options = PollerOptions()
@@ -73,15 +73,15 @@ struct PollBench: AsyncParsableCommand {
     /// Wall and CPU time to GET every proxy's filtered stats with the poller's concurrency,
     /// discarding the bodies; and the megabytes transferred.
     static func fetchFloor(targets: [ScrapeTarget], concurrency: Int, statsFilter: String) async throws -> (wall: Double, cpu: Double, megabytes: Double) {
-        let fetcher = try HTTPFetcher(timeout: 30)
-        let path = "/stats/prometheus?filter=\(MeshPoller.queryValue(statsFilter))"
+        let client = MeshClient(transport: try DirectHTTPTransport(timeout: 30), policy: .readOnly)
+        let path = EnvoyAdminClient.Paths.stats(filter: statsFilter)
         let cpuBefore = cpuSeconds(), start = Date()
         let bytes = await withTaskGroup(of: Int.self) { group -> Int in
             var total = 0
             var iterator = targets.makeIterator()
             func next() -> Bool {
                 guard let target = iterator.next() else { return false }
-                group.addTask { (try? await fetcher.get(target.url + path, source: "floor").body.count) ?? 0 }
+                group.addTask { (try? await client.send(MeshRequest(.GET, target.endpoint, path, source: "floor")).body.count) ?? 0 }
                 return true
             }
             for _ in 0..<concurrency where next() {}
@@ -92,7 +92,7 @@ struct PollBench: AsyncParsableCommand {
             return total
         }
         let result = (Date().timeIntervalSince(start), cpuSeconds() - cpuBefore, Double(bytes) / 1e6)
-        await fetcher.shutdown()
+        await client.shutdown()
         return result
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TmuxDriver
+import MeshTestSupport
 
 /// Key-to-frame latency of `meshtop console` in a real terminal (tmux) while a share of the
 /// proxies hang (accept connections, never answer). Goal: < 100 ms.

@@ -19,12 +19,12 @@ struct SimLoadBench: AsyncParsableCommand {
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.100.1"
 
     func run() async throws {
-        let sim = try SimProcess(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop)
+        let sim = try BenchSim(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop)
         defer { sim.stop() }
-        let process = sim.process, services = sim.services, startup = sim.startup
+        let process = sim.process.process, pid = sim.pid, services = sim.services, startup = sim.startup
         let urls = try sim.adminURLs()
         print("meshtop sim --services \(services): \(urls.count) proxies, ready in \(String(format: "%.2f", startup)) s")
-        print("RSS after start: \(Self.memory(pid: process.processIdentifier))")
+        print("RSS after start: \(Self.memory(pid: pid))")
 
         let client = HTTPClient(eventLoopGroupProvider: .singleton,
                                 configuration: HTTPClient.Configuration(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 4)))
@@ -38,7 +38,7 @@ struct SimLoadBench: AsyncParsableCommand {
         }
         let syncz = try await load(client: client, urls: Array(repeating: sim.istiod + "/debug/syncz", count: 1), total: 200)
         print(syncz.line("istiod /debug/syncz"))
-        print("RSS after load: \(Self.memory(pid: process.processIdentifier))")
+        print("RSS after load: \(Self.memory(pid: pid))")
         try await client.shutdown()
         process.terminate()
         process.waitUntilExit()

@@ -1,42 +1,26 @@
 import ArgumentParser
 import Foundation
-import MeshSim
+import MeshTestSupport
 
-/// `meshtop sim` as a separate process with the smallest generated mesh of at least `proxies`
-/// proxies: its istiod URL, targets file and admin URLs, once it printed them.
-final class SimProcess {
-    let process = Process()
+/// `meshtop sim` for a benchmark: the smallest generated mesh of at least `proxies` proxies,
+/// as a separate process (MeshTestSupport's `SimProcess`), built first if needed.
+struct BenchSim {
+    let process: SimProcess
     let services: Int
-    let targetsPath: String
-    var istiod = ""
-    /// Seconds from launch to the endpoints being listed.
-    var startup = 0.0
+
+    var istiod: String { process.istiod }
+    var targetsPath: String { process.targets }
+    var startup: Double { process.startup }
+    var pid: Int32 { process.process.processIdentifier }
 
     init(proxies: Int, adminAddressBase: String, meshtop: String?, step: Int = 5, extraArguments: [String] = []) throws {
-        var services = max(2, proxies / 4)
-        while try SimTopology.generated(services: services, seed: 1, adminBase: adminAddressBase).proxies.count < proxies { services += step }
-        self.services = services
-        let binary = meshtop ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("meshtop").path
-        if meshtop == nil, !FileManager.default.isExecutableFile(atPath: binary) { try Self.buildSimulator() }
-        targetsPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-targets-\(getpid())-\(adminAddressBase).yaml").path
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["sim", "--services", String(services), "--istiod-port", "0", "--admin-address-base", adminAddressBase,
-                             "--targets-file", targetsPath] + extraArguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        let started = Date()
-        try process.run()
-        var header = ""
-        while !header.contains("targets:") {
-            guard let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty else {
-                stop()
-                throw ValidationError("meshtop sim exited early: \(header)")
-            }
-            header += String(decoding: chunk, as: UTF8.self)
+        services = try SimProcess.services(forProxies: proxies, adminAddressBase: adminAddressBase, step: step)
+        var binary = meshtop.map { URL(fileURLWithPath: $0) } ?? PackagePaths.executable("meshtop")
+        if binary == nil {
+            try Self.buildSimulator()
+            binary = PackagePaths.executable("meshtop")
         }
-        startup = Date().timeIntervalSince(started)
-        istiod = String(header.split(separator: "\n")[0].dropFirst("istiod: ".count))
+        process = try SimProcess(["--services", String(services)] + extraArguments, adminAddressBase: adminAddressBase, binary: binary)
     }
 
     /// `swift run -c release meshtop-bench` builds only the benchmarks: build the `meshtop`
@@ -51,17 +35,7 @@ final class SimProcess {
         guard process.terminationStatus == 0 else { throw ValidationError("could not build meshtop; run `swift build -c release` first") }
     }
 
-    /// The proxies' admin base URLs from the targets file.
-    func adminURLs() throws -> [String] {
-        try String(contentsOfFile: targetsPath, encoding: .utf8).split(separator: "\n")
-            .filter { $0.hasPrefix("- url: ") }.map { $0.dropFirst("- url: ".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-    }
+    func adminURLs() throws -> [String] { try process.adminURLs() }
 
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(atPath: targetsPath)
-    }
+    func stop() { process.stop() }
 }

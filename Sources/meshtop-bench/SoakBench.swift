@@ -30,7 +30,7 @@ struct SoakBench: AsyncParsableCommand {
     @OptionGroup var output: JSONOutput
 
     func run() async throws {
-        let sim = try SimProcess(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop, step: 2,
+        let sim = try BenchSim(proxies: proxies, adminAddressBase: adminAddressBase, meshtop: meshtop, step: 2,
                                  extraArguments: ["--time-scale", String(timeScale), "--leaf-lifetime", "1h"])
         defer { sim.stop() }
         var options = PollerOptions()

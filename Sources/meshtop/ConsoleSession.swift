@@ -42,12 +42,10 @@ enum ConsoleSession {
             switch self {
             case let .poller(poller): return await poller.poll().map { .success(deriver.derive($0)) }
             case let .directory(path):
-                do { return .success(deriver.derive(try DirectorySource.read(path))) } catch let error as SourceError { return .failure(error) } catch {
-                    return .failure(SourceError(source: "dir:\(path)", reason: "\(error)"))
-                }
+                do { return .success(deriver.derive(try DirectorySource.read(path))) } catch { return .failure(error) }
             case let .store(reader, path, cursor):
                 do {
-                    guard let poll = try reader.latestPoll() else { return .failure(SourceError(source: "--from-db \(path)", reason: "no poll stored yet")) }
+                    guard let poll = try reader.latestPoll() else { return .failure(SourceError(source: "--from-db \(path)", reason: .unreadable("no poll stored yet"))) }
                     // Only a new poll is news; its events are those since the previous one shown (the
                     // first one brings none: the session's history loads the stored timeline).
                     guard let previous = cursor.advance(to: poll) else { return nil }
@@ -56,7 +54,7 @@ enum ConsoleSession {
                     snapshot.events = snapshot.events.filter { $0.at > since }
                     return .success(snapshot)
                 } catch {
-                    return .failure(SourceError(source: "--from-db \(path)", reason: "\(error)"))
+                    return .failure(SourceError(source: "--from-db \(path)", reason: .unreadable("\(error)")))
                 }
             }
         }
@@ -105,7 +103,7 @@ enum ConsoleSession {
         let inbox = Inbox()
         let control = PollControl()
         let history = await openHistory(session.history, inbox: inbox, thresholds: session.thresholds)
-        let actions = AdminActionClient(policy: session.policy)
+        let actions = OperatorActionClient(client: MeshClient(transport: try! DirectHTTPTransport(timeout: 5), policy: session.policy))
         let feeder = Task {
             var deriver = SnapshotDeriver(thresholds: session.thresholds)
             deriver.serviceThresholds = session.serviceThresholds
@@ -154,7 +152,7 @@ enum ConsoleSession {
         }
         feeder.cancel()
         await session.feed.shutdown()
-        await actions.shutdown()
+        await actions.client.shutdown()
     }
 
     /// The session's history store, or nil (with the reason printed before curses takes the
@@ -182,6 +180,6 @@ enum ConsoleSession {
         for directory in candidates where FileManager.default.fileExists(atPath: directory.appendingPathComponent("default.yaml").path) {
             return try Theme.loadAll(directory: directory)
         }
-        throw SourceError(source: "themes", reason: "no Themes/ directory found (set MESHTOP_THEMES)")
+        throw SourceError(source: "themes", reason: .unreadable("no Themes/ directory found (set MESHTOP_THEMES)"))
     }
 }

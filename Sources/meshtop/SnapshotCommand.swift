@@ -92,10 +92,10 @@ struct SnapshotCommand: AsyncParsableCommand {
         options.bodyLimit = maxBody
         let poller = try MeshPoller(options: options)
         defer { Task { await poller.shutdown() } }
-        guard let first = await poller.poll() else { throw SourceError(source: "poller", reason: "poll already running") }
+        guard let first = await poller.poll() else { throw SourceError(source: "poller", reason: .other("poll already running")) }
         _ = deriver.derive(first)
         try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
-        guard let second = await poller.poll() else { throw SourceError(source: "poller", reason: "poll already running") }
+        guard let second = await poller.poll() else { throw SourceError(source: "poller", reason: .other("poll already running")) }
         let snapshot = deriver.derive(second)
         await poller.shutdown()
         return snapshot
@@ -106,11 +106,11 @@ struct SnapshotCommand: AsyncParsableCommand {
     func stored(_ path: String, thresholds: HealthThresholds) throws -> MeshSnapshot {
         let reader: HistoryReader
         do { reader = try HistoryStore(path: path, readOnly: true).reader } catch {
-            throw SourceError(source: "--from-db \(path)", reason: "\(error)")
+            throw SourceError(source: "--from-db \(path)", reason: .unreadable("\(error)"))
         }
         let poll = try at.map { try reader.poll(atOrBefore: TimeSpec.instant($0)!) } ?? reader.latestPoll()
         guard let poll else {
-            throw SourceError(source: "--from-db \(path)", reason: at.map { "no poll stored at or before \($0)" } ?? "no poll stored yet")
+            throw SourceError(source: "--from-db \(path)", reason: .unreadable(at.map { "no poll stored at or before \($0)" } ?? "no poll stored yet"))
         }
         var snapshot = try reader.snapshot(at: poll, thresholds: thresholds)
         // Only the events of that poll's own minute: the export is a snapshot, not the timeline.

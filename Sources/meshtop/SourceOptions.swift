@@ -25,11 +25,8 @@ struct SourceOptions: ParsableArguments {
         options.istiodURLs = (istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
         // A targets file may name the Prometheus to use (kind: prometheus); the flag wins.
-        let listedPrometheus = options.targets.first { $0.kind == "prometheus" }?.url
-        options.targets.removeAll { $0.kind == "prometheus" }
-        if let unknown = options.targets.first(where: { !["envoy", "linkerd", "mosn"].contains($0.kind) }) {
-            throw UsageError(message: "targets file: kind \(unknown.kind) of \(unknown.url) is not envoy, linkerd, mosn or prometheus")
-        }
+        let listedPrometheus = options.targets.first { $0.kind == .istioPrometheus }?.url
+        options.targets.removeAll { $0.kind == .istioPrometheus }
         options.prometheusURL = (prometheus ?? settings.prometheus ?? listedPrometheus).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         options.adminTemplate = adminTemplate ?? settings.adminTemplate
         guard !options.istiodURLs.isEmpty || !options.targets.isEmpty || options.prometheusURL != nil else {
@@ -46,7 +43,7 @@ struct SourceOptions: ParsableArguments {
     /// A bearer token read from a file (never from the command line, where `ps` would show it).
     static func token(file: String, flag: String) throws -> Credential {
         guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw SourceError(source: "\(flag) \(file)", reason: "cannot read the file")
+            throw SourceError(source: "\(flag) \(file)", reason: .auth(.credential("cannot read the file")))
         }
         return Credential(token.trimmingCharacters(in: .whitespacesAndNewlines))
     }

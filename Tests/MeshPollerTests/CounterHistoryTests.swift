@@ -1,5 +1,7 @@
 import Foundation
+import MeshTestSupport
 import Testing
+import MeshSources
 @testable import MeshPoller
 @testable import MeshSim
 

@@ -1,5 +1,6 @@
 import Foundation
 import MeshModel
+import MeshTestSupport
 import Testing
 @testable import MeshPoller
 @testable import MeshSim
@@ -68,7 +69,7 @@ struct MeshesTests {
     @Test("A mixed Istio + Linkerd + MOSN mesh: one snapshot, every row with its mesh and source, rates within 10 % of the model")
     func mixedSnapshot() async throws {
         try await Self.withMixedSim(base: "127.0.64.1") { server, istiod, targets in
-            #expect(Set(targets.map(\.kind)) == ["envoy", "linkerd", "mosn"])
+            #expect(Set(targets.map(\.kind)) == [.istioEnvoy, .linkerd, .mosn])
             var options = PollerOptions()
             options.istiodURLs = [istiod]
             options.targets = targets
@@ -88,7 +89,7 @@ struct MeshesTests {
 
             let topology = server.simulator.topology
             let byName = Dictionary(uniqueKeysWithValues: snapshot.services.map { ($0.name, $0) })
-            let expected: [(String, Origin)] = [("productpage", .istioEnvoy), ("details", .linkerd), ("reviews", .mosn), ("ratings", .istioEnvoy)]
+            let expected: [(String, MeshKind)] = [("productpage", .istioEnvoy), ("details", .linkerd), ("reviews", .mosn), ("ratings", .istioEnvoy)]
             for (name, origin) in expected {
                 let service = try #require(byName[name])
                 #expect(service.origin == origin, "\(name)")
@@ -122,23 +123,22 @@ struct MeshesTests {
     @Test("Log level on Linkerd (PUT /proxy-log-level) and MOSN (POST /api/v1/update_loglevel); drain refused for both")
     func meshActions() async throws {
         try await Self.withMixedSim(base: "127.0.65.1") { _, _, targets in
-            let linkerd = try #require(targets.first { $0.kind == "linkerd" })
-            let mosn = try #require(targets.first { $0.kind == "mosn" })
-            let client = AdminActionClient(policy: .operatorActions)
-            let fetcher = try HTTPFetcher()
-            defer { Task { await client.shutdown(); await fetcher.shutdown() } }
-            let setLinkerd = await client.perform(OperatorAction(kind: .setLogLevel("debug"), proxyID: linkerd.proxyID, adminURL: linkerd.url, mesh: "linkerd"))
+            let linkerd = try #require(targets.first { $0.kind == .linkerd })
+            let mosn = try #require(targets.first { $0.kind == .mosn })
+            let client = OperatorActionClient(client: MeshClient(transport: try DirectHTTPTransport(), policy: .operatorActions))
+            let setLinkerd = await client.perform(OperatorAction(kind: .setLogLevel("debug"), proxyID: linkerd.proxyID, adminURL: linkerd.url, mesh: .linkerd))
             #expect(setLinkerd.severity == .info, "\(setLinkerd.message)")
-            #expect(String(decoding: try await fetcher.get(linkerd.url + "/proxy-log-level", source: "test").body, as: UTF8.self) == "debug,linkerd=debug")
-            let setMosn = await client.perform(OperatorAction(kind: .setLogLevel("warning"), proxyID: mosn.proxyID, adminURL: mosn.url, mesh: "mosn"))
+            #expect(try await TestHTTP.get(linkerd.url + "/proxy-log-level").body == "debug,linkerd=debug")
+            let setMosn = await client.perform(OperatorAction(kind: .setLogLevel("warning"), proxyID: mosn.proxyID, adminURL: mosn.url, mesh: .mosn))
             #expect(setMosn.severity == .info, "\(setMosn.message)")
-            #expect(String(decoding: try await fetcher.get(mosn.url + "/api/v1/get_loglevel", source: "test").body, as: UTF8.self).contains("\"WARN\""))
-            let drain = await client.perform(OperatorAction(kind: .failHealthCheck, proxyID: mosn.proxyID, adminURL: mosn.url, mesh: "mosn"))
+            #expect(try await TestHTTP.get(mosn.url + "/api/v1/get_loglevel").body.contains("\"WARN\""))
+            let drain = await client.perform(OperatorAction(kind: .failHealthCheck, proxyID: mosn.proxyID, adminURL: mosn.url, mesh: .mosn))
             #expect(drain.severity == .warning && drain.message.contains("only take a log level"), "\(drain.message)")
-            let readOnly = AdminActionClient(policy: .readOnly)
-            let refused = await readOnly.perform(OperatorAction(kind: .setLogLevel("debug"), proxyID: linkerd.proxyID, adminURL: linkerd.url, mesh: "linkerd"))
+            await client.client.shutdown()
+            let readOnly = OperatorActionClient(client: MeshClient(transport: try DirectHTTPTransport(), policy: .readOnly))
+            let refused = await readOnly.perform(OperatorAction(kind: .setLogLevel("debug"), proxyID: linkerd.proxyID, adminURL: linkerd.url, mesh: .linkerd))
             #expect(refused.message.contains("read-only"))
-            await readOnly.shutdown()
+            await readOnly.client.shutdown()
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MeshModel
+import MeshTestSupport
 import Testing
 @testable import MeshPoller
 @testable import MeshSim
@@ -10,22 +11,10 @@ import Testing
 struct PollerTests {
     static func withSim(base: String, mesh: SimMeshMode = .istio, configure: (inout SimOptions) -> Void = { _ in },
                         _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {
-        var options = SimOptions()
-        options.istiodPort = 0
-        options.adminPort = 0
-        options.adminAddressBase = base
-        options.meshMode = mesh
-        configure(&options)
-        let server = SimServer(simulator: try MeshSimulator(options: options), threads: 2)
-        let istiod = try await server.start()
-        let targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
-            ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
-        }
-        do { try await body(server, istiod, targets) } catch {
-            await server.shutdown()
-            throw error
-        }
-        await server.shutdown()
+        try await InProcessSim.with(adminAddressBase: base, { options in
+            options.meshMode = mesh
+            configure(&options)
+        }) { sim in try await body(sim.server, sim.istiod, sim.targets) }
     }
 
     /// A TCP listener that accepts connections (through the backlog) and never answers.
@@ -143,7 +132,7 @@ struct PollerTests {
                                          workload: "reviews-v1", labels: [:], healthy: true)]
         var options = PollerOptions()
         options.adminTemplate = "http://{ip}:15000"
-        let targets = MeshPoller.discover(round, options: options)
+        let targets = TargetDiscovery.targets(round, listed: options.targets, template: options.adminTemplate)
         #expect(targets.map { $0.url } == ["http://10.1.2.3:15000"])
         #expect(targets.first?.proxyID == "reviews-v1-abc-xyz.default")
     }

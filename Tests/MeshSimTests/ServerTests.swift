@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import MeshTestSupport
 import Testing
 @testable import MeshSim
 
@@ -121,6 +122,30 @@ struct ServerTests {
             try await server.reconcile()
             #expect(try await Self.get(client, url).0 == 200)
             #expect(server.adminURLs()[details]! + "/ready" == url)
+        }
+    }
+
+    @Test("A child process started while the proxies listen holds none of their sockets: a proxy that went down binds its address again")
+    func childKeepsNoListener() async throws {
+        try await Self.withServer({
+            $0.adminAddressBase = "127.0.24.1"
+            $0.scenarios = [try! ScenarioEvent.parse(inline: "proxy-down proxy=details at=1s for=2s")]
+        }) { server, _, client in
+            // NIO opens sockets without close-on-exec: a child spawned now (as the suite spawns
+            // Prometheus and tmux) would keep every listener open after this process closes it.
+            let child = try ChildProcess("/bin/sleep", ["30"])
+            defer { child.terminate() }
+            let details = server.simulator.read { $0.proxy(matching: "details")! }
+            let url = server.adminURLs()[details]! + "/ready"
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            _ = server.simulator.tick()
+            try await server.reconcile()
+            let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd").compactMap(Int.init)
+            #expect(open.sorted() == [0, 1, 2], "descriptors the child inherited: \(open.sorted())")
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+            _ = server.simulator.tick()
+            try await server.reconcile()
+            #expect(try await Self.get(client, url).0 == 200)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import Testing
 @testable import MeshSources
 
@@ -63,13 +64,12 @@ struct MeshFormatsTests {
         #expect(floats > 0)
     }
 
-    @Test("Query URLs percent-encode PromQL")
+    @Test("Query paths percent-encode PromQL")
     func urls() {
-        let url = PrometheusAPI.queryURL(base: "http://p:9090", query: #"sum by (a) (rate(x{reporter=~"source|destination"}[60s])) > 0"#,
-                                         time: Date(timeIntervalSince1970: 1.5))
-        #expect(url == "http://p:9090/api/v1/query?query=sum%20by%20%28a%29%20%28rate%28x%7Breporter%3D~%22source%7Cdestination%22%7D%5B60s%5D%29%29%20%3E%200&time=1.500")
-        #expect(PrometheusAPI.rangeURL(base: "http://p", query: "up", start: Date(timeIntervalSince1970: 0), end: Date(timeIntervalSince1970: 540), step: 60)
-            == "http://p/api/v1/query_range?query=up&start=0.000&end=540.000&step=60")
+        let path = PrometheusAPI.queryPath(#"sum by (a) (rate(x{reporter=~"source|destination"}[60s])) > 0"#, time: Date(timeIntervalSince1970: 1.5))
+        #expect(path == "/api/v1/query?query=sum%20by%20%28a%29%20%28rate%28x%7Breporter%3D~%22source%7Cdestination%22%7D%5B60s%5D%29%29%20%3E%200&time=1.500")
+        #expect(PrometheusAPI.rangePath("up", start: Date(timeIntervalSince1970: 0), end: Date(timeIntervalSince1970: 540), step: 60)
+            == "/api/v1/query_range?query=up&start=0.000&end=540.000&step=60")
     }
 
     @Test("MOSN stats: numbers from strings, per-cluster namespaces, host namespaces told apart")

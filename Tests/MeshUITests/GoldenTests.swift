@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import MeshModel
+import MeshTestSupport
 @testable import MeshUI
 
 /// Every view rendered into a buffer at 80×24 and 160×48, compared with reviewed goldens
@@ -70,7 +71,9 @@ struct GoldenTests {
             Issue.record("golden \(file.lastPathComponent) was (re)recorded: review it, commit it, run again")
             return
         }
-        #expect(rendered == expected, "\(file.lastPathComponent) differs:\n\(rendered)")
+        if let diff = LineDiff.describe(expected: expected, actual: rendered) {
+            Issue.record("\(file.lastPathComponent) differs (MESHTOP_RECORD_GOLDENS=1 rewrites it after an intended change): \(diff)")
+        }
     }
 
     @Test("Nothing is drawn outside the buffer and mesh text never carries escape sequences")

@@ -1,4 +1,5 @@
 import Foundation
+import MeshSources
 
 /// Past request counters per proxy, kept for rate and health baselines, packed: series and
 /// bucket bounds become small integers shared by every proxy and poll, and a kept sample is

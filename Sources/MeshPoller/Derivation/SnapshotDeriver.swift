@@ -60,7 +60,7 @@ public struct SnapshotDeriver: Sendable {
             // A proxy that failed this round comes with its last good observation, whose
             // counters the poller leaves to this history: its newest sample stands in.
             guard let counters = observation.counters.map({ history.pack($0) }) ?? kept.last else { continue }
-            let origin = observation.origin
+            let origin = observation.kind
             let past = kept.filter { $0.at < counters.at }
             if let rateBase = Self.baseline(past, now: counters.at, window: rateWindow) {
                 traffic.add(current: counters, previous: rateBase, index: history.index, origin: origin)
@@ -123,13 +123,13 @@ public struct SnapshotDeriver: Sendable {
     }
 
     /// The registry's services plus those only traffic or proxy targets name, sorted.
-    func servicesToShow(_ round: PollRound, traffic: TrafficAggregation, targetMeshes: [String: Origin]) -> [ListedService] {
+    func servicesToShow(_ round: PollRound, traffic: TrafficAggregation, targetMeshes: [String: MeshKind]) -> [ListedService] {
         var out = round.registry.map {
             ListedService(name: $0.name, namespace: $0.namespace, hostname: $0.hostname, ports: $0.ports, versions: [], meshExternal: $0.meshExternal)
         }
         var known = Set(out.map { "\($0.namespace)/\($0.name)" })
         var versions: [String: Set<String>] = [:]
-        for observation in round.proxies.values where observation.target.kind != "envoy" {
+        for observation in round.proxies.values where observation.target.kind != .istioEnvoy {
             let labels = observation.target.labels
             if let app = labels["app"], let namespace = labels["namespace"], let version = labels["version"] { versions["\(namespace)/\(app)", default: []].insert(version) }
         }
@@ -144,11 +144,11 @@ public struct SnapshotDeriver: Sendable {
     }
 
     /// `namespace/app` → the mesh of the proxies a targets file lists for it (non-Envoy kinds).
-    func meshesByService(_ round: PollRound) -> [String: Origin] {
-        var out: [String: Origin] = [:]
-        for observation in round.proxies.values where observation.target.kind != "envoy" {
+    func meshesByService(_ round: PollRound) -> [String: MeshKind] {
+        var out: [String: MeshKind] = [:]
+        for observation in round.proxies.values where observation.target.kind != .istioEnvoy {
             guard let app = observation.target.labels["app"], let namespace = observation.target.labels["namespace"] else { continue }
-            out["\(namespace)/\(app)"] = observation.origin
+            out["\(namespace)/\(app)"] = observation.kind
         }
         return out
     }
@@ -206,17 +206,17 @@ public struct SnapshotDeriver: Sendable {
                              proxyVersion: observation?.serverInfo?.envoyVersion, istiod: row.istiod, sync: sync,
                              serverState: observation?.serverInfo?.state, uptimeSeconds: observation?.serverInfo?.uptimeSeconds,
                              health: HealthRules.proxy(sync: sync, inSyncz: true, now: now, thresholds: thresholds),
-                             origin: observation?.origin ?? .istioEnvoy))
+                             origin: observation?.kind ?? .istioEnvoy))
         }
         for (id, observation) in round.proxies.sorted(by: { $0.key < $1.key }) where !seen.contains(id) {
             out.append(Proxy(id: id, namespace: observation.target.labels["namespace"] ?? "", podName: observation.target.labels["pod"] ?? id,
                              workload: observation.target.labels["workload"], adminURL: observation.target.url,
                              istioVersion: observation.serverInfo?.istioVersion, proxyVersion: observation.serverInfo?.envoyVersion,
                              serverState: observation.serverInfo?.state, uptimeSeconds: observation.serverInfo?.uptimeSeconds,
-                             health: observation.target.kind == "envoy"
+                             health: observation.kind == .istioEnvoy
                                  ? HealthRules.proxy(sync: [:], inSyncz: false, now: now)
-                                 : HealthRules.meshProxy(state: observation.serverInfo?.state, mesh: observation.origin.mesh),
-                             origin: observation.origin))
+                                 : HealthRules.meshProxy(state: observation.serverInfo?.state, kind: observation.kind),
+                             origin: observation.kind))
         }
         return out
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MeshSources
 import MeshModel
 
 /// Sums per-series increases into per-service and per-edge RED metrics.
@@ -49,9 +50,9 @@ struct TrafficAggregation {
     var edges: [String: (source: String, destination: String, accumulator: Accumulator)] = [:]
     private var edgeTLS: [String: Double] = [:]
     /// Where each service's and edge's numbers came from (the reporting side's mesh and source).
-    private var serviceOrigins: [String: Origin] = [:]
-    private var sourceReportedOrigins: [String: Origin] = [:]
-    private var edgeOrigins: [String: Origin] = [:]
+    private var serviceOrigins: [String: MeshKind] = [:]
+    private var sourceReportedOrigins: [String: MeshKind] = [:]
+    private var edgeOrigins: [String: MeshKind] = [:]
 
     /// The bound sets packed histograms refer to: the deriver's index as of the last `add`
     /// (it only grows during a round; it is compacted after the round's metrics are read).
@@ -61,7 +62,7 @@ struct TrafficAggregation {
     /// series are in id order). A counter that went down was reset, so its whole current value
     /// counts, as Prometheus's `increase` does; a histogram with any bucket that went down
     /// counts whole. Duration buckets count only for series with a request counter.
-    mutating func add(current: PackedCounters, previous: PackedCounters, index: SeriesIndex, origin: Origin) {
+    mutating func add(current: PackedCounters, previous: PackedCounters, index: SeriesIndex, origin: MeshKind) {
         let seconds = current.at.timeIntervalSince(previous.at)
         guard seconds > 0 else { return }
         let keys = index.keys
@@ -106,12 +107,12 @@ struct TrafficAggregation {
 
     /// Rates as Prometheus computed them (`rate(…[window])`): a rate is a count over one second,
     /// and bucket rates give the same quantiles as bucket increases.
-    mutating func add(rates: [RequestSeries: Double], buckets: [RequestSeries: [Double: Double]], origin: Origin) {
+    mutating func add(rates: [RequestSeries: Double], buckets: [RequestSeries: [Double: Double]], origin: MeshKind) {
         for (series, rate) in rates { add(SeriesKeys(series), count: rate, seconds: 1, origin: origin) }
         for (series, bucketRates) in buckets { add(SeriesKeys(series), buckets: bucketRates) }
     }
 
-    private mutating func add(_ keys: SeriesKeys, count: Double, seconds: Double, origin: Origin) {
+    private mutating func add(_ keys: SeriesKeys, count: Double, seconds: Double, origin: MeshKind) {
         switch keys.reporter {
         case .destination:
             services[keys.destination, default: Accumulator()].add(keys, count: count, seconds: seconds)
@@ -161,7 +162,7 @@ struct TrafficAggregation {
     }
 
     /// The mesh and source a service's metrics came from.
-    func serviceOrigin(_ key: String) -> Origin? {
+    func serviceOrigin(_ key: String) -> MeshKind? {
         services[key] != nil ? serviceOrigins[key] : sourceReportedOrigins[key]
     }
 

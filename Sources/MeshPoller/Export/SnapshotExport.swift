@@ -75,13 +75,13 @@ public struct SnapshotExport: Codable, Sendable {
         services = snapshot.services.map {
             ServiceRow(name: $0.name, namespace: $0.namespace, hostname: $0.hostname, versions: $0.versions, rps: round($0.traffic.rps) ?? 0,
                        successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic), health: $0.health.health.rawValue,
-                       healthReason: $0.health.reason, mesh: $0.origin?.mesh, dataSource: $0.origin?.source)
+                       healthReason: $0.health.reason, mesh: $0.origin?.mesh, dataSource: $0.origin?.dataSource)
         }
         edges = snapshot.edges.map {
             EdgeRow(source: $0.source, destination: $0.destination, protocol: $0.protocol, mtls: $0.mtls, rps: round($0.traffic.rps) ?? 0,
                     successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic),
                     versionShare: $0.versionShare.mapValues { round($0) ?? 0 }, health: $0.health.health.rawValue, healthReason: $0.health.reason,
-                    mesh: $0.origin?.mesh, dataSource: $0.origin?.source)
+                    mesh: $0.origin?.mesh, dataSource: $0.origin?.dataSource)
         }
         proxies = snapshot.proxies.map { proxy in
             var sync: [String: SyncCell] = [:]
@@ -91,7 +91,7 @@ public struct SnapshotExport: Codable, Sendable {
             }
             return ProxyRow(id: proxy.id, cluster: proxy.clusterID, type: proxy.type.rawValue, istiod: proxy.istiod, version: proxy.istioVersion,
                             envoyVersion: proxy.proxyVersion, state: proxy.serverState, sync: sync, health: proxy.health.health.rawValue,
-                            healthReason: proxy.health.reason, mesh: proxy.origin?.mesh, dataSource: proxy.origin?.source)
+                            healthReason: proxy.health.reason, mesh: proxy.origin?.mesh, dataSource: proxy.origin?.dataSource)
         }
         certs = snapshot.certificates.map { certificate in
             let used = certificate.lifetimeUsed(at: now)

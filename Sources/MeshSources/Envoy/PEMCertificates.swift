@@ -9,12 +9,12 @@ public enum PEMCertificates {
     public static func parse(_ pem: String, source: String) throws -> [MeshModel.Certificate] {
         let documents: [PEMDocument]
         do { documents = try PEMDocument.parseMultiple(pemString: pem) } catch {
-            throw SourceError(source: source, reason: "unparsable PEM: \(error)")
+            throw SourceError(source: source, reason: .unexpectedAnswer("unparsable PEM: \(error)"))
         }
         return try documents.map { document in
             let certificate: X509.Certificate
             do { certificate = try X509.Certificate(pemDocument: document) } catch {
-                throw SourceError(source: source, reason: "unparsable certificate: \(error)")
+                throw SourceError(source: source, reason: .unexpectedAnswer("unparsable certificate: \(error)"))
             }
             let isCA = (try? certificate.extensions.basicConstraints).map { constraints -> Bool in
                 if case .isCertificateAuthority = constraints { return true }

@@ -79,7 +79,15 @@ public struct Exposition: Sendable {
 /// A parse failure with the 1-based line where it happened.
 public struct ExpositionError: Error, CustomStringConvertible, Equatable {
     public var line: Int
+    /// Where on the line the text stops being an exposition (1 when the whole line is wrong).
+    public var column: Int
     public var reason: String
+
+    public init(line: Int, column: Int = 1, reason: String) {
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
 
     public var description: String { "line \(line): \(reason)" }
 }

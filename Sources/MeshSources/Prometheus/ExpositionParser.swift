@@ -46,6 +46,8 @@ struct LineScanner {
     let strict: Bool
     var interner = StringInterner()
     private(set) var lineNumber = 0
+    /// Where the current line starts, for the column of an error.
+    private(set) var lineStart = 0
 
     init(buffer: UnsafeBufferPointer<UInt8>, openMetrics: Bool, strict: Bool) {
         self.buffer = buffer
@@ -53,7 +55,10 @@ struct LineScanner {
         self.strict = strict
     }
 
-    func fail(_ reason: String) -> ExpositionError { ExpositionError(line: lineNumber, reason: reason) }
+    /// An error on the current line, at the byte `index` (column 1 without one).
+    func fail(_ reason: String, at index: Int? = nil) -> ExpositionError {
+        ExpositionError(line: lineNumber, column: index.map { max(1, $0 - lineStart + 1) } ?? 1, reason: reason)
+    }
 
     mutating func run(_ body: (ExpositionLine, Int) throws -> Void) throws {
         var start = 0
@@ -61,6 +66,7 @@ struct LineScanner {
         var sawEOF = false
         while start < count {
             lineNumber += 1
+            lineStart = start
             var end = start
             while end < count, buffer[end] != 0x0A { end += 1 }
             var lineEnd = end
@@ -143,33 +149,33 @@ struct LineScanner {
     /// `name[{labels}] value [timestamp] [# {exemplar labels} value [timestamp]]`.
     private mutating func sample(_ start: Int, _ end: Int) throws -> Sample {
         var index = start
-        guard index < end, Self.isNameStart(buffer[index]) else { throw fail("invalid metric name") }
+        guard index < end, Self.isNameStart(buffer[index]) else { throw fail("invalid metric name", at: index) }
         while index < end, Self.isNameByte(buffer[index]) { index += 1 }
         let name = interner.string(buffer, start, index)
         var labels: [Label] = []
         if index < end, buffer[index] == 0x7B { labels = try self.labels(&index, end) }
         // Exactly one space before the value in OpenMetrics; any blanks in Prometheus text.
         guard index < end, buffer[index] == 0x20 || (!openMetrics && buffer[index] == 0x09) else {
-            throw fail(index < end ? "expected a space after the metric name or labels" : "missing value")
+            throw fail(index < end ? "expected a space after the metric name or labels" : "missing value", at: index)
         }
         index += 1
         if !openMetrics { while index < end, isBlank(index) { index += 1 } }
         let valueStart = index
         while index < end, !isBlank(index) { index += 1 }
-        guard index > valueStart else { throw fail("missing value") }
+        guard index > valueStart else { throw fail("missing value", at: index) }
         let value = try number(valueStart, index, what: "value")
         var timestamp: Double?
         var exemplar: Exemplar?
         if index < end {
             if openMetrics {
-                guard buffer[index] == 0x20, index + 1 < end else { throw fail("trailing blank after the value") }
+                guard buffer[index] == 0x20, index + 1 < end else { throw fail("trailing blank after the value", at: index) }
                 index += 1
                 if buffer[index] != 0x23 {
                     let stampStart = index
                     while index < end, buffer[index] != 0x20 { index += 1 }
                     timestamp = try self.timestamp(stampStart, index)
                     if index < end {
-                        guard index + 1 < end, buffer[index + 1] == 0x23 else { throw fail("unexpected text after the timestamp") }
+                        guard index + 1 < end, buffer[index + 1] == 0x23 else { throw fail("unexpected text after the timestamp", at: index) }
                         index += 1
                     }
                 }
@@ -180,11 +186,11 @@ struct LineScanner {
                     let stampStart = index
                     while index < end, !isBlank(index) { index += 1 }
                     guard let millis = Int64(String(decoding: UnsafeBufferPointer(rebasing: buffer[stampStart..<index]), as: UTF8.self)) else {
-                        throw fail("invalid timestamp (milliseconds expected)")
+                        throw fail("invalid timestamp (milliseconds expected)", at: index)
                     }
                     timestamp = Double(millis)
                     while index < end, isBlank(index) { index += 1 }
-                    guard index == end else { throw fail("unexpected text after the timestamp") }
+                    guard index == end else { throw fail("unexpected text after the timestamp", at: index) }
                 }
             }
         }
@@ -202,21 +208,21 @@ struct LineScanner {
         var expectLabel = false
         while true {
             if !openMetrics { while index < end, isBlank(index) { index += 1 } }
-            guard index < end else { throw fail("unterminated label set") }
+            guard index < end else { throw fail("unterminated label set", at: index) }
             if buffer[index] == 0x7D { // '}'
-                if expectLabel, openMetrics { throw fail("trailing comma in label set") }
+                if expectLabel, openMetrics { throw fail("trailing comma in label set", at: index) }
                 index += 1
                 return labels
             }
             let nameStart = index
-            guard Self.isLabelStart(buffer[index]) else { throw fail("invalid label name") }
+            guard Self.isLabelStart(buffer[index]) else { throw fail("invalid label name", at: index) }
             while index < end, Self.isLabelByte(buffer[index]) { index += 1 }
             let (name, nameID) = interner.intern(buffer, nameStart, index)
             if !openMetrics { while index < end, isBlank(index) { index += 1 } }
-            guard index < end, buffer[index] == 0x3D else { throw fail("expected '=' after label \(name)") }
+            guard index < end, buffer[index] == 0x3D else { throw fail("expected '=' after label \(name)", at: index) }
             index += 1
             if !openMetrics { while index < end, isBlank(index) { index += 1 } }
-            guard index < end, buffer[index] == 0x22 else { throw fail("label value of \(name) is not quoted") }
+            guard index < end, buffer[index] == 0x22 else { throw fail("label value of \(name) is not quoted", at: index) }
             index += 1
             let valueStart = index
             var escaped = false
@@ -224,23 +230,23 @@ struct LineScanner {
                 if buffer[index] == 0x5C { escaped = true; index += 1 }
                 index += 1
             }
-            guard index < end else { throw fail("unterminated label value of \(name)") }
+            guard index < end else { throw fail("unterminated label value of \(name)", at: index) }
             let value = escaped ? Self.unescape(buffer, valueStart, index) : interner.string(buffer, valueStart, index)
             index += 1
             if nameID >= 0 ? nameIDs.contains(nameID) : labels.contains(where: { $0.name == name }) {
-                throw fail("duplicate label \(name)")
+                throw fail("duplicate label \(name)", at: index)
             }
             nameIDs.append(nameID)
             labels.append(Label(name: name, value: value))
             if !openMetrics { while index < end, isBlank(index) { index += 1 } }
-            guard index < end else { throw fail("unterminated label set") }
+            guard index < end else { throw fail("unterminated label set", at: index) }
             if buffer[index] == 0x2C {
                 index += 1
                 expectLabel = true
             } else if buffer[index] == 0x7D {
                 expectLabel = false
             } else {
-                throw fail("expected ',' or '}' after label \(name)")
+                throw fail("expected ',' or '}' after label \(name)", at: index)
             }
         }
     }
@@ -272,10 +278,10 @@ struct LineScanner {
         if let fast = Self.fastInteger(buffer, start, end) { return fast }
         let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
         if openMetrics {
-            guard let value = FloatSyntax.python(text) else { throw fail("invalid \(what) '\(text)'") }
+            guard let value = FloatSyntax.python(text) else { throw fail("invalid \(what) '\(text)'", at: start) }
             return value
         }
-        guard let value = FloatSyntax.go(text) else { throw fail("invalid \(what) '\(text)'") }
+        guard let value = FloatSyntax.go(text) else { throw fail("invalid \(what) '\(text)'", at: start) }
         return value
     }
 
@@ -293,32 +299,32 @@ struct LineScanner {
 
     private func timestamp(_ start: Int, _ end: Int) throws -> Double {
         let value = try number(start, end, what: "timestamp")
-        guard value.isFinite else { throw fail("timestamp must be finite") }
+        guard value.isFinite else { throw fail("timestamp must be finite", at: start) }
         return value
     }
 
     /// `# {labels} value [timestamp]` after a sample (OpenMetrics only).
     private mutating func exemplar(_ index: inout Int, _ end: Int) throws -> Exemplar {
         guard end - index >= 3, buffer[index] == 0x23, buffer[index + 1] == 0x20, buffer[index + 2] == 0x7B else {
-            throw fail("invalid exemplar")
+            throw fail("invalid exemplar", at: index)
         }
         index += 2
         let labels = try self.labels(&index, end)
         let length = labels.reduce(0) { $0 + $1.name.unicodeScalars.count + $1.value.unicodeScalars.count }
-        guard length <= 128 else { throw fail("exemplar label set longer than 128 characters") }
-        guard index < end, buffer[index] == 0x20, index + 1 < end else { throw fail("exemplar without a value") }
+        guard length <= 128 else { throw fail("exemplar label set longer than 128 characters", at: index) }
+        guard index < end, buffer[index] == 0x20, index + 1 < end else { throw fail("exemplar without a value", at: index) }
         index += 1
         let valueStart = index
         while index < end, buffer[index] != 0x20 { index += 1 }
         let value = try number(valueStart, index, what: "exemplar value")
         var timestamp: Double?
         if index < end {
-            guard index + 1 < end else { throw fail("trailing blank after the exemplar") }
+            guard index + 1 < end else { throw fail("trailing blank after the exemplar", at: index) }
             index += 1
             let stampStart = index
             while index < end, buffer[index] != 0x20 { index += 1 }
             timestamp = try self.timestamp(stampStart, index)
-            guard index == end else { throw fail("unexpected text after the exemplar") }
+            guard index == end else { throw fail("unexpected text after the exemplar", at: index) }
         }
         return Exemplar(labels: labels, value: value, timestamp: timestamp)
     }

@@ -27,22 +27,17 @@ public enum PrometheusAPI {
     /// timeout/unavailable), so the error Prometheus gives can be shown.
     public static let errorStatuses: Set<Int> = [400, 422, 503]
 
-    public static func queryURL(base: String, query: String, time: Date? = nil) -> String {
-        var url = base + "/api/v1/query?query=" + encode(query)
-        if let time { url += "&time=" + String(format: "%.3f", time.timeIntervalSince1970) }
-        return url
+    /// The path of an instant query (`/api/v1/query`), at `time` or now.
+    public static func queryPath(_ query: String, time: Date? = nil) -> String {
+        var path = "/api/v1/query?query=" + QueryText.value(query)
+        if let time { path += "&time=" + String(format: "%.3f", time.timeIntervalSince1970) }
+        return path
     }
 
-    public static func rangeURL(base: String, query: String, start: Date, end: Date, step: Double) -> String {
-        base + "/api/v1/query_range?query=" + encode(query) + "&start=" + String(format: "%.3f", start.timeIntervalSince1970)
+    /// The path of a range query (`/api/v1/query_range`).
+    public static func rangePath(_ query: String, start: Date, end: Date, step: Double) -> String {
+        "/api/v1/query_range?query=" + QueryText.value(query) + "&start=" + String(format: "%.3f", start.timeIntervalSince1970)
             + "&end=" + String(format: "%.3f", end.timeIntervalSince1970) + "&step=" + String(format: "%g", step)
-    }
-
-    /// Percent-encoding for a query parameter value (RFC 3986 unreserved characters kept).
-    static func encode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     /// Decodes the envelope: series of a vector or matrix result, a scalar as one unlabelled

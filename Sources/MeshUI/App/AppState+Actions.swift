@@ -33,7 +33,7 @@ extension AppState {
             showToast("\(proxy.id): no admin address known")
             return []
         }
-        let action = OperatorAction(kind: kind, proxyID: proxy.id, adminURL: admin, mesh: proxy.origin?.mesh ?? "istio")
+        let action = OperatorAction(kind: kind, proxyID: proxy.id, adminURL: admin, mesh: proxy.origin ?? .istioEnvoy)
         if let reason = action.unsupportedReason {
             showToast(reason, seconds: 4)
             return []

@@ -1,0 +1,91 @@
+/// Which mesh a row belongs to and which API its numbers came from, so that one snapshot can mix
+/// meshes (product.md §3) and every row says where it stands. Also the kind of a proxy target
+/// (a targets file's `kind:` label), which decides the admin API it is read through.
+///
+/// The one place that spells the kinds: the raw value is the compact table label, `mesh` and
+/// `dataSource` the export's two fields, `targetLabel` the targets file's word.
+public enum MeshKind: String, Sendable, Hashable, CaseIterable {
+    /// Istio, read from each Envoy's admin API (`kind: envoy`).
+    case istioEnvoy = "istio/envoy"
+    /// Istio traffic from Prometheus's query API (`kind: prometheus`, `--prometheus`).
+    case istioPrometheus = "istio/prom"
+    /// Known to istiod, with no traffic source of its own.
+    case istiod = "istio"
+    /// A Linkerd proxy's admin API (`kind: linkerd`, `:4191`).
+    case linkerd
+    /// A SOFAMosn admin API (`kind: mosn`, `:34901`).
+    case mosn
+
+    /// The mesh, as exports name it: `istio`, `linkerd` or `mosn`.
+    public var mesh: String {
+        switch self {
+        case .istioEnvoy, .istioPrometheus, .istiod: "istio"
+        case .linkerd: "linkerd"
+        case .mosn: "mosn"
+        }
+    }
+
+    /// The source of the numbers, as exports name it.
+    public var dataSource: String {
+        switch self {
+        case .istioEnvoy: "envoy"
+        case .istioPrometheus: "prometheus"
+        case .istiod: "istiod"
+        case .linkerd: "linkerd-proxy"
+        case .mosn: "mosn-admin"
+        }
+    }
+
+    /// The compact form for tables (≤ 11 columns).
+    public var label: String { rawValue }
+
+    /// The word a targets file's `kind:` label uses; nil for what no target is (istiod).
+    public var targetLabel: String? {
+        switch self {
+        case .istioEnvoy: "envoy"
+        case .istioPrometheus: "prometheus"
+        case .istiod: nil
+        case .linkerd: "linkerd"
+        case .mosn: "mosn"
+        }
+    }
+
+    /// The kind a targets file's `kind:` label names (no label: Envoy).
+    public init?(targetLabel: String?) {
+        guard let kind = Self.allCases.first(where: { $0.targetLabel == (targetLabel ?? "envoy") }) else { return nil }
+        self = kind
+    }
+
+    /// The words a targets file may use, for error messages.
+    public static var targetLabels: [String] { allCases.compactMap(\.targetLabel) }
+
+    /// The operator actions this kind's admin API has (product.md §5): Linkerd and MOSN set a log
+    /// level but cannot drain or reset counters. The requests themselves are written next to each
+    /// admin client (MeshSources); a test holds the two together.
+    public func supports(_ action: OperatorAction.Kind) -> Bool {
+        switch (self, action) {
+        case (.istioEnvoy, _), (.linkerd, .setLogLevel), (.mosn, .setLogLevel): true
+        case (.linkerd, _), (.mosn, _), (.istioPrometheus, _), (.istiod, _): false
+        }
+    }
+}
+
+extension MeshKind: Codable {
+    /// Stored and exported as `{mesh, source}`, the shape history files have always had.
+    private enum CodingKeys: String, CodingKey { case mesh, source }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let mesh = try container.decode(String.self, forKey: .mesh), source = try container.decode(String.self, forKey: .source)
+        guard let kind = Self.allCases.first(where: { $0.mesh == mesh && $0.dataSource == source }) else {
+            throw DecodingError.dataCorruptedError(forKey: .source, in: container, debugDescription: "unknown mesh \(mesh)/\(source)")
+        }
+        self = kind
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(mesh, forKey: .mesh)
+        try container.encode(dataSource, forKey: .source)
+    }
+}

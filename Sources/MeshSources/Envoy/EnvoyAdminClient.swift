@@ -1,0 +1,148 @@
+import Foundation
+import MeshModel
+import Synchronization
+
+/// What meshtop asks of an Envoy's admin API (mesh-apis.md §2) and how each answer is decoded:
+/// every poll the Istio request metrics (with the server state, from its gauge, else `/ready`);
+/// SDS secrets (or `/certs`) and `/server_info` when the poller's schedule says they are due;
+/// route and cluster sets when their acknowledged versions changed. Also the requests of the
+/// operator actions.
+public final class EnvoyAdminClient: ProxyAdminClient {
+    let client: MeshClient
+    let clock: @Sendable () -> Date
+    /// One scanner for every proxy, so label strings are interned across proxies and polls; a
+    /// scan is short and holds the lock only while it reads one body.
+    private let scanner = Mutex(IstioStatsScanner())
+
+    public init(client: MeshClient, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.client = client
+        self.clock = clock
+    }
+
+    public var servesConfigs: Bool { true }
+
+    /// The admin paths read, with their query strings.
+    public enum Paths {
+        /// Prometheus text; a filter regex (`|`, `+`, `&` included) percent-encoded.
+        public static func stats(filter: String?) -> String {
+            filter.map { "/stats/prometheus?filter=\(QueryText.value($0))" } ?? "/stats/prometheus"
+        }
+        /// SDS secrets are a few KB (the chain and root as PEM); `/certs` lists every TLS context
+        /// (hundreds of KB in a large mesh) and is read only without them.
+        static let secrets = "/config_dump?resource=dynamic_active_secrets"
+        static let certs = "/certs"
+        static let serverInfo = "/server_info"
+        static let ready = "/ready"
+        static let routes = "/config_dump?resource=dynamic_route_configs"
+        static let clusters = "/config_dump?resource=dynamic_active_clusters&mask=cluster.name,cluster.type"
+    }
+
+    /// The request of an operator action (Envoy has all four).
+    public static func actionRequest(_ kind: OperatorAction.Kind) -> ActionRequest? {
+        switch kind {
+        case let .setLogLevel(level): ActionRequest(.POST, "/logging?level=\(QueryText.value(level))")
+        case .failHealthCheck: ActionRequest(.POST, "/healthcheck/fail")
+        case .restoreHealthCheck: ActionRequest(.POST, "/healthcheck/ok")
+        case .resetCounters: ActionRequest(.POST, "/reset_counters")
+        }
+    }
+
+    public func observe(_ target: ScrapeTarget, plan: ObservationPlan) async -> ProxyReading {
+        var reading = ProxyReading(ProxyObservation(target: target, at: clock()))
+        reading.observation.configs = plan.cachedConfigs
+        do {
+            try await read(target, plan: plan, into: &reading)
+        } catch {
+            reading.observation.errors.append(error)
+        }
+        return reading
+    }
+
+    private func read(_ target: ScrapeTarget, plan: ObservationPlan, into reading: inout ProxyReading) async throws(SourceError) {
+        let source = "proxy \(target.proxyID)"
+        // The server state from the stats' `server.state` gauge, when they carried it.
+        var stateFromStats: String?
+        if plan.readTraffic {
+            // Stamped when asked, as Prometheus stamps a scrape: the proxy counts up to about
+            // then, and an answer that is slow to arrive (a loaded poller, a large body) would
+            // otherwise shorten the time its increase is divided by.
+            reading.observation.at = clock()
+            let at = reading.observation.at
+            let (request, stats) = try await client.read(target, Paths.stats(filter: plan.statsFilter), source, accept: "text/plain;version=0.0.4", into: &reading.observation)
+            do {
+                let (counters, state) = try scanner.withLock { scanner in (try scanner.counters(at: at, body: stats.body), scanner.lastServerState) }
+                reading.observation.counters = counters
+                stateFromStats = state.flatMap(Self.serverStateName)
+            } catch {
+                reading.observation.errors.append(request.failure(SourceError.decoding(error)))
+            }
+        }
+        if let cached = plan.cachedDetails {
+            reading.observation.secrets = cached.secrets
+            reading.observation.certificates = cached.certificates
+            var info = cached.serverInfo
+            if let stateFromStats {
+                info.state = stateFromStats
+            } else {
+                info.state = try await readyState(target, source, into: &reading)
+            }
+            info.uptimeSeconds = info.uptimeSeconds.map { $0 + clock().timeIntervalSince(cached.readAt) }
+            reading.observation.serverInfo = info
+        } else {
+            let (secretsRequest, secrets) = try await client.read(target, Paths.secrets, source, into: &reading.observation)
+            reading.observation.secrets = try SourceError.decode(secretsRequest.failureSource) { try ConfigDumpDecoder.decode(secrets.body).secrets }
+            if !reading.observation.secrets.contains(where: { $0.certificatePEM != nil && !$0.warming }) {
+                let (certsRequest, certs) = try await client.read(target, Paths.certs, source, into: &reading.observation)
+                reading.observation.certificates = try SourceError.decode(certsRequest.failureSource) { try EnvoyFormats.certs(certs.body) }
+            }
+            let (infoRequest, info) = try await client.read(target, Paths.serverInfo, source, into: &reading.observation)
+            let serverInfo = try SourceError.decode(infoRequest.failureSource) { try EnvoyFormats.serverInfo(info.body) }
+            reading.observation.serverInfo = serverInfo
+            reading.freshDetails = ProxyDetails(readAt: clock(), secrets: reading.observation.secrets,
+                                                certificates: reading.observation.certificates, serverInfo: serverInfo)
+        }
+        if plan.readConfigs { reading.observation.configs = try await readConfigs(target, source, into: &reading) }
+    }
+
+    /// `/ready` answers the server state in a word (LIVE 200; DRAINING and others 503).
+    private func readyState(_ target: ScrapeTarget, _ source: String, into reading: inout ProxyReading) async throws(SourceError) -> String {
+        let (request, ready) = try await client.read(target, Paths.ready, source, alsoAccept: [503], into: &reading.observation)
+        let state = String(decoding: ready.body.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Envoy answers one upper-case word; anything else is not Envoy's answer.
+        guard state.count <= 32, state.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || $0 == "_" }) else {
+            throw request.failure(.unexpectedAnswer("not a server state (expected a word like LIVE, got \(ready.body.count) bytes)"))
+        }
+        return state.isEmpty ? (ready.status == 200 ? "LIVE" : "NOT READY") : state
+    }
+
+    /// The proxy's route configurations and cluster set as documents.
+    private func readConfigs(_ target: ScrapeTarget, _ source: String, into reading: inout ProxyReading) async throws(SourceError) -> [ConfigDocument] {
+        let (routesRequest, routes) = try await client.read(target, Paths.routes, source, into: &reading.observation)
+        let (clustersRequest, clusters) = try await client.read(target, Paths.clusters, source, into: &reading.observation)
+        let (namespace, pod) = (target.namespace, target.pod)
+        return [
+            try SourceError.decode(routesRequest.failureSource) { try ConfigText.proxyRoutes(routes.body, namespace: namespace, pod: pod) },
+            ConfigText.proxyClusters(try SourceError.decode(clustersRequest.failureSource) { try ConfigDumpDecoder.decode(clusters.body) },
+                                     namespace: namespace, pod: pod),
+        ]
+    }
+
+    /// Envoy's `server.state` gauge as `/ready` words it; nil for a value Envoy does not define.
+    static func serverStateName(_ value: Double) -> String? {
+        switch value {
+        case 0: "LIVE"
+        case 1: "DRAINING"
+        case 2: "PRE_INITIALIZING"
+        case 3: "INITIALIZING"
+        default: nil
+        }
+    }
+}
+
+/// Query-string values, percent-encoded (a regex's `|`, `+` or `&` would otherwise be read as
+/// part of the URL).
+public enum QueryText {
+    public static func value(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import MeshModel
+
+/// What the poller wants from one proxy this poll; its schedule for the target decides.
+public struct ObservationPlan: Sendable {
+    /// Read the proxy's request counters (an Envoy's are not read when Prometheus carries
+    /// Istio traffic).
+    public var readTraffic = true
+    /// `?filter=` for an Envoy's `/stats/prometheus` (see `PollerOptions.statsFilter`).
+    public var statsFilter: String?
+    /// Certificates, secrets and server info read earlier and still fresh; nil reads them now.
+    public var cachedDetails: ProxyDetails?
+    /// Re-read the route and cluster sets; else `cachedConfigs` are the proxy's configs.
+    public var readConfigs = false
+    public var cachedConfigs: [ConfigDocument] = []
+
+    public init() {}
+}
+
+/// The slowly changing part of a proxy's answers (certificates change on rotation, versions on
+/// restart), kept between reads.
+public struct ProxyDetails: Sendable {
+    public var readAt: Date
+    public var secrets: [ConfigDump.Secret]
+    public var certificates: [CertificateDetail]
+    public var serverInfo: ServerInfo
+}
+
+/// One proxy read: the observation, and the details read afresh for the poller to keep.
+public struct ProxyReading: Sendable {
+    public var observation: ProxyObservation
+    public var freshDetails: ProxyDetails?
+
+    public init(_ observation: ProxyObservation, freshDetails: ProxyDetails? = nil) {
+        self.observation = observation
+        self.freshDetails = freshDetails
+    }
+}
+
+/// A proxy's admin API: which paths it is asked, with which query strings, and how each answer
+/// is decoded into an observation; and the requests of the operator actions it takes.
+public protocol ProxyAdminClient: Sendable {
+    /// Whether the proxy serves its route and cluster sets (config history).
+    var servesConfigs: Bool { get }
+    /// Reads one proxy. Never throws: failures are the observation's errors, naming the source.
+    func observe(_ target: ScrapeTarget, plan: ObservationPlan) async -> ProxyReading
+}

@@ -1,0 +1,61 @@
+import Foundation
+import MeshModel
+import Yams
+
+/// A proxy admin API to poll, with its labels (from a targets file or discovery).
+public struct ScrapeTarget: Sendable, Hashable {
+    public var url: String
+    public var labels: [String: String]
+    /// The admin API it is read through, from the `kind` label (none: Envoy). A label no kind
+    /// has is refused when the targets file is read.
+    public let kind: MeshKind
+
+    public init(url: String, labels: [String: String]) {
+        self.url = url
+        self.labels = labels
+        kind = MeshKind(targetLabel: labels["kind"]) ?? .istioEnvoy
+    }
+
+    /// `proxy` label, or the URL when the file gives none.
+    public var proxyID: String { labels["proxy"] ?? url }
+    public var endpoint: MeshEndpoint { .url(url) }
+    /// The pod and namespace the proxy runs in: labels first, else its `<pod>.<namespace>` id.
+    public var pod: String { labels["pod"] ?? String(proxyID.split(separator: ".", maxSplits: 1).first ?? Substring(proxyID)) }
+    public var namespace: String {
+        labels["namespace"] ?? proxyID.split(separator: ".", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+    }
+}
+
+/// Reads the targets file `meshtop sim --targets-file` writes: a YAML list of `{url, labels}`.
+public enum TargetsFileReader {
+    public static func read(path: String) throws(SourceError) -> [ScrapeTarget] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SourceError(source: "targets file \(path)", reason: .unreadable("cannot read the file"))
+        }
+        return try parse(text, name: path)
+    }
+
+    public static func parse(_ text: String, name: String) throws(SourceError) -> [ScrapeTarget] {
+        let document: Any?
+        do { document = try Yams.load(yaml: text) } catch {
+            throw SourceError(source: "targets file \(name)", reason: .unexpectedAnswer("not YAML: \(error)"))
+        }
+        guard let list = document as? [Any] else {
+            throw SourceError(source: "targets file \(name)", reason: .unexpectedAnswer("expected a YAML list of {url, labels}"))
+        }
+        var targets: [ScrapeTarget] = []
+        for (index, item) in list.enumerated() {
+            guard let entry = item as? [String: Any], let url = entry["url"] as? String, URL(string: url)?.scheme != nil else {
+                throw SourceError(source: "targets file \(name)", reason: .unexpectedAnswer("entry \(index + 1) has no valid url"))
+            }
+            var labels: [String: String] = [:]
+            for (key, value) in entry["labels"] as? [String: Any] ?? [:] { labels[key] = "\(value)" }
+            if let kind = labels["kind"], MeshKind(targetLabel: kind) == nil {
+                throw SourceError(source: "targets file \(name)", reason: .unexpectedAnswer(
+                    "kind \(kind) of \(url) is not \(MeshKind.targetLabels.joined(separator: ", "))"))
+            }
+            targets.append(ScrapeTarget(url: url.hasSuffix("/") ? String(url.dropLast()) : url, labels: labels))
+        }
+        return targets
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Where a request goes. Today a base URL reached directly; the Kubernetes transports add a pod
+/// and a port (port-forward, the API server's pod proxy) as further cases.
+public enum MeshEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// A base URL without a trailing slash, e.g. `http://10.1.2.3:15000`.
+    case url(String)
+
+    public var description: String {
+        switch self {
+        case let .url(base): SecretRedaction.url(base)
+        }
+    }
+}
+
+/// The HTTP methods a source or an operator action may use.
+public enum MeshMethod: String, Sendable, Hashable, CaseIterable {
+    case GET, HEAD, POST, PUT, DELETE, PATCH
+
+    /// GET and HEAD change nothing: a read-only session sends nothing else.
+    public var isRead: Bool { self == .GET || self == .HEAD }
+}
+
+/// What a source asks: an endpoint, a method and a path. How it gets there is the transport's.
+public struct MeshRequest: Sendable, Equatable {
+    public var endpoint: MeshEndpoint
+    public var method: MeshMethod
+    /// Path and query, e.g. `/stats/prometheus?filter=istio_request%7Cserver.state`.
+    public var path: String
+    public var body: [UInt8]?
+    public var contentType: String?
+    public var accept: String?
+    /// Send the transport's credential (istiod's or Prometheus's bearer token; proxies get none).
+    public var authenticate = false
+    /// Statuses besides 200 that are answers, not failures (`/ready`'s 503, Prometheus's error bodies).
+    public var alsoAccept: Set<Int> = []
+    /// Who this is in errors: "istiod", "proxy reviews-v1-….default".
+    public var source: String
+
+    public init(_ method: MeshMethod = .GET, _ endpoint: MeshEndpoint, _ path: String, source: String, accept: String? = nil,
+                authenticate: Bool = false, alsoAccept: Set<Int> = [], body: [UInt8]? = nil, contentType: String? = nil) {
+        self.endpoint = endpoint
+        self.method = method
+        self.path = path
+        self.source = source
+        self.accept = accept
+        self.authenticate = authenticate
+        self.alsoAccept = alsoAccept
+        self.body = body
+        self.contentType = contentType
+    }
+
+    /// The path without its query, as policies compare it.
+    public var barePath: String { String(path.split(separator: "?", maxSplits: 1).first ?? "") }
+
+    /// Source and endpoint for errors: "proxy x.default http://10.1.2.3:15000/stats/prometheus?…".
+    public var failureSource: String { "\(source) \(endpoint)\(SecretRedaction.url(path))" }
+
+    /// A failure of this request.
+    public func failure(_ reason: SourceError.Reason) -> SourceError { SourceError(source: failureSource, reason: reason) }
+}
+
+/// An answer: status, body, and how long it took.
+public struct MeshResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    /// Milliseconds from sending to the last byte.
+    public var latencyMs: Double
+
+    public init(status: Int, body: [UInt8], latencyMs: Double) {
+        self.status = status
+        self.body = body
+        self.latencyMs = latencyMs
+    }
+}
+
+/// A route to the mesh: takes a request the session's policy permitted and returns the answer or
+/// a typed error naming the source. Sources never see a transport directly, only a `MeshClient`,
+/// and a `PermittedRequest` can only be made by `RequestPolicy.permit`: no transport can send
+/// what the policy refused, whatever it is.
+public protocol MeshTransport: Sendable {
+    func send(_ request: PermittedRequest) async throws(SourceError) -> MeshResponse
+    func shutdown() async
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Which requests a session may send. Polling only ever reads; the one other path, operator
+/// actions, is allowed only in an operator session and only as one of the requests the admin
+/// clients define for them. Checked once, here, for every transport.
+public enum RequestPolicy: Sendable, Equatable {
+    /// GET and HEAD only (dashboard, `--readonly`).
+    case readOnly
+    /// Also the requests of operator actions (`OperatorActionRequests`), and nothing else.
+    case operatorActions
+
+    /// Lets `request` out, or says why not.
+    public func permit(_ request: MeshRequest) throws(SourceError) -> PermittedRequest {
+        if let refusal = refusal(method: request.method, path: request.path) {
+            throw SourceError(source: "\(request.method.rawValue) \(request.failureSource)", reason: .refused(refusal))
+        }
+        return PermittedRequest(request)
+    }
+
+    /// Why `method` to `path` may not be sent, or nil when it may.
+    public func refusal(method: MeshMethod, path: String) -> String? {
+        if method.isRead { return nil }
+        switch self {
+        case .readOnly: return "read-only session (dashboard or --readonly) sends GET and HEAD only"
+        case .operatorActions:
+            let bare = String(path.split(separator: "?", maxSplits: 1).first ?? "")
+            return OperatorActionRequests.allowed.contains(OperatorActionRequests.key(method, bare)) ? nil : "not an operator action"
+        }
+    }
+}
+
+/// A request the session's policy let out. Only `RequestPolicy.permit` makes one (the
+/// initializer is private to this file), and transports take nothing else.
+public struct PermittedRequest: Sendable {
+    public let request: MeshRequest
+
+    fileprivate init(_ request: MeshRequest) { self.request = request }
+}
+
+/// What sources and operator actions send through: one transport behind one policy.
+public struct MeshClient: Sendable {
+    public let policy: RequestPolicy
+    public let transport: any MeshTransport
+
+    public init(transport: any MeshTransport, policy: RequestPolicy) {
+        self.transport = transport
+        self.policy = policy
+    }
+
+    public func send(_ request: MeshRequest) async throws(SourceError) -> MeshResponse {
+        try await transport.send(try policy.permit(request))
+    }
+
+    public func shutdown() async { await transport.shutdown() }
+}
+
+extension MeshClient {
+    /// GETs `path` of a proxy target for its observation, whose latency it adds to; returns the
+    /// request too, so decoding errors can name it.
+    public func read(_ target: ScrapeTarget, _ path: String, _ source: String, accept: String? = nil, alsoAccept: Set<Int> = [],
+                     into observation: inout ProxyObservation) async throws(SourceError) -> (MeshRequest, MeshResponse) {
+        let request = MeshRequest(.GET, target.endpoint, path, source: source, accept: accept, alsoAccept: alsoAccept)
+        let response = try await send(request)
+        observation.latencyMs += response.latencyMs
+        return (request, response)
+    }
+}

@@ -1,0 +1,76 @@
+import AsyncHTTPClient
+import Foundation
+import MeshTestSupport
+import Testing
+
+/// `meshtop sim` as a user runs it: the output contract, the targets file, and a clean exit on SIGTERM.
+@Suite("meshtop sim command", .serialized)
+struct CommandTests {
+    @Test("First line is the istiod URL; --targets-file lists every proxy; SIGTERM exits 0")
+    func contract() async throws {
+        let binary = try #require(PackagePaths.meshtop, "build the meshtop executable first (swift build)")
+        let targets = FileManager.default.temporaryDirectory.appendingPathComponent("targets-\(UUID().uuidString).yaml")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["sim", "--istiod-port", "0", "--admin-port", "0", "--admin-address-base", "127.0.30.1",
+                             "--targets-file", targets.path, "--seed", "5"]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let firstLine = try await Self.readLine(stdout.fileHandleForReading)
+        #expect(firstLine.range(of: #"^istiod: http://127\.0\.0\.1:\d+$"#, options: .regularExpression) != nil, "got \(firstLine)")
+        // The targets file is written before the "targets:" line.
+        var rest = ""
+        while !rest.contains("targets:") { rest += try await Self.readLine(stdout.fileHandleForReading) + "\n" }
+        let yaml = try String(contentsOf: targets, encoding: .utf8)
+        let urls = yaml.split(separator: "\n").filter { $0.hasPrefix("- url: ") }
+        #expect(urls.count == 7)
+        #expect(yaml.contains("proxy: \"productpage-v1-") && yaml.contains("namespace: \"default\""))
+
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let istiod = String(firstLine.dropFirst("istiod: ".count))
+        let syncz = try await client.execute(HTTPClientRequest(url: istiod + "/debug/syncz"), timeout: .seconds(5))
+        #expect(syncz.status.code == 200)
+        let firstURL = String(urls[0].dropFirst("- url: ".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let info = try await client.execute(HTTPClientRequest(url: firstURL + "/server_info"), timeout: .seconds(5))
+        #expect(info.status.code == 200)
+        try await client.shutdown()
+
+        process.terminate() // SIGTERM
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        try? FileManager.default.removeItem(at: targets)
+    }
+
+    @Test("Bad options exit 64 with a message naming the problem")
+    func usageErrors() throws {
+        let binary = try #require(PackagePaths.meshtop)
+        for arguments in [["sim", "--scenario", "meteor-strike"], ["sim", "--admin-address-base", "10.1.1.1"], ["sim", "--rotate-at", "2"]] {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            let stderr = Pipe()
+            process.standardError = stderr
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 64, "\(arguments): \(message)")
+            #expect(!message.isEmpty)
+        }
+    }
+
+    static func readLine(_ handle: FileHandle) async throws -> String {
+        var bytes: [UInt8] = []
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let chunk = try handle.read(upToCount: 1) ?? Data()
+            guard let byte = chunk.first else { throw CocoaError(.fileReadUnknown) }
+            if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+        throw CocoaError(.fileReadUnknown)
+    }
+}
