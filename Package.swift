@@ -42,6 +42,8 @@ let package = Package(
             ]
         ),
         .target(name: "MeshPoller", dependencies: ["MeshModel", "MeshSources"]),
+        // One feed for every mode: poll -> derive -> publish -> record, time travel, the effect runner.
+        .target(name: "MeshFeed", dependencies: ["MeshModel", "MeshSources", "MeshPoller", "MeshStore", "MeshUI"]),
         .target(name: "MeshStore", dependencies: ["MeshModel", .product(name: "GRDB", package: "GRDB.swift"),
                                                 .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "MeshUI", dependencies: ["MeshModel", .product(name: "Yams", package: "Yams")]),
@@ -49,7 +51,7 @@ let package = Package(
         // The test wing: launchers (simulator in process and as a child, Prometheus, the meshtop
         // binary), the fixtures locator, the tmux driver and golden diffs, for every test target
         // and the benchmarks.
-        .target(name: "MeshTestSupport", dependencies: ["MeshSim", "MeshSources", "MeshModel"]),
+        .target(name: "MeshTestSupport", dependencies: ["MeshSim", "MeshSources", "MeshModel", .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "MeshTerminal", dependencies: ["MeshUI", "MeshModel", "CNCurses"]),
         .target(
             name: "MeshSim",
@@ -71,6 +73,7 @@ let package = Package(
                 "MeshSim",
                 "MeshSources",
                 "MeshPoller",
+                "MeshFeed",
                 "MeshUI",
                 "MeshTerminal",
                 "MeshStore",
@@ -99,6 +102,8 @@ let package = Package(
         .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", "MeshTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "MeshTestSupport"]),
         .testTarget(name: "MeshSourcesTests", dependencies: ["MeshSources", "MeshModel", "MeshSim", "MeshTestSupport"]),
+        .testTarget(name: "MeshFeedTests", dependencies: ["MeshFeed", "MeshPoller", "MeshSources", "MeshStore", "MeshUI", "MeshModel", "MeshSim",
+                                                    "MeshTestSupport"]),
         .testTarget(name: "MeshPollerTests", dependencies: ["MeshPoller", "MeshSources", "MeshModel", "MeshSim", "MeshStore", "MeshTestSupport"]),
         .testTarget(
             name: "MeshSimTests",

@@ -12,8 +12,9 @@ import MeshSources
 /// requests travel is the transport's.
 public actor MeshPoller {
     public let options: PollerOptions
-    /// istiod and the proxies: the session's transport behind its policy.
-    let client: MeshClient
+    /// istiod and the proxies: the session's transport behind its policy (operator actions use
+    /// it too).
+    public nonisolated let client: MeshClient
     let istiod: IstiodClient
     let envoy: EnvoyAdminClient
     let linkerd: LinkerdAdminClient

@@ -19,10 +19,20 @@ public struct MetricPoint: Sendable, Equatable {
     public var samples: Int
 }
 
-/// Answers history queries; plain values out (GRDB rows never leave a read closure).
+/// Answers history queries; plain values out (GRDB rows never leave a read closure). Its
+/// methods read on the calling thread (commands); async code goes through `perform`.
 public struct HistoryReader: Sendable {
     let database: any DatabaseReader
     let cache: StateCache
+    /// The store's read queue (one per store): what `perform` runs on.
+    let queue: StoreQueue
+
+    /// Runs `body` with this reader on the store's read queue, suspending the caller instead of
+    /// blocking a thread of the concurrency pool.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (HistoryReader) throws -> T) async throws -> T {
+        let reader = self
+        return try await queue.run { try body(reader) }
+    }
 
     // MARK: Polls
 

@@ -28,6 +28,8 @@ public struct HistoryStore: Sendable {
     let database: any DatabaseWriter
     /// Shared by every reader of this store (see StateCache).
     let stateCache = StateCache()
+    /// Where readers' async queries run (`HistoryReader.perform`).
+    let readQueue = StoreQueue(label: "meshtop.store.read")
 
     /// The default file: `$XDG_STATE_HOME/meshtop/history.db` (`~/.local/state/…`).
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -37,11 +39,12 @@ public struct HistoryStore: Sendable {
     }
 
     /// Opens (creating and migrating) the store. `readOnly` opens an existing file for queries
-    /// only, the way a dashboard reads what a recorder writes.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// only, the way a dashboard reads what a recorder writes. A write waits up to `busyTimeout`
+    /// for a lock another process holds.
+    public init(path: String, readOnly: Bool = false, busyTimeout: TimeInterval = 10) throws {
         self.path = path
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.readonly = readOnly
         configuration.label = "meshtop history"
         if !readOnly {
@@ -96,7 +99,7 @@ public struct HistoryStore: Sendable {
         close(fd)
     }
 
-    public var reader: HistoryReader { HistoryReader(database: database, cache: stateCache) }
+    public var reader: HistoryReader { HistoryReader(database: database, cache: stateCache, queue: readQueue) }
 
     /// The writer; one per store (see `WriterLock` for one per file across processes).
     public func writer(retention: Retention = Retention()) throws -> HistoryWriter {

@@ -8,7 +8,13 @@ import MeshModel
 /// the poll's events, rollups of minutes that just completed, and a bounded slice of retention.
 /// In-memory caches (interned names, open states, current config hashes) are updated only after
 /// a commit, so a failed write leaves them consistent with the file.
-public actor HistoryWriter {
+///
+/// Every write runs on the writer's own serial queue (`StoreQueue`) while the caller suspends:
+/// a slow disk delays writes, never the threads polls run on.
+public final class HistoryWriter: @unchecked Sendable {
+    // Safe: `caches` and `written` are read and changed only inside `queue.run` bodies, which the
+    // serial queue runs one at a time; the other properties are constants.
+    private let queue = StoreQueue(label: "meshtop.store.writer")
     let database: any DatabaseWriter
     public let retention: Retention
     /// What the writer remembers between polls. Taken out for the length of a write, so that the
@@ -35,7 +41,11 @@ public actor HistoryWriter {
 
     /// Stores one snapshot in one transaction and returns what was written.
     @discardableResult
-    public func record(_ snapshot: MeshSnapshot) throws -> Written {
+    public func record(_ snapshot: MeshSnapshot) async throws -> Written {
+        try await queue.run { try self.recordNow(snapshot) }
+    }
+
+    private func recordNow(_ snapshot: MeshSnapshot) throws -> Written {
         // Polls are stored in time order (rollups and time travel rely on it).
         var pending = try caches.take() ?? database.read(WriterCaches.load)
         let at = max(snapshot.generatedAt.timeIntervalSince1970, pending.lastAt + 0.001)
@@ -98,21 +108,23 @@ public actor HistoryWriter {
     }
 
     /// Bytes of page cache the writer's connection holds now (`SQLITE_DBSTATUS_CACHE_USED`).
-    func pageCacheBytes() throws -> Int {
-        try database.writeWithoutTransaction { db in
+    func pageCacheBytes() async throws -> Int {
+        let database = database
+        return try await queue.run { try database.writeWithoutTransaction { db in
             var used: Int32 = 0, highWater: Int32 = 0
             sqlite3_db_status(db.sqliteConnection, SQLITE_DBSTATUS_CACHE_USED, &used, &highWater, 0)
             return Int(used)
-        }
+        } }
     }
 
     /// Records an event outside a poll (an operator action and its result).
-    public func record(event: MeshEvent) throws {
-        try database.write { db in
+    public func record(event: MeshEvent) async throws {
+        let database = database
+        try await queue.run { try database.write { db in
             try db.execute(sql: "INSERT INTO events(at, kind, subject, message, severity, diff) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [event.at.timeIntervalSince1970, event.kind.rawValue, event.subject, event.message,
                                        event.severity.rawValue, event.diff])
-        }
+        } }
     }
 }
 

@@ -39,27 +39,12 @@ public final class Inbox: Sendable {
     }
 }
 
-/// What the run loop asks of the data side (polling), from its own thread.
-public struct ConsoleControl: Sendable {
-    public var refresh: @Sendable () -> Void
-    public var pause: @Sendable (Bool) -> Void
-    /// Effects the data side answers by posting events: time travel, charts, confirmed actions.
-    public var request: @Sendable (Effect) -> Void
-
-    public init(refresh: @escaping @Sendable () -> Void, pause: @escaping @Sendable (Bool) -> Void,
-                request: @escaping @Sendable (Effect) -> Void = { _ in }) {
-        self.refresh = refresh
-        self.pause = pause
-        self.request = request
-    }
-}
-
 /// The run loop: one thread owns curses; each pass drains the inbox, reads keys with a short
 /// timeout, and repaints at most ~30 times a second when something changed. A slow source only
 /// makes its rows older; it never blocks input.
 public enum ConsoleRunner {
     /// Runs until quit; restores the terminal on every exit path.
-    public static func run(options: ConsoleOptions, inbox: Inbox, control: ConsoleControl, historyAvailable: Bool = false) {
+    public static func run(options: ConsoleOptions, inbox: Inbox, effects runner: any EffectRunning, historyAvailable: Bool = false) {
         CrashGuard.install()
         let screen = CursesScreen(mouse: options.mouse)
         CrashGuard.active.withLock { $0 = true }
@@ -77,6 +62,7 @@ public enum ConsoleRunner {
         state.themeName = options.themes[options.themeName] == nil ? (options.themes.keys.sorted().first ?? "default") : options.themeName
         state.glyphs = options.ascii || !screen.utf8 ? .ascii : .unicode
         if let theme = options.themes[state.themeName] { screen.apply(theme, environment: options.environment) }
+        let terminal = ScreenEffects(screen: screen, options: options)
         var dirty = true
         var lastDraw = DispatchTime.now().uptimeNanoseconds
         var lastTick = Date()
@@ -109,16 +95,7 @@ public enum ConsoleRunner {
                     if screen.terminalLost { break loop }
                 }
             }
-            for effect in effects {
-                switch effect {
-                case .quit: break loop
-                case .refresh: control.refresh()
-                case let .pause(paused): control.pause(paused)
-                case let .copy(text): screen.copyToClipboard(text)
-                case let .theme(name): if let theme = options.themes[name] { screen.apply(theme, environment: options.environment) }
-                case .confirmed, .travel, .loadCharts: control.request(effect)
-                }
-            }
+            for effect in effects where !runner.run(effect, terminal: terminal) { break loop }
             let elapsed = DispatchTime.now().uptimeNanoseconds - lastDraw
             if dirty, elapsed >= 33_000_000 {
                 screen.draw(Screen.render(state))
@@ -126,6 +103,18 @@ public enum ConsoleRunner {
                 dirty = false
             }
         }
+    }
+}
+
+/// The terminal's side of effects: the clipboard and the theme, on the curses thread.
+struct ScreenEffects: TerminalEffects {
+    let screen: CursesScreen
+    let options: ConsoleOptions
+
+    func copyToClipboard(_ text: String) { screen.copyToClipboard(text) }
+
+    func applyTheme(named name: String) {
+        if let theme = options.themes[name] { screen.apply(theme, environment: options.environment) }
     }
 }
 

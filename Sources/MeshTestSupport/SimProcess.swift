@@ -40,6 +40,12 @@ public final class SimProcess: @unchecked Sendable {
         istiod = String(header.split(separator: "\n")[0].dropFirst("istiod: ".count))
     }
 
+    /// Starts it on a thread of its own while the caller suspends (start-up takes a second or
+    /// more; see `Blocking`).
+    public static func start(_ arguments: [String], adminAddressBase: String, binary: URL? = nil) async throws -> SimProcess {
+        try await Blocking.run { try SimProcess(arguments, adminAddressBase: adminAddressBase, binary: binary) }
+    }
+
     /// The smallest generated mesh with at least `proxies` proxies, as a number of services.
     public static func services(forProxies proxies: Int, adminAddressBase: String, step: Int = 5) throws -> Int {
         var services = max(2, proxies / 4)

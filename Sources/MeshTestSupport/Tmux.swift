@@ -44,22 +44,21 @@ public struct Tmux: Sendable {
     }
 
     /// Polls the pane every 0.1 s until `predicate` holds or `timeout` passes; returns the last
-    /// screen. The loop runs on a Dispatch thread and the caller suspends: blocking a thread of
-    /// Swift's cooperative pool (two on two cores) for the whole wait stalled the in-process
-    /// pollers of the tests beside it, and sleeping on that pool instead let a loaded suite
-    /// stretch the polling to seconds, missing screens that show for two (`--rotate 2s`).
+    /// screen. The loop runs on a thread of its own while the caller suspends: blocking a thread
+    /// of Swift's cooperative pool (two on two cores) for the whole wait stalled the in-process
+    /// pollers of the tests beside it, sleeping on that pool instead let a loaded suite stretch
+    /// the polling to seconds, missing screens that show for two (`--rotate 2s`), and a Dispatch
+    /// queue shares its threads with that pool on Linux (`Blocking`).
     public func waitFor(_ target: String, timeout: Double, _ predicate: @escaping @Sendable (String) -> Bool) async -> (ok: Bool, screen: String) {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(timeout)
-                var screen = capture(target)
-                while Date() < deadline {
-                    if predicate(screen) { return continuation.resume(returning: (true, screen)) }
-                    usleep(100_000)
-                    screen = capture(target)
-                }
-                continuation.resume(returning: (predicate(screen), screen))
+        await Blocking.run {
+            let deadline = Date().addingTimeInterval(timeout)
+            var screen = capture(target)
+            while Date() < deadline {
+                if predicate(screen) { return (true, screen) }
+                usleep(100_000)
+                screen = capture(target)
             }
+            return (predicate(screen), screen)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshFeed
 import MeshPoller
 import MeshSim
 import MeshSources
@@ -46,22 +47,23 @@ struct ConsoleCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try look.settings()
-        let store = noHistory ? nil : ConsoleSession.HistorySetting(path: history.path(settings), retention: try history.retention(settings))
-        var session = ConsoleSession.Session(feed: .directory(""), interval: look.refreshInterval(settings),
-                                             console: try look.console(settings, readOnly: readonly),
-                                             thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
-                                             history: store, policy: readonly ? .readOnly : .operatorActions)
+        let store = noHistory ? nil : HistorySetting(path: history.path(settings), retention: try history.retention(settings))
+        let policy: RequestPolicy = readonly ? .readOnly : .operatorActions
+        let feedSource: any FeedSource
+        var historySetting = store
         if let source {
             guard source.hasPrefix("dir:") else { throw ValidationError("--source must be dir:PATH") }
             // A capture directory does not change: history only when a store is named.
-            session.feed = .directory(String(source.dropFirst(4)))
-            session.history = history.db == nil ? nil : store
+            feedSource = DirectoryFeedSource(path: String(source.dropFirst(4)))
+            historySetting = history.db == nil ? nil : store
         } else {
-            do { session.feed = .poller(try MeshPoller(options: try sources.pollerOptions(settings))) } catch let error as UsageError {
+            do { feedSource = PollerFeedSource(try MeshPoller(options: try sources.pollerOptions(settings), policy: policy)) } catch let error as UsageError {
                 throw ValidationError(error.message + ", or try `meshtop demo`")
             }
         }
-        await ConsoleSession.run(session)
+        try await ConsoleSession.run(ConsoleSession.Session(
+            source: feedSource, interval: look.refreshInterval(settings), console: try look.console(settings, readOnly: readonly),
+            thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds, history: historySetting, policy: policy))
     }
 }
 
@@ -105,10 +107,10 @@ struct DemoCommand: AsyncParsableCommand {
         pollerOptions.targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
             ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
         }
-        await ConsoleSession.run(ConsoleSession.Session(
-            feed: .poller(try MeshPoller(options: pollerOptions)), interval: look.refreshInterval(settings), console: console,
-            thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
-            history: ConsoleSession.HistorySetting(path: db, retention: Retention())))
+        try await ConsoleSession.run(ConsoleSession.Session(
+            source: PollerFeedSource(try MeshPoller(options: pollerOptions, policy: .operatorActions)), interval: look.refreshInterval(settings),
+            console: console, thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
+            history: HistorySetting(path: db, retention: Retention())))
         ticker.cancel()
         await ticker.value // no listener change may run while the event loops shut down
         await server.shutdown()

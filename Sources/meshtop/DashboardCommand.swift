@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshFeed
 import MeshModel
 import MeshPoller
 import MeshSources
@@ -29,23 +30,24 @@ struct DashboardCommand: AsyncParsableCommand {
         var console = try look.console(settings, readOnly: true)
         console.dashboard = true
         console.rotateEvery = rotate.flatMap(TimeSpec.duration)
-        var session = ConsoleSession.Session(feed: .directory(""), interval: look.refreshInterval(settings), console: console,
-                                             thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
-                                             history: nil, policy: .readOnly)
+        let feedSource: any FeedSource
+        let historySetting: HistorySetting
         if let fromDb {
             let reader: HistoryReader
             do { reader = try HistoryStore(path: fromDb, readOnly: true).reader } catch {
                 FileHandle.printError("meshtop dashboard: \(error)")
                 throw ExitCode(3)
             }
-            session.feed = .store(reader, path: fromDb, cursor: ConsoleSession.StoreCursor())
-            session.history = ConsoleSession.HistorySetting(path: fromDb, retention: Retention(), readOnly: true)
+            feedSource = StoreFeedSource(reader: reader, path: fromDb, thresholds: settings.healthThresholds)
+            historySetting = HistorySetting(path: fromDb, retention: Retention(), readOnly: true)
         } else {
-            do { session.feed = .poller(try MeshPoller(options: try sources.pollerOptions(settings))) } catch let error as UsageError {
+            do { feedSource = PollerFeedSource(try MeshPoller(options: try sources.pollerOptions(settings), policy: .readOnly)) } catch let error as UsageError {
                 throw ValidationError(error.message + ", or --from-db PATH")
             }
-            session.history = ConsoleSession.HistorySetting(path: history.path(settings), retention: try history.retention(settings))
+            historySetting = HistorySetting(path: history.path(settings), retention: try history.retention(settings))
         }
-        await ConsoleSession.run(session)
+        try await ConsoleSession.run(ConsoleSession.Session(
+            source: feedSource, interval: look.refreshInterval(settings), console: console, thresholds: settings.healthThresholds,
+            serviceThresholds: settings.serviceThresholds, history: historySetting, policy: .readOnly))
     }
 }

@@ -30,12 +30,3 @@ struct HistoryOptions: ParsableArguments {
 extension FileHandle {
     static func printError(_ text: String) { Console.write((text + "\n"), to: .standardError) }
 }
-
-/// Clock times as meshtop prints them (local time).
-enum Clock {
-    static func hms(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: date)
-    }
-}

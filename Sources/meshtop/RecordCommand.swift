@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import MeshFeed
 import MeshModel
 import MeshPoller
 import MeshSources
 import MeshStore
+import Synchronization
 
 /// `meshtop record`: polls headless and writes the history store, so that one process can feed
 /// many dashboards (`meshtop dashboard --from-db`, `meshtop history`, the console's time travel).
@@ -43,96 +45,75 @@ struct RecordCommand: AsyncParsableCommand {
             throw ExitCode(3)
         }
         let writer = try store.writer(retention: try history.retention(settings))
-        let poller = try MeshPoller(options: options)
         var deriver = SnapshotDeriver(thresholds: settings.healthThresholds)
         deriver.serviceThresholds = settings.serviceThresholds
         let interval = self.interval ?? settings.refresh ?? 2
+        let feed = Feed(source: PollerFeedSource(try MeshPoller(options: options, policy: .readOnly)), deriver: deriver, interval: interval,
+                        recorder: Recorder(writer: writer))
         let deadline = duration.flatMap(TimeSpec.duration).map { Date().addingTimeInterval($0) }
-        let stop = StopSignal()
-        Signals.onTermination { name in Task { await stop.stop(name) } }
+        let tally = Mutex(Tally())
+        Signals.onTermination { name in
+            tally.withLock { $0.stopReason = $0.stopReason ?? name }
+            Task { await feed.stop() }
+        }
+        let timer = deadline.map { deadline in
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, deadline.timeIntervalSinceNow) * 1e9))
+                await feed.stop()
+            }
+        }
         FileHandle.printError("meshtop record: writing \(path) every \(interval) s" + (deadline.map { " until \(Clock.hms($0))" } ?? "") + "; SIGINT/SIGTERM stops")
-
-        var polls = 0, samples = 0, failures = 0, first = true, wasAnswering = true
         let started = Date()
-        while await !stop.stopped {
-            let began = Date()
-            if let round = await poller.poll() {
-                let snapshot = deriver.derive(round)
-                if first {
-                    // The first poll only sets the baseline: rates need two.
-                    first = false
-                    if verbose { FileHandle.printError("\(Clock.hms(snapshot.generatedAt)) first poll: the baseline for rates (not stored)") }
-                } else if let written = await write(snapshot, to: writer, began: began) {
-                    polls += 1
-                    samples += written.samples
-                } else {
-                    failures += 1
-                }
-                for source in snapshot.sources where !source.ok && verbose { FileHandle.printError("  \(source.error ?? source.name)") }
-                // Without --verbose, say when the mesh stops answering and when it is back.
-                let answering = snapshot.sources.contains(where: \.ok)
-                if answering != wasAnswering, !verbose {
-                    FileHandle.printError(answering ? "meshtop record: sources answering again"
-                                                    : "meshtop record: no source answered (\(snapshot.sources.first?.error ?? "no source")); recording the outage")
-                }
-                wasAnswering = answering
-            }
-            if let deadline, Date() >= deadline { break }
-            let wait = max(0.05, interval - Date().timeIntervalSince(began))
-            await stop.sleep(min(wait, deadline.map { max(0.05, $0.timeIntervalSinceNow) } ?? wait))
+        let verbose = verbose
+        await feed.run { event in
+            for line in tally.withLock({ $0.lines(for: event, verbose: verbose) }) { FileHandle.printError(line) }
         }
-        await poller.shutdown()
-        let reason = await stop.reason.map { " (\($0))" } ?? ""
-        FileHandle.printError("meshtop record: stopped\(reason) after \(polls) polls, \(samples) samples in \(Int(Date().timeIntervalSince(started))) s"
-            + (failures > 0 ? ", \(failures) failed writes" : ""))
-        if failures > 0, polls == 0 { throw ExitCode(3) }
+        timer?.cancel()
+        await feed.shutdown()
+        let result = tally.withLock { $0 }
+        let reason = result.stopReason.map { " (\($0))" } ?? ""
+        FileHandle.printError("meshtop record: stopped\(reason) after \(result.polls) polls, \(result.samples) samples in \(Int(Date().timeIntervalSince(started))) s"
+            + (result.failures > 0 ? ", \(result.failures) failed writes" : ""))
+        if result.failures > 0, result.polls == 0 { throw ExitCode(3) }
         withExtendedLifetime(lock) {}
-    }
-
-    /// Writes one snapshot; a failed write is reported and the recorder goes on with the next poll.
-    func write(_ snapshot: MeshSnapshot, to writer: HistoryWriter, began: Date) async -> HistoryWriter.Written? {
-        do {
-            let written = try await writer.record(snapshot)
-            if verbose {
-                FileHandle.printError("\(Clock.hms(snapshot.generatedAt)) poll \(written.poll): \(snapshot.services.count) services, "
-                    + "\(snapshot.edges.count) edges, \(snapshot.proxies.count) proxies, \(written.statesChanged) state changes, "
-                    + "\(written.configRevisions) config revisions, \(snapshot.events.count) events, "
-                    + "\(snapshot.sources.filter { !$0.ok }.count) sources failing, \(Int(Date().timeIntervalSince(began) * 1000)) ms")
-            }
-            return written
-        } catch {
-            FileHandle.printError("meshtop record: \(error)")
-            return nil
-        }
     }
 }
 
-/// A stop request from a signal, with a sleep it cuts short.
-actor StopSignal {
-    private(set) var stopped = false
-    private(set) var reason: String?
-    private var wake: CheckedContinuation<Void, Never>?
+/// What `record` counts and says as the feed publishes: polls and samples written, failed
+/// writes, and whether the mesh answers.
+struct Tally: Sendable {
+    var polls = 0, samples = 0, failures = 0
+    var answering = true
+    var stopReason: String?
 
-    func stop(_ reason: String) {
-        stopped = true
-        self.reason = reason
-        wake?.resume()
-        wake = nil
-    }
-
-    func sleep(_ seconds: Double) async {
-        guard !stopped else { return }
-        await withCheckedContinuation { continuation in
-            wake = continuation
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-                self.timeUp()
+    /// The lines to print for `event` (with `verbose`, one per poll and per failing source).
+    mutating func lines(for event: FeedEvent, verbose: Bool) -> [String] {
+        switch event {
+        case let .snapshot(snapshot, baseline):
+            var lines: [String] = []
+            if baseline, verbose { lines.append("\(Clock.hms(snapshot.generatedAt)) first poll: the baseline for rates (not stored)") }
+            if verbose { lines += snapshot.sources.filter { !$0.ok }.map { "  \($0.error ?? $0.name)" } }
+            // Without --verbose, say when the mesh stops answering and when it is back.
+            let now = snapshot.sources.contains(where: \.ok)
+            if now != answering, !verbose {
+                lines.append(now ? "meshtop record: sources answering again"
+                                 : "meshtop record: no source answered (\(snapshot.sources.first?.error ?? "no source")); recording the outage")
             }
+            answering = now
+            return lines
+        case let .recorded(written, snapshot):
+            polls += 1
+            samples += written.samples
+            guard verbose else { return [] }
+            return ["\(Clock.hms(snapshot.generatedAt)) poll \(written.poll): \(snapshot.services.count) services, "
+                + "\(snapshot.edges.count) edges, \(snapshot.proxies.count) proxies, \(written.statesChanged) state changes, "
+                + "\(written.configRevisions) config revisions, \(snapshot.events.count) events, "
+                + "\(snapshot.sources.filter { !$0.ok }.count) sources failing, \(Int(Date().timeIntervalSince(snapshot.generatedAt) * 1000)) ms"]
+        case let .recordFailed(message):
+            failures += 1
+            return ["meshtop record: \(message)"]
+        case let .failed(error):
+            return ["meshtop record: \(error)"]
         }
-    }
-
-    private func timeUp() {
-        wake?.resume()
-        wake = nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshFeed
 import MeshModel
 import MeshPoller
 import MeshSources
@@ -81,24 +82,35 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     func take() async throws -> MeshSnapshot {
         let settings = try MeshtopConfig.load(path: config)
+        if let fromDb { return try stored(fromDb, thresholds: settings.healthThresholds) }
         var deriver = SnapshotDeriver(thresholds: settings.healthThresholds)
         deriver.serviceThresholds = settings.serviceThresholds
-        if let fromDb { return try stored(fromDb, thresholds: settings.healthThresholds) }
+        let feedSource: any FeedSource
         if let source {
-            return deriver.derive(try DirectorySource.read(String(source.dropFirst("dir:".count))))
+            feedSource = DirectoryFeedSource(path: String(source.dropFirst("dir:".count)))
+        } else {
+            var options = try sources.pollerOptions(settings)
+            options.concurrency = concurrency
+            options.bodyLimit = maxBody
+            feedSource = PollerFeedSource(try MeshPoller(options: options, policy: .readOnly))
         }
-        var options = try sources.pollerOptions(settings)
-        options.concurrency = concurrency
-        options.bodyLimit = maxBody
-        let poller = try MeshPoller(options: options)
-        defer { Task { await poller.shutdown() } }
-        guard let first = await poller.poll() else { throw SourceError(source: "poller", reason: .other("poll already running")) }
-        _ = deriver.derive(first)
-        try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
-        guard let second = await poller.poll() else { throw SourceError(source: "poller", reason: .other("poll already running")) }
-        let snapshot = deriver.derive(second)
-        await poller.shutdown()
-        return snapshot
+        // The feed's first live poll is the baseline for rates; the next, `interval` after it
+        // started, is the snapshot. A capture is complete in its first read.
+        let feed = Feed(source: feedSource, deriver: deriver, interval: interval)
+        defer { Task { await feed.shutdown() } }
+        for await event in feed.events() {
+            switch event {
+            case let .snapshot(snapshot, baseline: false):
+                await feed.shutdown()
+                return snapshot
+            case let .failed(error):
+                await feed.shutdown()
+                throw error
+            case .snapshot, .recorded, .recordFailed:
+                continue
+            }
+        }
+        throw SourceError(source: "snapshot", reason: .other("the feed ended without a snapshot"))
     }
 
     /// The stored snapshot at `--at` (or the latest), as the store recorded it, with the store

@@ -14,18 +14,11 @@ struct FuzzCorpusTests {
 
     @Test("Every seed decodes without a crash", .enabled(if: binary != nil, "meshtop-fuzz is not built"),
           arguments: ["exposition", "envoy", "istiod", "pem", "apis"])
-    func replay(_ target: String) throws {
+    func replay(_ target: String) async throws {
         let corpus = PackagePaths.root.appendingPathComponent("Fuzz/Corpus/\(target)")
         let seeds = try FileManager.default.contentsOfDirectory(atPath: corpus.path)
         #expect(seeds.count >= 4, "\(target) has \(seeds.count) seeds")
-        let process = Process()
-        process.executableURL = try #require(Self.binary)
-        process.arguments = [target, corpus.path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0 && text.contains("\(seeds.count) inputs, no crash"), "\(text)")
+        let result = try await ProcessRunner.run(try #require(Self.binary), [target, corpus.path])
+        #expect(result.status == 0 && result.text.contains("\(seeds.count) inputs, no crash"), "\(result.text)")
     }
 }

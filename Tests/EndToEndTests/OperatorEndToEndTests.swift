@@ -4,7 +4,7 @@ import MeshTestSupport
 
 /// The dashboard and operator actions in a real terminal against `meshtop sim --log-requests`,
 /// whose log says exactly which requests arrived (`<time> <method> <host:port> <path>`).
-@Suite("Dashboard and operator actions in tmux", .serialized, .enabled(if: TmuxSupport.available, "tmux or the meshtop binary is missing"))
+@Suite("Dashboard and operator actions in tmux", .timingSensitive, .serialized, .enabled(if: TmuxSupport.available, "tmux or the meshtop binary is missing"))
 struct OperatorEndToEndTests {
     /// A tmux server with the simulator in one session; stopped by `stop()`.
     struct Setup {
@@ -14,23 +14,26 @@ struct OperatorEndToEndTests {
         var log: URL { directory.appendingPathComponent("requests.log") }
         var targets: String { directory.appendingPathComponent("targets.yaml").path }
 
-        init(base: String) throws {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        /// Starts the simulator in its tmux session and waits (suspended) for its first lines.
+        static func start(base: String) async throws -> Setup {
+            var setup = Setup()
+            try FileManager.default.createDirectory(at: setup.directory, withIntermediateDirectories: true)
             let binary = try #require(TmuxSupport.binary)
-            let output = directory.appendingPathComponent("sim.out").path
-            driver.run(["new-session", "-d", "-s", "sim", "-x", "100", "-y", "10",
-                        "'\(binary)' sim --istiod-port 0 --admin-port 0 --admin-address-base \(base) --targets-file '\(targets)' "
-                            + "--log-requests '\(log.path)' > '\(output)' 2>&1"])
+            let output = setup.directory.appendingPathComponent("sim.out").path
+            setup.driver.run(["new-session", "-d", "-s", "sim", "-x", "100", "-y", "10",
+                              "'\(binary)' sim --istiod-port 0 --admin-port 0 --admin-address-base \(base) --targets-file '\(setup.targets)' "
+                                  + "--log-requests '\(setup.log.path)' > '\(output)' 2>&1"])
             let deadline = Date().addingTimeInterval(30)
             while Date() < deadline {
                 let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
                 if text.contains("targets:"), let line = text.split(separator: "\n").first, line.hasPrefix("istiod: ") {
-                    istiod = String(line.dropFirst("istiod: ".count))
+                    setup.istiod = String(line.dropFirst("istiod: ".count))
                     break
                 }
-                usleep(100_000)
+                try await Task.sleep(nanoseconds: 100_000_000)
             }
-            try #require(!istiod.isEmpty, "the simulator did not start")
+            try #require(!setup.istiod.isEmpty, "the simulator did not start")
+            return setup
         }
 
         /// Runs `meshtop ARGUMENTS` in a new session; `mesh` adds the simulator's sources and an
@@ -98,7 +101,7 @@ struct OperatorEndToEndTests {
 
     @Test("dashboard: 10,000 random keys, and not one request but GET reaches the mesh")
     func dashboardRandomKeys() async throws {
-        let setup = try Setup(base: "127.0.72.1")
+        let setup = try await Setup.start(base: "127.0.72.1")
         defer { setup.stop() }
         try setup.start("dash", width: 100, height: 30, "dashboard --rotate 2s")
         await setup.waitFor("dash", "the dashboard with live data", timeout: TmuxEndToEndTests.startUp) { $0.contains("READ-ONLY") && $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
@@ -128,7 +131,7 @@ struct OperatorEndToEndTests {
 
     @Test("console: each operator action sends exactly its request after confirmation; cancel and --readonly send none")
     func consoleActions() async throws {
-        let setup = try Setup(base: "127.0.73.1")
+        let setup = try await Setup.start(base: "127.0.73.1")
         defer { setup.stop() }
         try setup.start("ops", width: 140, height: 40, "console")
         await setup.waitFor("ops", "live data", timeout: TmuxEndToEndTests.startUp) { $0.range(of: #"[1-9][0-9]*\.[0-9] rps"#, options: .regularExpression) != nil }
@@ -170,7 +173,7 @@ struct OperatorEndToEndTests {
 
     @Test("dashboard --from-db shows what a recorder stored, with the mesh gone")
     func dashboardFromStore() async throws {
-        let setup = try Setup(base: "127.0.75.1")
+        let setup = try await Setup.start(base: "127.0.75.1")
         defer { setup.stop() }
         let db = setup.directory.appendingPathComponent("history.db").path
         let binary = try #require(TmuxSupport.binary)

@@ -8,7 +8,7 @@ import MeshTestSupport
 
 /// The Prometheus source against a real Prometheus server (Debian's `prometheus` package, which
 /// `.ci/run` installs) scraping the simulated mesh every second, compared with the direct path.
-@Suite("Prometheus end to end", .serialized, .enabled(if: PrometheusServer.binary != nil, "prometheus is not installed (apt-get install prometheus)"))
+@Suite("Prometheus end to end", .timingSensitive, .serialized, .enabled(if: PrometheusServer.binary != nil, "prometheus is not installed (apt-get install prometheus)"))
 struct PrometheusEndToEndTests {
     @Test("Service and edge RED metrics from a real Prometheus agree with polling the proxies within 10 %; errors name the source")
     func agreesWithDirectPath() async throws {

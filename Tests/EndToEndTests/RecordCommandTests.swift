@@ -5,7 +5,7 @@ import Testing
 @testable import MeshSim
 
 /// `meshtop record` and `meshtop history` against a running `meshtop sim`, as an operator uses them.
-@Suite("meshtop record and history end to end")
+@Suite("meshtop record and history end to end", .timingSensitive)
 struct RecordCommandTests {
     static func temporaryDatabase() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-record-\(UUID().uuidString).db").path
@@ -13,18 +13,18 @@ struct RecordCommandTests {
 
     @Test("A minute of recording: history services shows the simulated rates; the weight change appears in history config with its diff")
     func recordMinute() async throws {
-        let sim = try SimProcess(["--seed", "5", "--scenario", "weight-change virtualService=reviews at=25s weights=v1:0,v2:50,v3:50"],
+        let sim = try await SimProcess.start(["--seed", "5", "--scenario", "weight-change virtualService=reviews at=25s weights=v1:0,v2:50,v3:50"],
                                  adminAddressBase: "127.0.60.1")
         defer { sim.stop() }
         let db = Self.temporaryDatabase()
-        let record = try await MeshtopProcess.runSuspending(["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db,
+        let record = try await MeshtopProcess.run(["record", "--istiod", sim.istiod, "--targets-file", sim.targets, "--db", db,
                                                                    "--interval", "2", "--duration", "60s"])
         #expect(record.status == 0, "\(record.stderr)")
         #expect(record.stderr.contains("stopped after"))
         let mode = try FileManager.default.attributesOfItem(atPath: db)[.posixPermissions] as? Int
         #expect(mode == 0o600)
 
-        let csv = try SnapshotCommandTests.run(["history", "services", "--db", db, "--since", "5m", "-o", "csv"])
+        let csv = try await SnapshotCommandTests.run(["history", "services", "--db", db, "--since", "5m", "-o", "csv"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let lines = String(decoding: csv.stdout, as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         #expect(lines.first?.prefix(3) == ["time", "service", "rps"])
@@ -41,15 +41,15 @@ struct RecordCommandTests {
             #expect(abs(mean - expected) / expected < 0.10, "\(service.name): \(mean) rps recorded vs \(expected)")
         }
 
-        let config = try SnapshotCommandTests.run(["history", "config", "--db", db, "--since", "5m", "--kind", "vs"])
+        let config = try await SnapshotCommandTests.run(["history", "config", "--db", db, "--since", "5m", "--kind", "vs"])
         let text = String(decoding: config.stdout, as: UTF8.self)
         #expect(config.status == 0, "\(config.stderr)")
         #expect(text.contains("changed   VirtualService"), "\(text)")
         #expect(text.contains("-      weight: 50") && text.contains("+      weight: 0"), "\(text)")
-        let diff = try SnapshotCommandTests.run(["history", "diff", "VirtualService/default/reviews", "--db", db, "--at", "@\(Date().timeIntervalSince1970 - 300)",
+        let diff = try await SnapshotCommandTests.run(["history", "diff", "VirtualService/default/reviews", "--db", db, "--at", "@\(Date().timeIntervalSince1970 - 300)",
                                                  "--at", "now"])
         #expect(String(decoding: diff.stdout, as: UTF8.self).contains("+      weight: 50"))
-        let events = try SnapshotCommandTests.run(["history", "events", "--db", db, "--since", "5m", "--kind", "config", "-o", "json"])
+        let events = try await SnapshotCommandTests.run(["history", "events", "--db", db, "--since", "5m", "--kind", "config", "-o", "json"])
         let parsed = try #require(try JSONSerialization.jsonObject(with: events.stdout) as? [[String: Any]])
         #expect(parsed.contains { ($0["subject"] as? String) == "VirtualService default/reviews" && ($0["diff"] as? String)?.contains("+      weight: 0") == true })
         #expect(parsed.contains { ($0["subject"] as? String)?.hasPrefix("ProxyRoutes on") == true })
@@ -57,9 +57,9 @@ struct RecordCommandTests {
         #expect(try store.integrityCheck() == "ok")
 
         // The stored state as a snapshot: the latest, and one from before the weight change.
-        let latest = try SnapshotCommandTests.run(["snapshot", "--from-db", db, "-o", "json"])
+        let latest = try await SnapshotCommandTests.run(["snapshot", "--from-db", db, "-o", "json"])
         #expect(latest.status == 0, "\(latest.stderr)")
-        try SnapshotCommandTests.validateSchema(latest.stdout)
+        try await SnapshotCommandTests.validateSchema(latest.stdout)
         let export = try #require(try JSONSerialization.jsonObject(with: latest.stdout) as? [String: Any])
         let services = try #require(export["services"] as? [[String: Any]])
         #expect(services.contains { ($0["name"] as? String) == "reviews" && (($0["rps"] as? Double) ?? 0) > 10 })
@@ -67,23 +67,23 @@ struct RecordCommandTests {
         let reviews = try #require(routes.first { ($0["virtualService"] as? String) == "reviews" })
         #expect(((reviews["destinations"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }) == [0, 50, 50])
         let oldest = try #require(try store.reader.oldestPoll())
-        let before = try SnapshotCommandTests.run(["snapshot", "--from-db", db, "--at", "@\(oldest.at.timeIntervalSince1970 + 5)", "-o", "json"])
+        let before = try await SnapshotCommandTests.run(["snapshot", "--from-db", db, "--at", "@\(oldest.at.timeIntervalSince1970 + 5)", "-o", "json"])
         let beforeExport = try #require(try JSONSerialization.jsonObject(with: before.stdout) as? [String: Any])
         let beforeRoutes = try #require(beforeExport["routes"] as? [[String: Any]])
         let beforeReviews = try #require(beforeRoutes.first { ($0["virtualService"] as? String) == "reviews" })
         #expect(((beforeReviews["destinations"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }) == [50, 30, 20])
-        let missing = try SnapshotCommandTests.run(["snapshot", "--from-db", db, "--at", "@1000"])
+        let missing = try await SnapshotCommandTests.run(["snapshot", "--from-db", db, "--at", "@1000"])
         #expect(missing.status == 3 && missing.stderr.contains("no poll stored"))
     }
 
     @Test("SIGTERM ends the recorder after its current write, with exit 0")
     func terminated() async throws {
-        let sim = try SimProcess([], adminAddressBase: "127.0.62.1")
+        let sim = try await SimProcess.start([], adminAddressBase: "127.0.62.1")
         defer { sim.stop() }
         let db = Self.temporaryDatabase()
         let (process, log) = try await Self.startRecorder(sim, db: db, interval: 0.2, untilCommitted: 3)
         process.terminate()
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(text.contains("stopped (SIGTERM)"), "\(text)")
@@ -93,7 +93,7 @@ struct RecordCommandTests {
 
     @Test("SIGKILL in the middle of writes: every committed poll survives and the file passes integrity_check")
     func killedWriter() async throws {
-        let sim = try SimProcess(["--services", "10", "--seed", "2"], adminAddressBase: "127.0.61.1")
+        let sim = try await SimProcess.start(["--services", "10", "--seed", "2"], adminAddressBase: "127.0.61.1")
         defer { sim.stop() }
         let db = Self.temporaryDatabase()
         var committed = Set<Int64>()
@@ -102,7 +102,7 @@ struct RecordCommandTests {
             let (process, log) = try await Self.startRecorder(sim, db: db, interval: 0.1, untilCommitted: 2 + round % 3)
             try await Task.sleep(nanoseconds: UInt64.random(in: 0...400_000_000))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await process.exited()
             #expect(process.terminationReason == .uncaughtSignal)
             committed.formUnion(Self.committedPolls(log))
             let store = try HistoryStore(path: db, readOnly: true)
@@ -130,9 +130,9 @@ struct RecordCommandTests {
     }
 
     @Test("Tokens come from files and never appear in output, errors or the history file; config init writes 0600")
-    func secrets() throws {
+    func secrets() async throws {
         let token = "s3cr3t-\(UUID().uuidString)"
-        let sim = try SimProcess(["--token", token, "--require-token-from-loopback"], adminAddressBase: "127.0.62.1")
+        let sim = try await SimProcess.start(["--token", token, "--require-token-from-loopback"], adminAddressBase: "127.0.62.1")
         defer { sim.stop() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -141,24 +141,18 @@ struct RecordCommandTests {
         try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: good))
         try Data("wrong-\(token)".utf8).write(to: URL(fileURLWithPath: bad))
 
-        let refused = try SnapshotCommandTests.snapshot(["--istiod", sim.istiod, "--token-file", bad, "-o", "json"])
+        let refused = try await SnapshotCommandTests.snapshot(["--istiod", sim.istiod, "--token-file", bad, "-o", "json"])
         #expect(refused.stderr.contains("HTTP 401"), "\(refused.stderr)")
         #expect(!refused.stderr.contains(token) && !String(decoding: refused.stdout, as: UTF8.self).contains(token))
-        let accepted = try SnapshotCommandTests.snapshot(["--istiod", sim.istiod, "--token-file", good, "-o", "json", "--interval", "1"])
+        let accepted = try await SnapshotCommandTests.snapshot(["--istiod", sim.istiod, "--token-file", good, "-o", "json", "--interval", "1"])
         #expect(accepted.status == 0 && !accepted.stderr.contains("HTTP 401"), "\(accepted.stderr)")
         #expect(!accepted.stderr.contains(token) && !String(decoding: accepted.stdout, as: UTF8.self).contains(token))
 
         let db = directory.appendingPathComponent("history.db").path
-        let process = Process()
-        process.executableURL = try #require(PackagePaths.meshtop)
-        process.arguments = ["record", "--istiod", sim.istiod, "--token-file", good, "--db", db, "--interval", "0.5", "--duration", "2", "--verbose"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(log)")
+        let record = try await MeshtopProcess.run(["record", "--istiod", sim.istiod, "--token-file", good, "--db", db, "--interval", "0.5",
+                                                   "--duration", "2", "--verbose"])
+        let log = record.stderr
+        #expect(record.status == 0, "\(log)")
         #expect(!log.contains(token))
         #expect(try HistoryStore(path: db, readOnly: true).reader.pollCount() >= 2)
         for file in [db, db + "-wal", db + "-shm"] where FileManager.default.fileExists(atPath: file) {
@@ -167,14 +161,9 @@ struct RecordCommandTests {
         }
 
         let config = directory.appendingPathComponent("conf/config.yaml").path
-        let initProcess = Process()
-        initProcess.executableURL = try #require(PackagePaths.meshtop)
-        initProcess.arguments = ["config", "init", "--path", config]
-        initProcess.standardOutput = FileHandle.nullDevice
-        try initProcess.run()
-        initProcess.waitUntilExit()
+        let initialised = try await MeshtopProcess.run(["config", "init", "--path", config])
         let mode = (try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? Int) ?? -1
-        #expect(initProcess.terminationStatus == 0 && mode == 0o600, "config.yaml mode \(String(mode, radix: 8))")
+        #expect(initialised.status == 0 && mode == 0o600, "config.yaml mode \(String(mode, radix: 8))")
     }
 
     /// Starts `meshtop record --verbose` (its stderr in a log file) and waits until it reported

@@ -4,7 +4,7 @@ import MeshTestSupport
 import Testing
 
 /// `meshtop sim` as a user runs it: the output contract, the targets file, and a clean exit on SIGTERM.
-@Suite("meshtop sim command", .serialized)
+@Suite("meshtop sim command", .timingSensitive, .serialized)
 struct CommandTests {
     @Test("First line is the istiod URL; --targets-file lists every proxy; SIGTERM exits 0")
     func contract() async throws {
@@ -39,30 +39,26 @@ struct CommandTests {
         try await client.shutdown()
 
         process.terminate() // SIGTERM
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         try? FileManager.default.removeItem(at: targets)
     }
 
     @Test("Bad options exit 64 with a message naming the problem")
-    func usageErrors() throws {
-        let binary = try #require(PackagePaths.meshtop)
+    func usageErrors() async throws {
         for arguments in [["sim", "--scenario", "meteor-strike"], ["sim", "--admin-address-base", "10.1.1.1"], ["sim", "--rotate-at", "2"]] {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            let stderr = Pipe()
-            process.standardError = stderr
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 64, "\(arguments): \(message)")
-            #expect(!message.isEmpty)
+            let result = try await MeshtopProcess.run(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.isEmpty)
         }
     }
 
+    /// One line from the child's stdout, read on a thread of its own while the caller suspends.
     static func readLine(_ handle: FileHandle) async throws -> String {
+        try await Blocking.run { try readLineHere(handle) }
+    }
+
+    static func readLineHere(_ handle: FileHandle) throws -> String {
         var bytes: [UInt8] = []
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {

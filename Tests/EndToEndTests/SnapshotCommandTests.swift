@@ -4,22 +4,22 @@ import Testing
 @testable import MeshSim
 
 /// `meshtop snapshot` against a running `meshtop sim`, as a script would use them.
-@Suite("meshtop snapshot end to end", .serialized)
+@Suite("meshtop snapshot end to end", .timingSensitive, .serialized)
 struct SnapshotCommandTests {
-    static func snapshot(_ arguments: [String]) throws -> MeshtopProcess.Outcome {
-        try MeshtopProcess.run(["snapshot"] + arguments)
+    static func snapshot(_ arguments: [String]) async throws -> MeshtopProcess.Outcome {
+        try await MeshtopProcess.run(["snapshot"] + arguments)
     }
 
-    static func run(_ arguments: [String]) throws -> MeshtopProcess.Outcome { try MeshtopProcess.run(arguments) }
+    static func run(_ arguments: [String]) async throws -> MeshtopProcess.Outcome { try await MeshtopProcess.run(arguments) }
 
     @Test("JSON snapshot: every service with RPS and p99 near the simulator's, STALE proxies, certificates to the second, routes with weights")
-    func json() throws {
-        let sim = try SimProcess(["--stale", "2", "--seed", "3"], adminAddressBase: "127.0.50.1")
+    func json() async throws {
+        let sim = try await SimProcess.start(["--stale", "2", "--seed", "3"], adminAddressBase: "127.0.50.1")
         defer { sim.stop() }
-        let result = try Self.snapshot(["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "30", "-o", "json"])
+        let result = try await Self.snapshot(["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "30", "-o", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         let export = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
-        try Self.validateSchema(result.stdout)
+        try await Self.validateSchema(result.stdout)
 
         // Expected values from the same seeded mesh, built in-process.
         var options = SimOptions()
@@ -55,27 +55,27 @@ struct SnapshotCommandTests {
     }
 
     @Test("--check: 2 with an expired certificate, 1 for warnings with --fail-on warning, 0 otherwise")
-    func check() throws {
-        let expired = try SimProcess(["--scenario", "cert-expired workload=ratings-v1 ago=1h at=0s"], adminAddressBase: "127.0.51.1")
+    func check() async throws {
+        let expired = try await SimProcess.start(["--scenario", "cert-expired workload=ratings-v1 ago=1h at=0s"], adminAddressBase: "127.0.51.1")
         defer { expired.stop() }
-        Thread.sleep(forTimeInterval: 1.2)
-        let critical = try Self.snapshot(["--istiod", expired.istiod, "--targets-file", expired.targets, "--interval", "1", "--check", "-o", "text", "--section", "findings"])
+        try await Task.sleep(nanoseconds: 1_200_000_000)
+        let critical = try await Self.snapshot(["--istiod", expired.istiod, "--targets-file", expired.targets, "--interval", "1", "--check", "-o", "text", "--section", "findings"])
         #expect(critical.status == 2, "\(critical.stderr)")
         #expect(String(decoding: critical.stdout, as: UTF8.self).contains("CERT_EXPIRED"))
 
-        let stale = try SimProcess(["--stale", "1"], adminAddressBase: "127.0.52.1")
+        let stale = try await SimProcess.start(["--stale", "1"], adminAddressBase: "127.0.52.1")
         defer { stale.stop() }
-        let warning = try Self.snapshot(["--istiod", stale.istiod, "--targets-file", stale.targets, "--interval", "1", "--check", "--fail-on", "warning", "-o", "json"])
+        let warning = try await Self.snapshot(["--istiod", stale.istiod, "--targets-file", stale.targets, "--interval", "1", "--check", "--fail-on", "warning", "-o", "json"])
         #expect(warning.status == 1)
-        let ok = try Self.snapshot(["--istiod", stale.istiod, "--targets-file", stale.targets, "--interval", "1", "--check", "-o", "yaml"])
+        let ok = try await Self.snapshot(["--istiod", stale.istiod, "--targets-file", stale.targets, "--interval", "1", "--check", "-o", "yaml"])
         #expect(ok.status == 0)
         #expect(String(decoding: ok.stdout, as: UTF8.self).hasPrefix("schemaVersion: 1"))
     }
 
     @Test("--check thresholds come from the configuration, per-service overrides included")
-    func checkThresholdsFromConfig() throws {
+    func checkThresholdsFromConfig() async throws {
         // 3 % 5xx on reviews; the simulator's other services answer under 1 % 5xx.
-        let sim = try SimProcess(["--scenario", "error-spike service=reviews at=0s for=10m rate=0.03", "--seed", "4"], adminAddressBase: "127.0.53.1")
+        let sim = try await SimProcess.start(["--scenario", "error-spike service=reviews at=0s for=10m rate=0.03", "--seed", "4"], adminAddressBase: "127.0.53.1")
         defer { sim.stop() }
         let arguments = ["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "3", "--check", "--fail-on", "warning", "-o", "text",
                          "--section", "findings"]
@@ -83,30 +83,30 @@ struct SnapshotCommandTests {
         defer { try? FileManager.default.removeItem(at: config) }
         // Degraded from 2 % of 5xx: only reviews is.
         try "thresholds: {serverErrorDegraded: 0.02}\n".write(to: config, atomically: true, encoding: .utf8)
-        let degraded = try Self.snapshot(arguments + ["--config", config.path])
+        let degraded = try await Self.snapshot(arguments + ["--config", config.path])
         let text = String(decoding: degraded.stdout, as: UTF8.self)
         #expect(degraded.status == 1, "\(degraded.stderr)")
         #expect(text.contains("SERVICE_DEGRADED") && text.contains("service default/reviews"), "\(text)")
         #expect(degraded.stderr.contains("--check: 0 critical, 1 warning → exit 1"), "\(degraded.stderr)")
         // The same mesh with reviews allowed 5 % of 5xx: nothing to report.
         try "thresholds: {serverErrorDegraded: 0.02}\nservices:\n  default/reviews: {serverErrorDegraded: 0.05}\n".write(to: config, atomically: true, encoding: .utf8)
-        let tolerated = try Self.snapshot(arguments + ["--config", config.path])
+        let tolerated = try await Self.snapshot(arguments + ["--config", config.path])
         #expect(tolerated.status == 0, "\(String(decoding: tolerated.stdout, as: UTF8.self)) \(tolerated.stderr)")
         // And a global failure threshold of 2 % makes it critical: exit 2 whatever --fail-on says.
         try "thresholds: {serverErrorDegraded: 0.02, serverErrorFailure: 0.025}\n".write(to: config, atomically: true, encoding: .utf8)
-        let failing = try Self.snapshot(arguments + ["--config", config.path])
+        let failing = try await Self.snapshot(arguments + ["--config", config.path])
         #expect(failing.status == 2, "\(failing.stderr)")
         #expect(String(decoding: failing.stdout, as: UTF8.self).contains("SERVICE_FAILING"))
     }
 
     @Test("Unreachable istiod exits 3 naming the source; usage errors exit 64")
-    func failures() throws {
-        let unreachable = try Self.snapshot(["--istiod", "http://127.0.0.1:9", "--interval", "0", "--timeout", "2"])
+    func failures() async throws {
+        let unreachable = try await Self.snapshot(["--istiod", "http://127.0.0.1:9", "--interval", "0", "--timeout", "2"])
         #expect(unreachable.status == 3)
         #expect(unreachable.stderr.contains("istiod http://127.0.0.1:9/debug/syncz"))
-        #expect(try Self.snapshot(["-o", "xml", "--istiod", "http://x"]).status == 64)
-        #expect(try Self.snapshot(["-o", "csv", "--istiod", "http://x"]).status == 64)
-        #expect(try Self.snapshot([]).status == 64)
+        #expect(try await Self.snapshot(["-o", "xml", "--istiod", "http://x"]).status == 64)
+        #expect(try await Self.snapshot(["-o", "csv", "--istiod", "http://x"]).status == 64)
+        #expect(try await Self.snapshot([]).status == 64)
     }
 
     /// Control characters, DEL, C1 controls and bidi controls in text meant for a terminal.
@@ -119,11 +119,11 @@ struct SnapshotCommandTests {
     }
 
     @Test("--hostile-names: text, CSV, YAML, JSON and stderr carry no control characters; JSON still decodes to the names")
-    func hostileNames() throws {
-        let sim = try SimProcess(["--hostile-names"], adminAddressBase: "127.0.182.1")
+    func hostileNames() async throws {
+        let sim = try await SimProcess.start(["--hostile-names"], adminAddressBase: "127.0.182.1")
         defer { sim.stop() }
         for (output, section) in [("text", nil), ("csv", "services"), ("csv", "routes"), ("csv", "edges"), ("yaml", nil), ("json", nil)] as [(String, String?)] {
-            let result = try Self.snapshot(["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "1", "-o", output]
+            let result = try await Self.snapshot(["--istiod", sim.istiod, "--targets-file", sim.targets, "--interval", "1", "-o", output]
                 + (section.map { ["--section", $0] } ?? []))
             #expect(result.status == 0, "\(output): \(result.stderr)")
             let text = String(decoding: result.stdout, as: UTF8.self)
@@ -141,7 +141,7 @@ struct SnapshotCommandTests {
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString).yaml")
         try Data("- url: \"http://127.0.0.1:1\"\n  labels: {app: \"a\u{1B}[2Jb\u{07}\"}\n".utf8).write(to: bad)
         defer { try? FileManager.default.removeItem(at: bad) }
-        let failed = try Self.snapshot(["--istiod", sim.istiod, "--targets-file", bad.path, "-o", "text"])
+        let failed = try await Self.snapshot(["--istiod", sim.istiod, "--targets-file", bad.path, "-o", "text"])
         #expect(failed.status != 0 && !failed.stderr.isEmpty)
         #expect(Self.unsafeCharacters(failed.stderr).isEmpty, "\(failed.stderr)")
     }
@@ -150,7 +150,7 @@ struct SnapshotCommandTests {
 
     @Test("inspect recognises captures (JSON and YAML config dumps, syncz, configz, exposition) and summarises them",
           .enabled(if: FileManager.default.fileExists(atPath: fixtures), "../shared/fixtures is absent"))
-    func inspect() throws {
+    func inspect() async throws {
         let files = [
             ("istio/istioctl/pkg/authz/testdata/configdump.yaml", "config dump"), // JSON text, despite the name
             ("istio/istioctl/pkg/writer/envoy/configdump/testdata/secret/istio/config_dump.json", "config dump"),
@@ -161,7 +161,7 @@ struct SnapshotCommandTests {
             ("istio/_at-285c0509f9f4/istioctl/pkg/writer/envoy/clusters/testdata/clusters.json", "/clusters"),
             ("integrations-core/envoy/tests/fixtures/server_info", "/server_info"),
         ]
-        let result = try Self.run(["inspect", "-o", "json"] + files.map { "\(Self.fixtures)/\($0.0)" })
+        let result = try await Self.run(["inspect", "-o", "json"] + files.map { "\(Self.fixtures)/\($0.0)" })
         #expect(result.status == 0, "\(result.stderr)")
         let summaries = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
         #expect(summaries.map { $0["kind"] as? String } == files.map { $0.1 })
@@ -180,57 +180,50 @@ struct SnapshotCommandTests {
 
             """.utf8).write(to: yaml)
         defer { try? FileManager.default.removeItem(at: yaml) }
-        let converted = try Self.run(["inspect", "-o", "json", yaml.path])
+        let converted = try await Self.run(["inspect", "-o", "json", yaml.path])
         let summary = try #require((try JSONSerialization.jsonObject(with: converted.stdout) as? [[String: Any]])?.first)
         #expect(summary["kind"] as? String == "config dump (YAML)" && summary["clusters"] as? Int == 1)
     }
 
     @Test("inspect exits 3 with file:line: reason on invalid input")
-    func inspectErrors() throws {
+    func inspectErrors() async throws {
         let directory = FileManager.default.temporaryDirectory
         let json = directory.appendingPathComponent("bad-\(UUID().uuidString).json")
         let prom = directory.appendingPathComponent("bad-\(UUID().uuidString).prom")
         try Data("{\"configs\": [\n {\"@type\": \"x\",\n  \"bad\": tru }\n".utf8).write(to: json)
         try Data("ok 1\nbad{x=2} 3\n".utf8).write(to: prom)
         defer { try? FileManager.default.removeItem(at: json); try? FileManager.default.removeItem(at: prom) }
-        let result = try Self.run(["inspect", json.path, prom.path])
+        let result = try await Self.run(["inspect", json.path, prom.path])
         #expect(result.status == 3)
         #expect(result.stderr.contains("\(json.path):3: invalid JSON"))
         #expect(result.stderr.contains("\(prom.path):2: label value of x is not quoted"))
     }
 
     @Test("config init writes a commented example once; snapshot reads --config; a broken file is a usage error")
-    func configuration() throws {
+    func configuration() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-config-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("config.yaml").path
-        #expect(try Self.run(["config", "init", "--path", path]).status == 0)
+        #expect(try await Self.run(["config", "init", "--path", path]).status == 0)
         #expect(try String(contentsOfFile: path, encoding: .utf8).contains("serverErrorFailure"))
-        #expect(try Self.run(["config", "init", "--path", path]).status == 64, "refuses to overwrite")
+        #expect(try await Self.run(["config", "init", "--path", path]).status == 64, "refuses to overwrite")
         try "istiod: [\"http://127.0.0.1:9\"]\ntimeout: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let unreachable = try Self.snapshot(["--config", path, "--interval", "0"])
+        let unreachable = try await Self.snapshot(["--config", path, "--interval", "0"])
         #expect(unreachable.status == 3 && unreachable.stderr.contains("http://127.0.0.1:9/debug/syncz"))
         try "istiod: [unclosed\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(try Self.snapshot(["--config", path]).status == 64)
+        #expect(try await Self.snapshot(["--config", path]).status == 64)
     }
 
     /// Validates against schemas/snapshot-v1.schema.json with Python's jsonschema.
-    static func validateSchema(_ data: Data) throws {
+    static func validateSchema(_ data: Data) async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("snapshot-\(UUID().uuidString).json")
         try data.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        let result = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", """
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[1])); document = json.load(open(sys.argv[2]))
             jsonschema.Draft202012Validator(schema).validate(document)
-            """, PackagePaths.root.appendingPathComponent("schemas/snapshot-v1.schema.json").path, file.path]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "schema validation: \(message.suffix(600))")
+            """, PackagePaths.root.appendingPathComponent("schemas/snapshot-v1.schema.json").path, file.path])
+        #expect(result.status == 0, "schema validation: \(result.stderr.suffix(600))")
     }
 }

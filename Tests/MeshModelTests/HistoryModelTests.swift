@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import Testing
 @testable import MeshModel
 
@@ -35,7 +36,7 @@ struct HistoryModelTests {
     }
 
     @Test("Unified diff: `patch` turns the old text into the new one for 200 random edits")
-    func diffAppliesWithPatch() throws {
+    func diffAppliesWithPatch() async throws {
         var generator = SystemRandomNumberGenerator()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-diff-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -60,14 +61,10 @@ struct HistoryModelTests {
                 output = directory.appendingPathComponent("new")
             try oldText.write(to: source, atomically: true, encoding: .utf8)
             try diff.write(to: patchFile, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/patch")
-            process.arguments = ["--quiet", "--force", "-o", output.path, source.path, patchFile.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "patch failed on:\n\(diff)")
+            // 200 runs of patch: each waited for off the concurrency pool (ProcessRunner).
+            let result = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/patch"),
+                                                     ["--quiet", "--force", "-o", output.path, source.path, patchFile.path])
+            #expect(result.status == 0, "patch failed on:\n\(diff)")
             #expect((try? String(contentsOf: output, encoding: .utf8)) == newText, "wrong result for:\n\(diff)")
         }
     }

@@ -6,7 +6,7 @@ import Testing
 @testable import MeshSim
 @testable import MeshSources
 
-@Suite("Snapshot derivation")
+@Suite("Snapshot derivation", .cpuHeavy)
 struct DerivationTests {
     /// Derives a snapshot from two rounds `window` seconds apart, starting at `from`.
     static func snapshot(_ state: inout SimulatorState, from: Double = 30, window: Double) throws -> MeshSnapshot {

@@ -10,7 +10,7 @@ import MeshSources
 /// its deadline, each affected proxy's source names the proxy, the URL and what went wrong, the
 /// data read before the fault stays (with its age), the other proxies are unaffected, and the
 /// next poll after the fault ends reads everything again without intervention.
-@Suite("Fault matrix")
+@Suite("Fault matrix", .timingSensitive)
 struct FaultMatrixTests {
     /// What the source's error must say for each fault.
     static let expected: [FaultKind: [String]] = [

@@ -7,7 +7,7 @@ import Testing
 @testable import MeshSources
 
 /// Linkerd and SOFAMosn proxies next to Envoy ones: mapping, a mixed live simulation, actions.
-@Suite("Linkerd, MOSN and mixed meshes", .serialized)
+@Suite("Linkerd, MOSN and mixed meshes", .timingSensitive, .serialized)
 struct MeshesTests {
     static let linkerdText = #"""
         # TYPE response_total counter

@@ -7,7 +7,7 @@ import Testing
 @testable import MeshSources
 
 /// The poller against a live simulator and against misbehaving endpoints.
-@Suite("Poller", .serialized)
+@Suite("Poller", .timingSensitive, .serialized)
 struct PollerTests {
     static func withSim(base: String, mesh: SimMeshMode = .istio, configure: (inout SimOptions) -> Void = { _ in },
                         _ body: (SimServer, String, [ScrapeTarget]) async throws -> Void) async throws {

@@ -6,7 +6,7 @@ import Testing
 @testable import MeshSim
 @testable import MeshSources
 
-@Suite("Source variants")
+@Suite("Source variants", .timingSensitive)
 struct SourceVariantsTests {
     @Test("Envoy stat names with and without Istio 1.23's ';' delimiter")
     func statNames() {

@@ -6,7 +6,7 @@ import Testing
 @testable import MeshSources
 
 /// The fast Istio stats scanner must read exactly what the generic parser reads.
-@Suite("Istio stats scanner")
+@Suite("Istio stats scanner", .cpuHeavy)
 struct StatsScannerTests {
     @Test("Same counters as the generic parser on every proxy of a generated mesh (both reporters, buckets)")
     func agreesWithParser() throws {

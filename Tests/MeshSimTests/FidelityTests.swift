@@ -7,7 +7,7 @@ import Testing
 /// captured sample in ../shared/fixtures, every path the simulator emits exists in the real
 /// sample with the same JSON type, unless mesh-apis.md documents it as a field of the newer
 /// release we simulate (Istio 1.24 / Envoy 1.32); and the core paths of the sample are present.
-@Suite("Fidelity to real outputs", .enabled(if: Fixtures.available, "../shared/fixtures is absent: fidelity tests skipped"))
+@Suite("Fidelity to real outputs", .cpuHeavy, .enabled(if: Fixtures.available, "../shared/fixtures is absent: fidelity tests skipped"))
 struct FidelityTests {
     static func state() throws -> SimulatorState {
         var state = try SimHarness.state { $0.errorProxies = 1 }

@@ -1,9 +1,10 @@
 import Foundation
 import MeshModel
+import MeshTestSupport
 import Testing
 @testable import MeshSim
 
-@Suite("Scenarios")
+@Suite("Scenarios", .cpuHeavy)
 struct ScenarioTests {
     @Test("Inline scenarios parse; unknown kinds, missing targets and bad values are rejected")
     func parsing() throws {

@@ -7,7 +7,7 @@ import Testing
 @testable import MeshSim
 
 /// The simulator over real sockets: istiod and per-proxy admin listeners on loopback.
-@Suite("HTTP server", .serialized)
+@Suite("HTTP server", .timingSensitive, .serialized)
 struct ServerTests {
     static func get(_ client: HTTPClient, _ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> (Int, String, String) {
         var request = HTTPClientRequest(url: url)

@@ -1,10 +1,11 @@
 import Foundation
+import MeshTestSupport
 import Testing
 @testable import MeshSim
 
 /// Counters must agree across every view Envoy and Istio offer, because they are all sums of
 /// the same flows (the "agree across" requirement).
-@Suite("Traffic model")
+@Suite("Traffic model", .cpuHeavy)
 struct TrafficTests {
     /// Sums `istio_requests_total` by (reporter, source workload, destination workload) over all proxies.
     static func istioTotals(_ state: SimulatorState) throws -> [String: Double] {

@@ -87,4 +87,19 @@ struct GoldenTests {
         #expect(lines.allSatisfy { line in !line.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E } })
         #expect(lines.contains { $0.contains("evilname") })
     }
+
+    @Test("A golden that differs is reported as its differing lines, numbered, expected above actual")
+    func lineDiff() throws {
+        let expected = (1...24).map { "|row \($0)|" }.joined(separator: "\n")
+        var rows = (1...24).map { "|row \($0)|" }
+        rows[4] = "|row five|"
+        rows.append("|extra|")
+        let report = try #require(LineDiff.describe(expected: expected, actual: rows.joined(separator: "\n")))
+        #expect(report.split(separator: "\n") == [
+            "2 of 25 lines differ (- expected, + actual)",
+            "   5 - |row 5|", "   5 + |row five|",
+            "  25 - (no line)", "  25 + |extra|",
+        ])
+        #expect(LineDiff.describe(expected: expected, actual: expected) == nil)
+    }
 }

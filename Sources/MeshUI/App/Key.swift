@@ -69,3 +69,18 @@ public enum Effect: Sendable, Equatable {
     /// Ask the store for a service's history charts.
     case loadCharts(service: String, range: ChartRange)
 }
+
+/// What the terminal itself does for an effect, on the thread that owns it.
+public protocol TerminalEffects {
+    /// OSC 52, which works over SSH.
+    func copyToClipboard(_ text: String)
+    func applyTheme(named name: String)
+}
+
+/// Carries out the effects `AppState.update` returns, in order (MeshFeed's `EffectRunner`).
+/// Called on the terminal's thread: it does the terminal's own effects at once and hands the
+/// rest to its own worker, so it never blocks input.
+public protocol EffectRunning: Sendable {
+    /// Runs one effect; false when it ends the session (quit).
+    func run(_ effect: Effect, terminal: any TerminalEffects) -> Bool
+}

@@ -98,9 +98,10 @@ public enum Screen {
         if let error = state.lastPollError {
             buffer.put("  ⚠ " + error, x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
         } else if let snapshot = state.snapshot, let failing = snapshot.sources.first(where: { !$0.ok }) {
+            // One format whatever the count: how many fail, then the first one's error.
             let count = snapshot.sources.filter { !$0.ok }.count
-            let counted = count > 1 ? "\(count) sources failing · " : ""
-            buffer.put("  ⚠ \(counted)\(failing.error ?? failing.name)", x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
+            buffer.put("  ⚠ \(count) failing · \(failing.error ?? failing.name)", x: end, y: area.y, role: .warning,
+                       clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
         }
         buffer.put("? help ", x: area.maxX - 7, y: area.y, role: .statusBar, bold: true)
     }

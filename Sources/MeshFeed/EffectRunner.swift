@@ -1,0 +1,108 @@
+import Foundation
+import MeshModel
+import MeshSources
+import MeshUI
+
+/// Carries out what the console's state machine asks, in the order it asks: the terminal's own
+/// effects at once (on the terminal's thread), every other one after the one before it on one
+/// serial worker, so `[` pressed twice steps twice and an action's result comes before the next
+/// poll. The one place effects are run.
+public final class EffectRunner: EffectRunning {
+    let feed: Feed
+    let history: HistorySession?
+    let recorder: Recorder?
+    let actions: OperatorActionClient
+    let post: @Sendable (AppEvent) -> Void
+    private let jobs: AsyncStream<@Sendable () async -> Void>.Continuation
+    private let worker: Task<Void, Never>
+
+    public init(feed: Feed, history: HistorySession?, recorder: Recorder?, actions: OperatorActionClient,
+                post: @escaping @Sendable (AppEvent) -> Void) {
+        self.feed = feed
+        self.history = history
+        self.recorder = recorder
+        self.actions = actions
+        self.post = post
+        let (stream, continuation) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+        jobs = continuation
+        worker = Task {
+            for await job in stream { await job() }
+        }
+    }
+
+    public func run(_ effect: Effect, terminal: any TerminalEffects) -> Bool {
+        switch effect {
+        case .quit:
+            return false
+        case let .copy(text):
+            terminal.copyToClipboard(text)
+        case let .theme(name):
+            terminal.applyTheme(named: name)
+        case .refresh:
+            enqueue { [feed] in await feed.refresh() }
+        case let .pause(paused):
+            enqueue { [feed] in await feed.setPaused(paused) }
+        case let .confirmed(action):
+            enqueue { [actions, post, recorder, feed] in
+                // The session's policy decides at the transport seam; the outcome is an event.
+                let event = await actions.perform(action)
+                post(.actionResult(event))
+                await recorder?.record(event: event)
+                await feed.refresh() // poll at once: the action's effect shows up
+            }
+        case let .travel(request):
+            enqueue { [history, post] in
+                guard let history else { return post(.history(.unavailable("no history store"))) }
+                await history.travel(request)
+            }
+        case let .loadCharts(service, range):
+            enqueue { [history] in await history?.loadCharts(service: service, range: range) }
+        }
+        return true
+    }
+
+    private func enqueue(_ job: @escaping @Sendable () async -> Void) { jobs.yield(job) }
+
+    /// Runs what is queued, then stops the worker.
+    public func finish() async {
+        jobs.finish()
+        await worker.value
+    }
+}
+
+/// What the console does with a feed's events: the snapshot and failures for the app state, and
+/// after each poll the TREND series — from the history store once the poll is in it, or from
+/// Prometheus's own history when there is no store.
+public struct ConsoleFeed: Sendable {
+    let history: HistorySession?
+    let prometheus: PrometheusSource?
+    let post: @Sendable (AppEvent) -> Void
+
+    public init(history: HistorySession?, prometheus: PrometheusSource?, post: @escaping @Sendable (AppEvent) -> Void) {
+        self.history = history
+        self.prometheus = prometheus
+        self.post = post
+    }
+
+    public func publish(_ event: FeedEvent) async {
+        switch event {
+        case let .snapshot(snapshot, baseline):
+            post(.snapshot(snapshot))
+            if !snapshot.sources.contains(where: \.ok) { post(.pollFailed(snapshot.sources.first?.error ?? "no source answered")) }
+            if let history {
+                // Not written by this session (the baseline, or a store another process writes):
+                // the stored series as they are now.
+                if baseline || history.writer == nil { await history.refresh(at: snapshot.generatedAt) }
+            } else if let prometheus,
+                      let trends = try? await prometheus.serviceTrends(minutes: HistorySession.trendMinutes, endingAt: snapshot.generatedAt) {
+                post(.trends(trends, at: nil))
+            }
+        case let .failed(error):
+            post(.pollFailed(error.description))
+        case let .recorded(_, snapshot):
+            await history?.refresh(at: snapshot.generatedAt)
+        case let .recordFailed(message):
+            post(.pollFailed("history store \(history?.store.path ?? ""): \(message)"))
+        }
+    }
+}
