@@ -192,11 +192,11 @@ public actor MeshPoller {
             let answer = try await source.read(displayWindow: options.rateWindow, healthWindow: options.healthWindow, at: round.at)
             lastPrometheus = (round.at, answer)
             round.prometheus = answer
-            round.sources.append(SourceStatus(name: "prometheus", url: SecretRedaction.url(source.baseURL), ok: true,
+            round.sources.append(SourceStatus(name: PrometheusSource.sourceName, url: SecretRedaction.url(source.baseURL), ok: true,
                                               latencyMs: options.clock().timeIntervalSince(start) * 1000, lastSuccess: round.at))
         } catch {
             round.prometheus = lastPrometheus?.round
-            round.sources.append(SourceStatus(name: "prometheus", url: SecretRedaction.url(source.baseURL), ok: false, error: error.description,
+            round.sources.append(SourceStatus(name: PrometheusSource.sourceName, url: SecretRedaction.url(source.baseURL), ok: false, error: error.description,
                                               lastSuccess: lastPrometheus?.at))
         }
     }

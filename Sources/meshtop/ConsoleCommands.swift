@@ -73,7 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo", abstract: "Start the simulated mesh on loopback and open the console on it (no configuration needed).")
 
     @Option(help: "Generate a mesh of N services instead of Bookinfo.") var services: Int?
-    @Option(help: "Which mesh the simulated pods are in: istio, linkerd, mosn or mixed.") var mesh: String = "istio"
+    @Option(help: "Which mesh the simulated pods are in: istio, linkerd, mosn or mixed.") var mesh: SimMeshMode = .istio
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.200.1"
     @Option(help: "A simulator scenario, `KIND key=value …` (repeatable).") var scenario: [String] = []
     @OptionGroup var look: LookOptions
@@ -87,10 +87,7 @@ struct DemoCommand: AsyncParsableCommand {
         options.adminPort = 0
         options.adminAddressBase = adminAddressBase
         options.staleProxies = 1
-        guard let mode = SimMeshMode(rawValue: mesh) else {
-            throw ValidationError("--mesh must be one of \(SimMeshMode.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        options.meshMode = mode
+        options.meshMode = mesh
         do {
             options.scenarios = try scenario.map { try ScenarioEvent.parse(inline: $0) }
         } catch let error as SimError {

@@ -45,7 +45,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Write every proxy's admin URL and labels to this YAML file.") var targetsFile: String?
     @Option(help: "Istio version the mesh reports.") var istioVersion: String = "1.24.2"
     @Option(help: "Which mesh the pods are in: istio (Envoy admin), linkerd (:4191 metrics), mosn (admin API), or mixed (all three).")
-    var mesh: String = "istio"
+    var mesh: SimMeshMode = .istio
     @Option(help: "Write a Prometheus configuration that scrapes the simulated proxies to FILE.") var prometheusConfig: String?
     @Option(help: "Simulated seconds per wall-clock second (soak tests).") var timeScale: Double = 1
     @Option(help: "Scrape interval written into --prometheus-config.") var scrapeInterval: String = "5s"
@@ -82,10 +82,7 @@ struct SimCommand: AsyncParsableCommand {
         }
         options.requestLogPath = logRequests
         options.istioVersion = istioVersion
-        guard let mode = SimMeshMode(rawValue: mesh) else {
-            throw ValidationError("--mesh must be one of \(SimMeshMode.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        options.meshMode = mode
+        options.meshMode = mesh
         guard timeScale > 0, timeScale <= 3600 else { throw ValidationError("--time-scale must be in (0, 3600]") }
         options.timeScale = timeScale
         try hostile.apply(to: &options)
@@ -160,3 +157,6 @@ enum Console {
         handle.write(Data(TerminalText.cleanLines(text).utf8))
     }
 }
+
+/// `--mesh istio|linkerd|mosn|mixed`: the simulator's own words for which meshes its pods are in.
+extension SimMeshMode: ExpressibleByArgument {}

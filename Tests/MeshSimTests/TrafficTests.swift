@@ -106,7 +106,7 @@ struct TrafficTests {
         let gateway = SimHarness.proxyIndex(state, "istio-ingressgateway")
         let buckets = try SimHarness.exposition(state, proxy: gateway)
             .filter { $0.name == "istio_request_duration_milliseconds_bucket" && $0.labels["response_code"] == "200" }
-        #expect(buckets.map { $0.labels["le"]! } == EnvoyStatsRenderer.bucketLabels)
+        #expect(buckets.map { $0.labels["le"]! } == PrometheusWriter.bucketLabels)
         let total = buckets.last!.value
         let below25 = buckets.first { $0.labels["le"] == "25" }!.value
         let below100 = buckets.first { $0.labels["le"] == "100" }!.value

@@ -8,6 +8,9 @@ public struct IstiodClient: Sendable {
 
     public init(client: MeshClient) { self.client = client }
 
+    /// The source's name in statuses and errors.
+    public static let sourceName = "istiod"
+
     static let paths = ["/debug/syncz", "/debug/registryz", "/debug/configz", "/debug/endpointz", "/version"]
 
     /// Reads one replica at `base` into `round`: its syncz rows are merged with the other
@@ -18,7 +21,7 @@ public struct IstiodClient: Sendable {
         var bodies: [String: [UInt8]] = [:]
         for path in Self.paths {
             do throws(SourceError) {
-                let response = try await client.send(MeshRequest(.GET, .url(base), path, source: "istiod", authenticate: true))
+                let response = try await client.send(MeshRequest(.GET, .url(base), path, source: Self.sourceName, authenticate: true))
                 latency = max(latency, response.latencyMs)
                 bodies[path] = response.body
             } catch {
@@ -30,7 +33,7 @@ public struct IstiodClient: Sendable {
         }
         func decode<T>(_ path: String, _ parse: ([UInt8]) throws -> T) -> T? {
             guard let body = bodies[path] else { return nil }
-            do { return try SourceError.decode("istiod \(SecretRedaction.url(base))\(path)") { try parse(body) } } catch {
+            do { return try SourceError.decode("\(Self.sourceName) \(SecretRedaction.url(base))\(path)") { try parse(body) } } catch {
                 errors.append(error)
                 return nil
             }
@@ -42,7 +45,7 @@ public struct IstiodClient: Sendable {
         if let version = decode("/version", { IstiodFormats.version(String(decoding: $0, as: UTF8.self)) }) {
             round.istiodVersions[base] = version
         }
-        round.sources.append(SourceStatus(name: "istiod", url: SecretRedaction.url(base), ok: errors.isEmpty, error: errors.first?.description,
+        round.sources.append(SourceStatus(name: Self.sourceName, url: SecretRedaction.url(base), ok: errors.isEmpty, error: errors.first?.description,
                                           latencyMs: latency, lastSuccess: errors.isEmpty ? round.at : nil))
     }
 }

@@ -22,6 +22,8 @@ public struct PrometheusRound: Sendable {
 /// same over `istio_request_duration_milliseconds_bucket` (or `_seconds_bucket`, scaled) for
 /// latency. Four instant queries per poll, whatever the size of the mesh.
 public struct PrometheusSource: Sendable {
+    /// The source's name in statuses and errors.
+    public static let sourceName = "prometheus"
     public let baseURL: String
     /// Prometheus has its own transport (its token and CA, not istiod's).
     public let client: MeshClient
@@ -107,10 +109,10 @@ public struct PrometheusSource: Sendable {
     /// GET and decode; errors name the source (not the long query URL) and carry Prometheus's
     /// own message.
     func decode(_ path: String) async throws(SourceError) -> [PrometheusAPI.Series] {
-        let source = "prometheus \(SecretRedaction.url(baseURL))"
+        let source = "\(Self.sourceName) \(SecretRedaction.url(baseURL))"
         let response: MeshResponse
         do {
-            response = try await client.send(MeshRequest(.GET, .url(baseURL), path, source: "prometheus", accept: "application/json",
+            response = try await client.send(MeshRequest(.GET, .url(baseURL), path, source: Self.sourceName, accept: "application/json",
                                                          authenticate: true, alsoAccept: PrometheusAPI.errorStatuses))
         } catch {
             throw error.named(source)

@@ -3,7 +3,7 @@ import MeshModel
 import Synchronization
 
 /// The running simulated mesh: one `SimulatorState` behind a lock, advanced with wall time,
-/// answered by the istiod and Envoy admin routers.
+/// answered by istiod's router and each proxy's face (`ProxyFace`).
 public final class MeshSimulator: Sendable {
     public let options: SimOptions
     private let state: Mutex<SimulatorState>
@@ -108,11 +108,7 @@ public final class MeshSimulator: Sendable {
         case let .proxy(index):
             // A request that slipped in while the proxy went away is refused like a dead socket would be.
             guard read({ $0.proxies[index].present }) else { return .text(503, "proxy is gone\n") }
-            switch proxyMeshes[index] {
-            case .istio: return EnvoyAdminRouter.respond(request, proxy: index, simulator: self)
-            case .linkerd: return LinkerdAdminRouter.respond(request, proxy: index, simulator: self)
-            case .mosn: return MosnAdminRouter.respond(request, proxy: index, simulator: self)
-            }
+            return proxyMeshes[index].face.respond(request, proxy: index, simulator: self)
         }
     }
 

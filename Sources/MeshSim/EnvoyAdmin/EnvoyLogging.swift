@@ -1,11 +1,5 @@
 import Foundation
 
-/// What an admin request did, for the HTTP layer to answer.
-public struct ActionResult: Sendable {
-    public var status: Int
-    public var body: String
-}
-
 extension SimulatorState {
     /// `POST /logging` with `level=`, `<logger>=` or `paths=` parameters. Without parameters it
     /// only lists the loggers, as Envoy does.
@@ -35,22 +29,5 @@ extension SimulatorState {
         }
         let lines = proxies[index].loggers.keys.sorted().map { "  \($0): \(proxies[index].loggers[$0]!)" }
         return ActionResult(status: 200, body: "active loggers:\n" + lines.joined(separator: "\n") + "\n")
-    }
-
-    /// `POST /healthcheck/fail` and `/healthcheck/ok`: the proxy drains (no new inbound traffic,
-    /// `/ready` 503) or comes back.
-    mutating func setHealthCheck(proxy index: Int, failed: Bool) -> ActionResult {
-        proxies[index].healthCheckFailed = failed
-        journal.append("healthcheck \(failed ? "fail" : "ok") on \(topology.proxies[index].id)")
-        updateRates()
-        return ActionResult(status: 200, body: "OK\n")
-    }
-
-    /// `POST /reset_counters`: this proxy's counters and histograms restart from zero.
-    mutating func resetCounters(proxy index: Int) -> ActionResult {
-        proxies[index].counterBaseline = baselineNow(for: index)
-        proxies[index].resetCount += 1
-        journal.append("reset_counters on \(topology.proxies[index].id)")
-        return ActionResult(status: 200, body: "OK\n")
     }
 }
