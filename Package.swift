@@ -97,7 +97,7 @@ let package = Package(
         ),
         // Fuzz targets for the decoders (Fuzz/README.md): libFuzzer with -sanitize=fuzzer -DFUZZING,
         // a corpus replay tool otherwise.
-        .executableTarget(name: "meshtop-fuzz", dependencies: ["MeshSources", "MeshPoller"]),
+        .executableTarget(name: "meshtop-fuzz", dependencies: ["MeshSources"]),
         .testTarget(name: "MeshModelTests", dependencies: ["MeshModel", "MeshTestSupport"]),
         .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshModel", "MeshTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MeshUITests", dependencies: ["MeshUI", "MeshModel", "MeshTestSupport"]),

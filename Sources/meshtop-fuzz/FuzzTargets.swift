@@ -1,5 +1,4 @@
 import Foundation
-import MeshPoller
 import MeshSources
 
 /// The decoders that read bytes from a mesh, grouped by what feeds them. Each target hands one
