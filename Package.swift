@@ -121,7 +121,6 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "MeshTestSupport", "MeshSim", "MeshSources", "MeshModel", "MeshStore", "MeshPoller",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ]

@@ -20,33 +20,43 @@ public actor Feed {
     /// Times the loop waited between polls (tests tell a rhythm from back-to-back polls by it).
     private(set) var waits = 0
 
-    public init(source: any FeedSource, deriver: SnapshotDeriver, interval: TimeInterval, recorder: Recorder? = nil) {
+    public init(source: any FeedSource, deriver: SnapshotDeriver, interval: TimeInterval, recorder: Recorder? = nil,
+                drainLimit: TimeInterval = 20) {
         self.source = source
+        self.drainLimit = drainLimit
         self.deriver = deriver
         timer = PollTimer(interval: interval)
         self.recorder = recorder
     }
 
-    /// Runs until `stop()` (then finishes the queued writes) or until the task is cancelled,
-    /// publishing in order. One run per feed.
+    /// How long the queued writes may take at the end (SIGTERM, quit); what is still waiting
+    /// then is dropped and reported. A service manager stops a process after ~90 s.
+    let drainLimit: TimeInterval
+
+    /// Runs until `stop()` or until the task is cancelled, publishing in order; then finishes the
+    /// queued writes (for at most `drainLimit`). One run per feed.
     public func run(_ publish: @escaping @Sendable (FeedEvent) async -> Void) async {
         while !stopping, !Task.isCancelled {
-            guard let due = timer.nextStart else {
-                await sleep(until: nil) // paused: until unpaused, refreshed or stopped
+            let now = ContinuousClock.now
+            switch timer.next {
+            case .paused:
+                await sleep(until: nil) // until unpaused, refreshed or stopped
                 continue
-            }
-            let now = Date()
-            if due > now {
+            case let .at(due) where due > now:
                 waits += 1
                 await sleep(until: due)
                 continue
+            case .at, .now:
+                timer.started(at: now)
             }
-            timer.started(at: now)
             guard let event = await cycle() else { continue }
+            // A cycle cut short by cancellation (quit) is neither shown nor recorded: its
+            // failures are ours, not the mesh's.
+            if Task.isCancelled { break }
             await publish(event)
             if case let .snapshot(snapshot, baseline: false) = event { await recorder?.enqueue(snapshot, publish: publish) }
         }
-        await recorder?.drain()
+        await recorder?.drain(within: .seconds(drainLimit))
     }
 
     /// The events as a stream; ending the iteration (break) cancels the loop.
@@ -93,9 +103,9 @@ public actor Feed {
 
     public func shutdown() async { await source.shutdown() }
 
-    /// Waits until `date` (nil: until woken), or until woken by pause, refresh, stop or
+    /// Waits until `instant` (nil: until woken), or until woken by pause, refresh, stop or
     /// cancellation.
-    private func sleep(until date: Date?) async {
+    private func sleep(until instant: ContinuousClock.Instant?) async {
         if wakePending {
             wakePending = false
             return
@@ -103,9 +113,9 @@ public actor Feed {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 wake = continuation
-                if let date {
+                if let instant {
                     alarm = Task { [weak self] in
-                        try? await Task.sleep(nanoseconds: UInt64(max(0, date.timeIntervalSinceNow) * 1e9))
+                        try? await Task.sleep(until: instant, clock: .continuous)
                         guard !Task.isCancelled else { return }
                         await self?.wakeUp()
                     }

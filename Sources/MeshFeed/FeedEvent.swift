@@ -11,6 +11,9 @@ public enum FeedEvent: Sendable {
     case failed(SourceError)
     /// The history store now holds this snapshot.
     case recorded(HistoryWriter.Written, MeshSnapshot)
-    /// A write to the history store failed, or writes fell behind and some were dropped.
+    /// A write to the history store failed.
     case recordFailed(String)
+    /// Snapshots not written: the store fell `Recorder.capacity` behind, or the writes still
+    /// waiting at the end ran out of time.
+    case recordsDropped(Int)
 }

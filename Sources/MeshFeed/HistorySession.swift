@@ -45,6 +45,12 @@ public actor HistorySession {
         self.thresholds = thresholds
     }
 
+    /// `init` on a thread of the store's own: opening and migrating the file is SQLite work too.
+    public static func open(_ setting: HistorySetting, thresholds: HealthThresholds,
+                            post: @escaping @Sendable (AppEvent) -> Void) async throws -> HistorySession {
+        try await StoreQueue(label: "meshtop.store.open").run { try HistorySession(setting, thresholds: thresholds, post: post) }
+    }
+
     var reader: HistoryReader { store.reader }
 
     /// Events of the last day for the Events view, then a warm-up that decodes the stored states

@@ -35,32 +35,54 @@ public actor Recorder {
         try? await writer.record(event: event)
     }
 
-    /// Returns once every queued snapshot is written (SIGTERM: finish the writes, then exit).
-    public func drain() async {
+    /// Returns once every queued snapshot is written, or after `limit`: the write in progress
+    /// then ends on its own (SQLite cannot be interrupted safely) and the snapshots still waiting
+    /// are dropped and reported.
+    public func drain(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
         while let worker {
+            let timer = Task {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                if !Task.isCancelled { await self.giveUp() }
+            }
             await worker.value
+            timer.cancel()
             if self.worker == worker { self.worker = nil }
         }
     }
 
-    /// How many snapshots wait to be written.
-    public var backlog: Int { waiting.count }
+    /// The drain's time is up: nothing more is taken from the queue.
+    private func giveUp() {
+        dropped += waiting.count
+        waiting.removeAll()
+    }
 
+    private func reportDrops() async {
+        guard dropped > 0, let publish else { return }
+        let count = dropped
+        dropped = 0
+        await publish(.recordsDropped(count))
+    }
+
+    /// Writes until nothing waits and every drop is reported; `worker` is cleared with no
+    /// suspension after the last check, so a snapshot queued meanwhile always finds a worker.
     private func work() async {
-        while !waiting.isEmpty {
-            let snapshot = waiting.removeFirst()
-            let event: FeedEvent
-            do {
-                event = .recorded(try await writer.record(snapshot), snapshot)
-            } catch {
-                event = .recordFailed("\(error)")
+        while true {
+            if !waiting.isEmpty {
+                let snapshot = waiting.removeFirst()
+                let event: FeedEvent
+                do {
+                    event = .recorded(try await writer.record(snapshot), snapshot)
+                } catch {
+                    event = .recordFailed("\(error)")
+                }
+                await publish?(event)
+            } else if dropped > 0 {
+                await reportDrops()
+            } else {
+                break
             }
-            await publish?(event)
-            if dropped > 0 {
-                let count = dropped
-                dropped = 0
-                await publish?(.recordFailed("\(count) poll\(count == 1 ? "" : "s") not written: the history store is slower than the polls"))
-            }
+            if dropped > 0 { await reportDrops() }
         }
         worker = nil
     }

@@ -12,8 +12,8 @@ import MeshSources
 /// requests travel is the transport's.
 public actor MeshPoller {
     public let options: PollerOptions
-    /// istiod and the proxies: the session's transport behind its policy (operator actions use
-    /// it too).
+    /// istiod and the proxies: the session's transport, read-only (operator actions reach the
+    /// same transport through a client with the session's own policy).
     public nonisolated let client: MeshClient
     let istiod: IstiodClient
     let envoy: EnvoyAdminClient
@@ -44,28 +44,32 @@ public actor MeshPoller {
         var configs: [ConfigDocument] = []
     }
 
-    /// Polls over direct HTTP with the options' deadline, body cap, token and CA files.
-    public init(options: PollerOptions, policy: RequestPolicy = .readOnly) throws(SourceError) {
-        let transport = try DirectHTTPTransport(timeout: options.timeout, bodyLimit: options.bodyLimit, credential: options.bearerToken,
-                                                caFile: options.caFile)
+    /// Polls over direct HTTP with the options' deadline, body cap, token and CA files. Both CA
+    /// files are loaded before any client exists, so a bad one leaves nothing to shut down.
+    public init(options: PollerOptions) throws(SourceError) {
+        let tls = try DirectHTTPTransport.tls(caFile: options.caFile)
+        let prometheusTLS = try DirectHTTPTransport.tls(caFile: options.prometheusCAFile)
+        let transport = DirectHTTPTransport(timeout: options.timeout, bodyLimit: options.bodyLimit, credential: options.bearerToken, tls: tls)
         var prometheus: MeshClient?
         if options.prometheusURL != nil {
-            prometheus = MeshClient(transport: try DirectHTTPTransport(timeout: options.timeout, bodyLimit: options.bodyLimit,
-                                                                       credential: options.prometheusToken, caFile: options.prometheusCAFile), policy: policy)
+            prometheus = MeshClient(transport: DirectHTTPTransport(timeout: options.timeout, bodyLimit: options.bodyLimit,
+                                                                   credential: options.prometheusToken, tls: prometheusTLS), policy: .readOnly)
         }
-        self.init(options: options, client: MeshClient(transport: transport, policy: policy), prometheusClient: prometheus)
+        self.init(options: options, client: MeshClient(transport: transport, policy: .readOnly), prometheusClient: prometheus)
     }
 
-    /// Polls through `client` (and Prometheus through `prometheusClient`, when the options name one).
+    /// Polls through `client`'s transport (and Prometheus through `prometheusClient`'s, when
+    /// the options name one), read-only whatever their policy: polling only reads.
     public init(options: PollerOptions, client: MeshClient, prometheusClient: MeshClient? = nil) {
         self.options = options
+        let client = client.restricted(to: .readOnly)
         self.client = client
         istiod = IstiodClient(client: client)
         envoy = EnvoyAdminClient(client: client, clock: options.clock)
         linkerd = LinkerdAdminClient(client: client, clock: options.clock)
         mosn = MosnAdminClient(client: client, clock: options.clock)
         if let url = options.prometheusURL, let prometheusClient {
-            prometheus = PrometheusSource(baseURL: url, client: prometheusClient)
+            prometheus = PrometheusSource(baseURL: url, client: prometheusClient.restricted(to: .readOnly))
         } else {
             prometheus = nil
         }
@@ -158,6 +162,15 @@ public actor MeshPoller {
         let observation = reading.observation, url = observation.target.url
         var state = targets[url] ?? TargetState()
         let now = options.clock()
+        // What was read afresh is kept even when a later request of the same read failed.
+        if let details = reading.freshDetails {
+            state.details = details
+            state.schedule.detailsRead(at: details.readAt, refresh: options.certsRefresh, spread: Double.random(in: 0.5...1))
+        }
+        if reading.freshConfigs, let version = plan?.configVersion {
+            state.configs = observation.configs
+            state.schedule.configsRead(version: version, at: now)
+        }
         if let error = observation.errors.first {
             state.schedule.failed(error, at: now, backoff: TargetSchedule.Backoff(base: options.backoffBase, ceiling: options.backoffMax),
                                   jitter: Double.random(in: 0.5...1.5))
@@ -165,14 +178,6 @@ public actor MeshPoller {
             if let previous = state.lastGood { round.proxies[observation.target.proxyID] = previous }
         } else {
             state.schedule.succeeded(at: observation.at)
-            if let details = reading.freshDetails {
-                state.details = details
-                state.schedule.detailsRead(at: details.readAt, refresh: options.certsRefresh, spread: Double.random(in: 0.5...1))
-            }
-            if let version = plan?.configVersion {
-                state.configs = observation.configs
-                state.schedule.configsRead(version: version, at: now)
-            }
             var kept = observation
             kept.counters = nil
             state.lastGood = kept

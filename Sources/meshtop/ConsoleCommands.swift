@@ -43,10 +43,12 @@ struct ConsoleCommand: AsyncParsableCommand {
     @OptionGroup var look: LookOptions
     @OptionGroup var history: HistoryOptions
     @Flag(help: "No history store: no time travel, charts or stored events.") var noHistory = false
-    @Flag(help: "No operator actions: the HTTP layer sends GET and HEAD only.") var readonly = false
+    @Flag(help: "No operator actions: the transport sends GET and HEAD only.") var readonly = false
 
     func run() async throws {
         let settings = try look.settings()
+        // Everything that can fail before the poller (and its HTTP client) exists.
+        let console = try look.console(settings, readOnly: readonly)
         let store = noHistory ? nil : HistorySetting(path: history.path(settings), retention: try history.retention(settings))
         let policy: RequestPolicy = readonly ? .readOnly : .operatorActions
         let feedSource: any FeedSource
@@ -57,12 +59,12 @@ struct ConsoleCommand: AsyncParsableCommand {
             feedSource = DirectoryFeedSource(path: String(source.dropFirst(4)))
             historySetting = history.db == nil ? nil : store
         } else {
-            do { feedSource = PollerFeedSource(try MeshPoller(options: try sources.pollerOptions(settings), policy: policy)) } catch let error as UsageError {
+            do { feedSource = PollerFeedSource(try MeshPoller(options: try sources.pollerOptions(settings))) } catch let error as UsageError {
                 throw ValidationError(error.message + ", or try `meshtop demo`")
             }
         }
         try await ConsoleSession.run(ConsoleSession.Session(
-            source: feedSource, interval: look.refreshInterval(settings), console: try look.console(settings, readOnly: readonly),
+            source: feedSource, interval: look.refreshInterval(settings), console: console,
             thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds, history: historySetting, policy: policy))
     }
 }
@@ -105,7 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
             ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
         }
         try await ConsoleSession.run(ConsoleSession.Session(
-            source: PollerFeedSource(try MeshPoller(options: pollerOptions, policy: .operatorActions)), interval: look.refreshInterval(settings),
+            source: PollerFeedSource(try MeshPoller(options: pollerOptions)), interval: look.refreshInterval(settings),
             console: console, thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
             history: HistorySetting(path: db, retention: Retention())))
         ticker.cancel()

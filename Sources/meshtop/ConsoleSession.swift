@@ -31,8 +31,10 @@ enum ConsoleSession {
         deriver.serviceThresholds = session.serviceThresholds
         let feed = Feed(source: session.source, deriver: deriver, interval: session.interval, recorder: recorder)
         let poller = (session.source as? PollerFeedSource)?.poller
-        // Actions go through the poller's transport and policy; without a poller, a transport of their own.
-        let actions = OperatorActionClient(client: try poller?.client ?? MeshClient(transport: DirectHTTPTransport(timeout: 5), policy: session.policy))
+        // Actions go through the poller's transport under the session's policy (the poller's own
+        // client is read-only); without a poller, through a transport of their own.
+        let actions = OperatorActionClient(client: MeshClient(transport: poller?.client.transport ?? DirectHTTPTransport(timeout: 5, tls: nil),
+                                                              policy: session.policy))
         let runner = EffectRunner(feed: feed, history: history, recorder: recorder, actions: actions, post: inbox.post)
         let console = ConsoleFeed(history: history, prometheus: poller?.prometheus, post: inbox.post)
         let feeding = Task { await feed.run { await console.publish($0) } }
@@ -45,11 +47,13 @@ enum ConsoleSession {
             thread.stackSize = 8 << 20
             thread.start()
         }
-        // The poll in progress ends and its write finishes; then everything shuts down.
-        await feed.stop()
+        // Quit does not wait for a poll in progress: the loop is cancelled (a cut-short poll is
+        // neither shown nor recorded), the transport shut down (requests in flight end now), and
+        // only the writes already queued finish.
+        feeding.cancel()
+        await feed.shutdown()
         await feeding.value
         await runner.finish()
-        await feed.shutdown()
         if poller == nil { await actions.client.shutdown() }
     }
 
@@ -58,7 +62,7 @@ enum ConsoleSession {
     static func openHistory(_ setting: HistorySetting?, thresholds: HealthThresholds, post: @escaping @Sendable (AppEvent) -> Void) async -> HistorySession? {
         guard let setting else { return nil }
         do {
-            let history = try HistorySession(setting, thresholds: thresholds, post: post)
+            let history = try await HistorySession.open(setting, thresholds: thresholds, post: post)
             await history.loadEvents()
             return history
         } catch {

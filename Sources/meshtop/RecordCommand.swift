@@ -48,7 +48,7 @@ struct RecordCommand: AsyncParsableCommand {
         var deriver = SnapshotDeriver(thresholds: settings.healthThresholds)
         deriver.serviceThresholds = settings.serviceThresholds
         let interval = self.interval ?? settings.refresh ?? 2
-        let feed = Feed(source: PollerFeedSource(try MeshPoller(options: options, policy: .readOnly)), deriver: deriver, interval: interval,
+        let feed = Feed(source: PollerFeedSource(try MeshPoller(options: options)), deriver: deriver, interval: interval,
                         recorder: Recorder(writer: writer))
         let deadline = duration.flatMap(TimeSpec.duration).map { Date().addingTimeInterval($0) }
         let tally = Mutex(Tally())
@@ -73,7 +73,7 @@ struct RecordCommand: AsyncParsableCommand {
         let result = tally.withLock { $0 }
         let reason = result.stopReason.map { " (\($0))" } ?? ""
         FileHandle.printError("meshtop record: stopped\(reason) after \(result.polls) polls, \(result.samples) samples in \(Int(Date().timeIntervalSince(started))) s"
-            + (result.failures > 0 ? ", \(result.failures) failed writes" : ""))
+            + (result.failures > 0 ? ", \(result.failures) failed writes" : "") + (result.dropped > 0 ? ", \(result.dropped) polls not written" : ""))
         if result.failures > 0, result.polls == 0 { throw ExitCode(3) }
         withExtendedLifetime(lock) {}
     }
@@ -82,7 +82,7 @@ struct RecordCommand: AsyncParsableCommand {
 /// What `record` counts and says as the feed publishes: polls and samples written, failed
 /// writes, and whether the mesh answers.
 struct Tally: Sendable {
-    var polls = 0, samples = 0, failures = 0
+    var polls = 0, samples = 0, failures = 0, dropped = 0
     var answering = true
     var stopReason: String?
 
@@ -112,6 +112,9 @@ struct Tally: Sendable {
         case let .recordFailed(message):
             failures += 1
             return ["meshtop record: \(message)"]
+        case let .recordsDropped(count):
+            dropped += count
+            return ["meshtop record: \(count) poll\(count == 1 ? "" : "s") not written (the history store is slower than the polls)"]
         case let .failed(error):
             return ["meshtop record: \(error)"]
         }

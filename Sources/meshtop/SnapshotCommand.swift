@@ -14,8 +14,9 @@ struct SnapshotCommand: AsyncParsableCommand {
         commandName: "snapshot",
         abstract: "Poll the mesh and print a snapshot as JSON, YAML, CSV or text; --check sets the exit code.",
         discussion: """
-            Rates and latency percentiles come from counter increases between two polls, so a snapshot \
-            takes about --interval (5 s by default) plus the polls themselves. A --source dir:PATH capture \
+            Rates and latency percentiles come from counter increases between two polls: the second \
+            starts --interval (5 s by default) after the first one started, or as soon as it ended if \
+            it took longer, so a snapshot takes about --interval plus one poll. A --source dir:PATH capture \
             is a single poll: it has no rates.
 
             Exit codes: 0 ok; 1 warnings with --check --fail-on warning; 2 critical findings with --check; \
@@ -92,7 +93,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             var options = try sources.pollerOptions(settings)
             options.concurrency = concurrency
             options.bodyLimit = maxBody
-            feedSource = PollerFeedSource(try MeshPoller(options: options, policy: .readOnly))
+            feedSource = PollerFeedSource(try MeshPoller(options: options))
         }
         // The feed's first live poll is the baseline for rates; the next, `interval` after it
         // started, is the snapshot. A capture is complete in its first read.
@@ -106,7 +107,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             case let .failed(error):
                 await feed.shutdown()
                 throw error
-            case .snapshot, .recorded, .recordFailed:
+            case .snapshot, .recorded, .recordFailed, .recordsDropped:
                 continue
             }
         }

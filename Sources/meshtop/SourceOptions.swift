@@ -23,7 +23,11 @@ struct SourceOptions: ParsableArguments {
     func pollerOptions(_ settings: MeshtopConfig) throws -> PollerOptions {
         var options = PollerOptions()
         options.istiodURLs = (istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        if let targetsFile = targetsFile ?? settings.targetsFile { options.targets = try TargetsFileReader.read(path: targetsFile) }
+        if let targetsFile = targetsFile ?? settings.targetsFile {
+            do { options.targets = try TargetsFileReader.read(path: targetsFile) } catch let error as TargetsFileReader.UnknownKind {
+                throw UsageError(message: error.description)
+            }
+        }
         // A targets file may name the Prometheus to use (kind: prometheus); the flag wins.
         let listedPrometheus = options.targets.first { $0.kind == .istioPrometheus }?.url
         options.targets.removeAll { $0.kind == .istioPrometheus }

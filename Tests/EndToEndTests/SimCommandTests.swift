@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import MeshTestSupport
 import Testing
@@ -29,14 +28,10 @@ struct CommandTests {
         #expect(urls.count == 7)
         #expect(yaml.contains("proxy: \"productpage-v1-") && yaml.contains("namespace: \"default\""))
 
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let istiod = String(firstLine.dropFirst("istiod: ".count))
-        let syncz = try await client.execute(HTTPClientRequest(url: istiod + "/debug/syncz"), timeout: .seconds(5))
-        #expect(syncz.status.code == 200)
-        let firstURL = String(urls[0].dropFirst("- url: ".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        let info = try await client.execute(HTTPClientRequest(url: firstURL + "/server_info"), timeout: .seconds(5))
-        #expect(info.status.code == 200)
-        try await client.shutdown()
+        #expect(try await TestHTTP.get(istiod + "/debug/syncz", timeout: 5).status == 200)
+        let firstURL = String(try #require(urls.first).dropFirst("- url: ".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        #expect(try await TestHTTP.get(firstURL + "/server_info", timeout: 5).status == 200)
 
         process.terminate() // SIGTERM
         await process.exited()

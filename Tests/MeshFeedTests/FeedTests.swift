@@ -102,4 +102,37 @@ struct FeedTests {
         #expect(published.recorded == snapshots - 1, "\(published.recorded) written of \(snapshots) snapshots (the first is the baseline)")
         #expect(try store.reader.pollCount() == snapshots - 1)
     }
+
+    @Test("A poll cut short by quitting (the loop cancelled) is neither shown nor recorded")
+    func cancelledCycleIsDropped() async throws {
+        let source = ScriptedSource(duration: 1)
+        let feed = Feed(source: source, deriver: SnapshotDeriver(), interval: 60)
+        let published = Published()
+        let run = Task { await feed.run { published.append($0) } }
+        #expect(await eventually(timeout: 60) { await source.starts.count == 1 })
+        run.cancel()
+        await run.value
+        #expect(published.all.isEmpty, "\(published.all.count) events from a cancelled poll")
+    }
+
+    @Test("At the end, writes still waiting after the drain limit are dropped and reported; the one in progress ends on its own")
+    func drainLimit() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-drain-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try HistoryStore(path: path, busyTimeout: 3)
+        let lock = try ExclusiveLock(path: path)
+        defer { lock.release() }
+        let feed = Feed(source: ScriptedSource(duration: 0.01), deriver: SnapshotDeriver(), interval: 0.1, recorder: Recorder(writer: try store.writer()),
+                        drainLimit: 0.5)
+        let published = Published()
+        let run = Task { await feed.run { published.append($0) } }
+        #expect(await eventually(timeout: 60) { published.snapshots.count >= 5 })
+        await feed.stop()
+        await run.value
+        let snapshots = published.snapshots.count - 1 // the baseline is never written
+        let dropped = published.all.reduce(0) { if case let .recordsDropped(count) = $1 { $0 + count } else { $0 } }
+        let failed = published.all.filter { if case .recordFailed = $0 { true } else { false } }.count
+        #expect(published.recorded == 0 && dropped > 0, "\(dropped) dropped")
+        #expect(dropped + failed == snapshots, "\(dropped) dropped and \(failed) failed of \(snapshots) snapshots to write")
+    }
 }

@@ -26,6 +26,16 @@ struct RequestPolicyTests {
         #expect(RequestPolicy.readOnly.refusal(method: .PUT, path: "/runtime_modify") != nil)
     }
 
+    @Test("A targets file with a kind meshtop does not know is refused, naming it; a label-less entry is Envoy")
+    func targetKinds() throws {
+        #expect(throws: TargetsFileReader.UnknownKind.self) {
+            _ = try TargetsFileReader.parse("- url: http://10.0.0.1:15000\n  labels: {kind: consul}\n", name: "t.yaml")
+        }
+        let targets = try TargetsFileReader.parse("- url: http://10.0.0.1:15000/\n- url: http://10.0.0.2:4191\n  labels: {kind: linkerd}\n", name: "t.yaml")
+        #expect(targets.map(\.kind) == [.istioEnvoy, .linkerd])
+        #expect(targets[0].url == "http://10.0.0.1:15000", "a trailing slash is dropped")
+    }
+
     @Test("Every action a mesh kind supports has a request in its admin client, and none it does not")
     func actionsAgreeWithKinds() {
         for mesh in MeshKind.allCases {
@@ -88,6 +98,24 @@ struct TransportPolicyTests {
             }
             await client.shutdown()
             #expect(Self.requestLog(log) == ["GET /server_info", "HEAD /server_info"])
+        }
+    }
+
+    /// Without the transport's own shutdown on release, AsyncHTTPClient traps in debug builds,
+    /// and this test takes the suite down (signal 4) instead of passing.
+    @Test("A transport released without shutdown (a test that throws midway) closes its connections and brings nothing down",
+          arguments: TransportUnderTest.allCases)
+    func releasedWithoutShutdown(_ transport: TransportUnderTest) async throws {
+        try await InProcessSim.with(adminAddressBase: "127.0.28.1") { sim in
+            let endpoint = transport.endpoint(of: sim.targets[0])
+            do {
+                let client = MeshClient(transport: try transport.make(), policy: .readOnly)
+                #expect(try await client.send(MeshRequest(.GET, endpoint, "/server_info", source: "test")).status == 200)
+            }
+            try await Task.sleep(nanoseconds: 300_000_000)
+            let client = MeshClient(transport: try transport.make(), policy: .readOnly)
+            #expect(try await client.send(MeshRequest(.GET, endpoint, "/ready", source: "test")).status == 200)
+            await client.shutdown()
         }
     }
 

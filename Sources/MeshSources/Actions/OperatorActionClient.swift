@@ -18,7 +18,7 @@ public struct ActionRequest: Sendable, Equatable {
     }
 
     /// The path without its query, as the request policy compares it.
-    var barePath: String { String(path.split(separator: "?", maxSplits: 1).first ?? "") }
+    var barePath: String { QueryText.barePath(path) }
 
     func request(to endpoint: MeshEndpoint, source: String) -> MeshRequest {
         MeshRequest(method, endpoint, path, source: source, body: body.map { Array($0.utf8) }, contentType: contentType)

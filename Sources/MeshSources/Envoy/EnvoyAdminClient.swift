@@ -101,7 +101,10 @@ public final class EnvoyAdminClient: ProxyAdminClient {
             reading.freshDetails = ProxyDetails(readAt: clock(), secrets: reading.observation.secrets,
                                                 certificates: reading.observation.certificates, serverInfo: serverInfo)
         }
-        if plan.readConfigs { reading.observation.configs = try await readConfigs(target, source, into: &reading) }
+        if plan.readConfigs {
+            reading.observation.configs = try await readConfigs(target, source, into: &reading)
+            reading.freshConfigs = true
+        }
     }
 
     /// `/ready` answers the server state in a word (LIVE 200; DRAINING and others 503).
@@ -142,6 +145,9 @@ public final class EnvoyAdminClient: ProxyAdminClient {
 /// Query-string values, percent-encoded (a regex's `|`, `+` or `&` would otherwise be read as
 /// part of the URL).
 public enum QueryText {
+    /// A path without its query (`/logging?level=debug` → `/logging`), as policies compare paths.
+    public static func barePath(_ path: String) -> String { String(path.split(separator: "?", maxSplits: 1).first ?? "") }
+
     public static func value(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
     }

@@ -43,6 +43,7 @@ public struct MosnAdminClient: ProxyAdminClient {
         var observation = ProxyObservation(target: target, at: clock())
         let source = "mosn \(target.proxyID)"
         observation.configs = plan.cachedConfigs
+        var freshConfigs = false
         do throws(SourceError) {
             observation.at = clock() // stamped when asked, as for Envoy
             let (request, stats) = try await client.read(target, "/api/v1/stats", source, into: &observation)
@@ -58,10 +59,13 @@ public struct MosnAdminClient: ProxyAdminClient {
                 observation.configs = try SourceError.decode(dumpRequest.failureSource) {
                     try MosnFormats.configDocuments(dump.body, namespace: target.labels["namespace"] ?? "", pod: target.labels["pod"] ?? target.proxyID)
                 }
+                freshConfigs = true
             }
         } catch {
             observation.errors.append(error)
         }
-        return ProxyReading(observation)
+        var reading = ProxyReading(observation)
+        reading.freshConfigs = freshConfigs
+        return reading
     }
 }

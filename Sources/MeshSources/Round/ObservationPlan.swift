@@ -26,10 +26,13 @@ public struct ProxyDetails: Sendable {
     public var serverInfo: ServerInfo
 }
 
-/// One proxy read: the observation, and the details read afresh for the poller to keep.
+/// One proxy read: the observation, and what was read afresh for the poller to keep — also
+/// when a later request of the same read failed (what was read is still good).
 public struct ProxyReading: Sendable {
     public var observation: ProxyObservation
     public var freshDetails: ProxyDetails?
+    /// The route and cluster sets were read this time (they are `observation.configs`).
+    public var freshConfigs = false
 
     public init(_ observation: ProxyObservation, freshDetails: ProxyDetails? = nil) {
         self.observation = observation

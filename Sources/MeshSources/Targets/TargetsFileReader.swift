@@ -28,14 +28,24 @@ public struct ScrapeTarget: Sendable, Hashable {
 
 /// Reads the targets file `meshtop sim --targets-file` writes: a YAML list of `{url, labels}`.
 public enum TargetsFileReader {
-    public static func read(path: String) throws(SourceError) -> [ScrapeTarget] {
+    /// A `kind:` label no mesh kind has: a mistake in the user's file, not a source failure.
+    public struct UnknownKind: Error, CustomStringConvertible {
+        public var file: String, kind: String, url: String
+        public var description: String {
+            "targets file \(file): kind \(kind) of \(url) is not \(MeshKind.targetLabels.joined(separator: ", "))"
+        }
+    }
+
+    /// Throws `SourceError` for a file that cannot be read or is not a targets file, and
+    /// `UnknownKind` for a kind meshtop does not know.
+    public static func read(path: String) throws -> [ScrapeTarget] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SourceError(source: "targets file \(path)", reason: .unreadable("cannot read the file"))
         }
         return try parse(text, name: path)
     }
 
-    public static func parse(_ text: String, name: String) throws(SourceError) -> [ScrapeTarget] {
+    public static func parse(_ text: String, name: String) throws -> [ScrapeTarget] {
         let document: Any?
         do { document = try Yams.load(yaml: text) } catch {
             throw SourceError(source: "targets file \(name)", reason: .unexpectedAnswer("not YAML: \(error)"))
@@ -51,8 +61,7 @@ public enum TargetsFileReader {
             var labels: [String: String] = [:]
             for (key, value) in entry["labels"] as? [String: Any] ?? [:] { labels[key] = "\(value)" }
             if let kind = labels["kind"], MeshKind(targetLabel: kind) == nil {
-                throw SourceError(source: "targets file \(name)", reason: .unexpectedAnswer(
-                    "kind \(kind) of \(url) is not \(MeshKind.targetLabels.joined(separator: ", "))"))
+                throw UnknownKind(file: name, kind: kind, url: url)
             }
             targets.append(ScrapeTarget(url: url.hasSuffix("/") ? String(url.dropLast()) : url, labels: labels))
         }

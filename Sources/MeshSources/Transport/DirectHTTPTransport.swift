@@ -15,16 +15,25 @@ public final class DirectHTTPTransport: MeshTransport {
     let credential: Credential?
 
     /// - Parameters: `caFile` adds a CA bundle for HTTPS; `credential` is sent as a bearer token
-    ///   with requests that ask for it (`MeshRequest.authenticate`).
-    public init(timeout: Double = 5, bodyLimit: Int = 64 << 20, credential: Credential? = nil, caFile: String? = nil) throws(SourceError) {
-        var configuration = HTTPClient.Configuration()
-        if let caFile {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
-                throw SourceError(source: "--ca-file \(caFile)", reason: .tls("cannot load CA certificates: \(error)"))
-            }
-            configuration.tlsConfiguration = tls
+    ///   with requests that ask for it (`MeshRequest.authenticate`). Throws only when the CA file
+    ///   cannot be loaded, before any client exists.
+    public convenience init(timeout: Double = 5, bodyLimit: Int = 64 << 20, credential: Credential? = nil, caFile: String? = nil) throws(SourceError) {
+        self.init(timeout: timeout, bodyLimit: bodyLimit, credential: credential, tls: try Self.tls(caFile: caFile))
+    }
+
+    /// The TLS configuration trusting `caFile`'s certificates (nil: the system's defaults).
+    public static func tls(caFile: String?) throws(SourceError) -> TLSConfiguration? {
+        guard let caFile else { return nil }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
+            throw SourceError(source: "--ca-file \(caFile)", reason: .tls("cannot load CA certificates: \(error)"))
         }
+        return tls
+    }
+
+    public init(timeout: Double = 5, bodyLimit: Int = 64 << 20, credential: Credential? = nil, tls: TLSConfiguration?) {
+        var configuration = HTTPClient.Configuration()
+        configuration.tlsConfiguration = tls
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2)
         // A refused connection fails now, not after the connect timeout of retries: the poller
         // has its own backoff per target, and an operator should see "connection refused" at once.
@@ -132,7 +141,10 @@ public final class DirectHTTPTransport: MeshTransport {
             default: return .other("\(error)")
             }
         case let error as NIOConnectionError:
-            return error.connectionErrors.first.map { reason($0.error) } ?? .other("\(error)")
+            // Every address tried: refused or timed out anywhere means unreachable (an IPv6
+            // attempt failing otherwise must not hide the IPv4 refusal).
+            let reasons = error.connectionErrors.map { reason($0.error) }
+            return reasons.first(where: \.isUnreachable) ?? reasons.first ?? .other("\(error)")
         case let error as IOError:
             switch error.errnoCode {
             case ECONNREFUSED: return .connectionRefused
@@ -156,6 +168,14 @@ public final class DirectHTTPTransport: MeshTransport {
 
     public func shutdown() async {
         try? await client.shutdown()
+    }
+
+    /// A transport released without `shutdown()` (an error thrown between its creation and its
+    /// shutdown) still closes its connections: the client keeps itself alive until that is done.
+    /// Without this, AsyncHTTPClient traps in debug builds on a client released running, and a
+    /// test that fails a `#require` took the whole suite down (signal 4) instead of failing.
+    deinit {
+        _ = client.shutdown()
     }
 }
 

@@ -50,9 +50,6 @@ public struct MeshRequest: Sendable, Equatable {
         self.contentType = contentType
     }
 
-    /// The path without its query, as policies compare it.
-    public var barePath: String { String(path.split(separator: "?", maxSplits: 1).first ?? "") }
-
     /// Source and endpoint for errors: "proxy x.default http://10.1.2.3:15000/stats/prometheus?…".
     public var failureSource: String { "\(source) \(endpoint)\(SecretRedaction.url(path))" }
 

@@ -9,8 +9,12 @@ public enum RequestPolicy: Sendable, Equatable {
     /// Also the requests of operator actions (`OperatorActionRequests`), and nothing else.
     case operatorActions
 
-    /// Lets `request` out, or says why not.
-    public func permit(_ request: MeshRequest) throws(SourceError) -> PermittedRequest {
+    /// The stricter of two policies (a poller gets `.readOnly` whatever its session's is).
+    public func narrowed(to other: RequestPolicy) -> RequestPolicy { self == .readOnly || other == .readOnly ? .readOnly : self }
+
+    /// Lets `request` out, or says why not. Internal: only `MeshClient` asks, so code outside
+    /// this module holds a transport only behind a client and its policy.
+    func permit(_ request: MeshRequest) throws(SourceError) -> PermittedRequest {
         if let refusal = refusal(method: request.method, path: request.path) {
             throw SourceError(source: "\(request.method.rawValue) \(request.failureSource)", reason: .refused(refusal))
         }
@@ -23,8 +27,7 @@ public enum RequestPolicy: Sendable, Equatable {
         switch self {
         case .readOnly: return "read-only session (dashboard or --readonly) sends GET and HEAD only"
         case .operatorActions:
-            let bare = String(path.split(separator: "?", maxSplits: 1).first ?? "")
-            return OperatorActionRequests.allowed.contains(OperatorActionRequests.key(method, bare)) ? nil : "not an operator action"
+            return OperatorActionRequests.allowed.contains(OperatorActionRequests.key(method, QueryText.barePath(path))) ? nil : "not an operator action"
         }
     }
 }
@@ -49,6 +52,12 @@ public struct MeshClient: Sendable {
 
     public func send(_ request: MeshRequest) async throws(SourceError) -> MeshResponse {
         try await transport.send(try policy.permit(request))
+    }
+
+    /// The same transport behind a policy no wider than this one's: polling gets a read-only
+    /// client over the session's transport, so it is GET-only by construction.
+    public func restricted(to policy: RequestPolicy) -> MeshClient {
+        MeshClient(transport: transport, policy: self.policy.narrowed(to: policy))
     }
 
     public func shutdown() async { await transport.shutdown() }
