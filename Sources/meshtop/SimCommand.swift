@@ -50,6 +50,12 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Simulated seconds per wall-clock second (soak tests).") var timeScale: Double = 1
     @Option(help: "Scrape interval written into --prometheus-config.") var scrapeInterval: String = "5s"
     @OptionGroup var hostile: SimFaultOptions
+    @Flag(help: "Serve a Kubernetes API (HTTPS, own CA) in front of the mesh: pods reached only through it, as in a real cluster.")
+    var kube = false
+    @Option(help: "The Kubernetes API's port on 127.0.0.1 (0 = any free port).") var kubePort: Int = 0
+    @Option(help: "Write a kubeconfig for the simulated cluster (contexts sim, sim-cert, sim-exec, sim-metrics, sim-view) to FILE; implies --kube.")
+    var kubeconfigOut: String?
+    @Option(help: "Lifetime of the sim-exec context's plugin tokens (e.g. 15m).") var kubeTokenLifetime: String = "15m"
 
     func makeOptions() throws -> SimOptions {
         var options = SimOptions()
@@ -86,6 +92,13 @@ struct SimCommand: AsyncParsableCommand {
         guard timeScale > 0, timeScale <= 3600 else { throw ValidationError("--time-scale must be in (0, 3600]") }
         options.timeScale = timeScale
         try hostile.apply(to: &options)
+        if kube || kubeconfigOut != nil {
+            guard mesh == .istio else { throw ValidationError("--kube simulates Istio on Kubernetes: --mesh must be istio") }
+            var kubeOptions = KubeSimOptions()
+            kubeOptions.port = kubePort
+            kubeOptions.tokenLifetime = try Duration.seconds(parsing: kubeTokenLifetime, context: "--kube-token-lifetime")
+            options.kube = kubeOptions
+        }
         return options
     }
 
@@ -110,6 +123,17 @@ struct SimCommand: AsyncParsableCommand {
         let topology = simulator.topology
         let urls = server.adminURLs()
         Console.out("istiod: \(istiodURL)")
+        if let kubernetes = server.kubernetes {
+            Console.out("kubernetes: \(kubernetes.url.withLock { $0 }) (pods reached through it; istiod's port wants a token)")
+            if let kubeconfigOut {
+                do { try kubernetes.writeKubeconfig(to: kubeconfigOut) } catch {
+                    Console.write("meshtop sim: cannot write --kubeconfig-out \(kubeconfigOut): \(error)\n", to: .standardError)
+                    await server.shutdown()
+                    throw ExitCode(1)
+                }
+                Console.out("kubeconfig: \(kubeconfigOut) (contexts: \(KubeSimContext.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
         Console.out("proxies: \(topology.proxies.count) admin APIs (\(urls[0] ?? "") … \(urls[topology.proxies.count - 1] ?? ""))")
         Console.out("services: \(topology.services.count) in \(topology.namespaces.count) namespaces, edges: \(topology.edges.count)")
         if let targetsFile {

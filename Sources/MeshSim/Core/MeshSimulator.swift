@@ -105,6 +105,13 @@ public final class MeshSimulator: Sendable {
         requestLog?.append(request)
         switch role {
         case .istiod: return IstiodRouter.respond(request, simulator: self)
+        case .istiodPodIP:
+            var remote = request
+            remote.remoteIsLoopback = false
+            return IstiodRouter.respond(remote, simulator: self)
+        case let .pod(pod, port, fromLocalhost):
+            if case let .proxy(index) = pod, !read({ $0.proxies[index].present }) { return .text(503, "pod is gone\n") }
+            return KubePodPorts.respond(request, pod: pod, port: port, fromLocalhost: fromLocalhost, simulator: self)
         case let .proxy(index):
             // A request that slipped in while the proxy went away is refused like a dead socket would be.
             guard read({ $0.proxies[index].present }) else { return .text(503, "proxy is gone\n") }
@@ -121,7 +128,21 @@ public final class MeshSimulator: Sendable {
 /// Who a listening socket belongs to.
 public enum ListenerRole: Sendable, Equatable {
     case istiod
+    /// istiod's :15014 on its pod IP in a simulated cluster: callers are not local, so they
+    /// need a token (`sim --kube`).
+    case istiodPodIP
     case proxy(Int)
+    /// A pod port of the simulated cluster, reached through a port-forward (from the pod's
+    /// localhost) or the API server's pod proxy (from outside), see `KubePodPorts`.
+    case pod(KubePod, port: Int, fromLocalhost: Bool)
+
+    /// The proxy whose pod answers, if a proxy's (its faults and presence apply).
+    var proxyIndex: Int? {
+        switch self {
+        case let .proxy(index), let .pod(.proxy(index), _, _): index
+        default: nil
+        }
+    }
 }
 
 /// `--log-requests FILE`: one line per request, `<unix-time> <method> <host:port> <path>`.

@@ -42,6 +42,18 @@ public struct SimOptions: Sendable {
     /// Names, labels and route names carrying escape sequences, control characters and
     /// over-long text (`--hostile-names`), to prove none of it reaches a terminal raw.
     public var hostileNames = false
+    /// Serve a Kubernetes API in front of the mesh (`--kube`): pods reached only through it.
+    public var kube: KubeSimOptions?
+
+    public init() {}
+}
+
+/// `meshtop sim --kube`: the simulated cluster's API server.
+public struct KubeSimOptions: Sendable {
+    /// The API server's port on 127.0.0.1 (0: any free port).
+    public var port = 0
+    /// How long the `sim-exec` context's plugin tokens last (`--kube-token-lifetime`).
+    public var tokenLifetime: TimeInterval = 15 * 60
 
     public init() {}
 }

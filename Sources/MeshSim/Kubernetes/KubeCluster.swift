@@ -1,0 +1,138 @@
+import Foundation
+import Synchronization
+
+/// One change to a pod, as a watch delivers it.
+struct KubeWatchEvent: Sendable {
+    var resourceVersion: Int
+    var type: String
+    var namespace: String
+    var object: JSONValue
+}
+
+/// The simulated cluster's mutable side: resource versions and the recent pod changes a watch
+/// replays. Pods change when the simulation says so (a proxy goes away and comes back, a drain
+/// makes it unready); everything else keeps the version it started with.
+final class KubeCluster: Sendable {
+    let simulator: MeshSimulator
+    let credentials: KubeCredentials
+    let certificates: KubeCertificates
+    private let versions: Mutex<Versions>
+    /// Changes kept for watches; a watch from before the oldest gets 410 Gone (compaction).
+    static let retainedEvents = 1000
+
+    struct Versions {
+        var current = 1000
+        var byKey: [String: Int] = [:]
+        /// `present|ready` per proxy, to notice changes.
+        var fingerprints: [String]
+        var events: [KubeWatchEvent] = []
+        /// The oldest version a watch or a continue token may start from.
+        var oldestServed = 1000
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcher = 0
+    }
+
+    /// An open watch: which events it wants and how to send one (onto its connection).
+    struct Watcher {
+        var wants: @Sendable (KubeWatchEvent) -> Bool
+        var send: @Sendable (KubeWatchEvent) -> Void
+    }
+
+    init(simulator: MeshSimulator, tokenLifetime: TimeInterval) throws {
+        self.simulator = simulator
+        credentials = KubeCredentials(tokenLifetime: tokenLifetime)
+        certificates = try KubeCertificates()
+        versions = Mutex(Versions(fingerprints: simulator.read { Self.fingerprints($0) }))
+    }
+
+    var resourceVersion: Int { versions.withLock { $0.current } }
+    var oldestServed: Int { versions.withLock { $0.oldestServed } }
+
+    /// Reads the objects as of now, after recording what changed since the last look.
+    func objects<T>(_ body: (KubeObjects) -> T) -> T {
+        _ = refresh()
+        let known = versions.withLock { $0.byKey }
+        return simulator.read { state in body(KubeObjects(state: state, resourceVersion: { known[$0] ?? 1000 })) }
+    }
+
+    /// Notices pods that appeared, went away or changed readiness; returns their watch events.
+    func refresh() -> [KubeWatchEvent] {
+        simulator.read { state -> [KubeWatchEvent] in
+            let now = Self.fingerprints(state)
+            return versions.withLock { versions -> [KubeWatchEvent] in
+                var fresh: [KubeWatchEvent] = []
+                for (index, print) in now.enumerated() where print != versions.fingerprints[index] {
+                    let proxy = state.topology.proxies[index]
+                    let key = "pod/\(proxy.namespace)/\(proxy.podName)"
+                    let wasPresent = versions.fingerprints[index].hasPrefix("1")
+                    let isPresent = print.hasPrefix("1")
+                    versions.current += 1
+                    versions.byKey[key] = versions.current
+                    versions.byKey["pods"] = versions.current
+                    let known = versions.byKey
+                    let object = KubeObjects(state: state, resourceVersion: { known[$0] ?? 1000 }).pod(proxy)
+                    let type = isPresent ? (wasPresent ? "MODIFIED" : "ADDED") : "DELETED"
+                    fresh.append(KubeWatchEvent(resourceVersion: versions.current, type: type, namespace: proxy.namespace, object: object))
+                }
+                versions.fingerprints = now
+                versions.events += fresh
+                for event in fresh {
+                    for watcher in versions.watchers.values where watcher.wants(event) { watcher.send(event) }
+                }
+                if versions.events.count > Self.retainedEvents {
+                    versions.events.removeFirst(versions.events.count - Self.retainedEvents)
+                    versions.oldestServed = versions.events.first.map { $0.resourceVersion - 1 } ?? versions.current
+                }
+                return fresh
+            }
+        }
+    }
+
+    /// Starts a watch from `resourceVersion`: replays the retained events after it, then sends
+    /// each new one, in order (both happen under the lock that records changes). Returns the
+    /// watch's id, or nil when that version was compacted away (410 Gone).
+    func watch(after resourceVersion: Int, _ watcher: Watcher) -> Int? {
+        _ = refresh()
+        return versions.withLock { versions -> Int? in
+            guard resourceVersion >= versions.oldestServed else { return nil }
+            for event in versions.events where event.resourceVersion > resourceVersion && watcher.wants(event) { watcher.send(event) }
+            versions.nextWatcher += 1
+            versions.watchers[versions.nextWatcher] = watcher
+            return versions.nextWatcher
+        }
+    }
+
+    func stopWatching(_ id: Int) {
+        versions.withLock { _ = $0.watchers.removeValue(forKey: id) }
+    }
+
+    /// A pod by namespace and name: a present proxy's, or istiod's.
+    func pod(named name: String, namespace: String) -> KubePod? {
+        simulator.read { state -> KubePod? in
+            if namespace == KubeObjects.istiodNamespace, name == state.istiodName { return .istiod }
+            guard let proxy = state.topology.proxies.first(where: { $0.podName == name && $0.namespace == namespace }),
+                  state.proxies[proxy.index].present else { return nil }
+            return .proxy(proxy.index)
+        }
+    }
+
+    func podIP(_ pod: KubePod) -> String {
+        switch pod {
+        case let .proxy(index): simulator.topology.proxies[index].podIP
+        case .istiod: KubeObjects.istiodPodIP
+        }
+    }
+
+    /// Forgets every change before now, as etcd compaction does (tests use it for 410 Gone).
+    func compact() {
+        versions.withLock { versions in
+            versions.events.removeAll()
+            versions.current += 1
+            versions.oldestServed = versions.current
+        }
+    }
+
+    static func fingerprints(_ state: SimulatorState) -> [String] {
+        state.proxies.map { ($0.present ? "1" : "0") + "|" + $0.serverState }
+    }
+}
