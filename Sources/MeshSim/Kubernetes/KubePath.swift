@@ -12,6 +12,15 @@ struct KubePath: Equatable {
     /// What follows a `proxy` subresource, with its leading slash (`/` when nothing does).
     var rest: String = "/"
 
+    init(group: String, version: String, namespace: String? = nil, resource: String, name: String? = nil, subresource: String? = nil) {
+        self.group = group
+        self.version = version
+        self.namespace = namespace
+        self.resource = resource
+        self.name = name
+        self.subresource = subresource
+    }
+
     init?(_ path: String) {
         var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         if parts.last == "" && parts.count > 1 { parts.removeLast() }
