@@ -30,6 +30,8 @@ public struct SourceError: Error, CustomStringConvertible, Equatable, Sendable {
         case httpStatus(Int, body: String)
         /// 401 or 403, or a credential that could not be had.
         case auth(AuthFailure)
+        /// 429: the server asks to come back after this many seconds (`Retry-After`).
+        case throttled(retryAfter: Double)
         case tooLarge(limit: Int)
         /// The head came, then the connection failed while the body was arriving.
         indirect case bodyNotRead(Reason)
@@ -60,6 +62,7 @@ public struct SourceError: Error, CustomStringConvertible, Equatable, Sendable {
             case .connectionRefused: "connection refused"
             case let .httpStatus(code, body): "HTTP \(code)" + Self.quoted(body)
             case let .auth(failure): "\(failure)"
+            case let .throttled(seconds): "HTTP 429 — the server is throttling requests, retry after \(seconds.formatted()) s"
             case let .tooLarge(limit): "body larger than \(limit) bytes (--max-body)"
             case let .bodyNotRead(reason): "body not read: \(reason)"
             case let .notExposition(line, column, detail): "not exposition text at line \(line):\(column): \(detail)"
@@ -81,6 +84,12 @@ public struct SourceError: Error, CustomStringConvertible, Equatable, Sendable {
             case .timedOut, .connectionRefused: true
             default: false
             }
+        }
+
+        /// A 401: the credential is missing or not accepted.
+        public var isUnauthorized: Bool {
+            if case .auth(.unauthorized) = self { return true }
+            return false
         }
 
         /// The first 200 characters of an error body, in brackets, or nothing.

@@ -6,7 +6,7 @@ import Testing
 /// The simulated Kubernetes API held honest by the real clients: kubectl (the machine image's,
 /// v1.32) and the official Python client, as operators and tools use them. Whatever they
 /// reject, the simulator must fix.
-@Suite("Simulated Kubernetes API with real clients", .serialized, .enabled(if: KubeSim.kubectl != nil, "kubectl is not installed (apt-get install kubernetes-client)"))
+@Suite("Simulated Kubernetes API with real clients", .serialized, .cpuHeavy, .enabled(if: KubeSim.kubectl != nil, "kubectl is not installed (apt-get install kubernetes-client)"))
 struct KubernetesRealClientTests {
     @Test("kubectl get pods -A -o json: every proxy's pod and istiod, istio-proxy as a native sidecar for some and a container for others")
     func podsAsJSON() async throws {

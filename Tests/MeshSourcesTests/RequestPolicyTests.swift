@@ -69,7 +69,7 @@ struct RequestPolicyTests {
 /// The read-only rule at the transport seam, against every transport: what a policy refuses
 /// never reaches the wire (the simulator's request log is the witness), and an operator session
 /// sends exactly the actions' requests.
-@Suite("Request policy at the transport seam", .serialized)
+@Suite("Request policy at the transport seam", .serialized, .timingSensitive)
 struct TransportPolicyTests {
     static func requestLog(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map { line in
@@ -81,8 +81,8 @@ struct TransportPolicyTests {
     func readOnly(_ transport: TransportUnderTest) async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-policy-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        try await InProcessSim.with(adminAddressBase: "127.0.26.1", { $0.requestLogPath = log }) { sim in
-            let client = MeshClient(transport: try transport.make(), policy: .readOnly)
+        try await InProcessSim.with(adminAddressBase: "127.0.26.1", { $0.requestLogPath = log; transport.configure(&$0) }) { sim in
+            let client = MeshClient(transport: try await transport.make(sim), policy: .readOnly)
             let endpoint = transport.endpoint(of: sim.targets[1])
             #expect(try await client.send(MeshRequest(.GET, endpoint, "/server_info", source: "test")).status == 200)
             #expect(try await client.send(MeshRequest(.HEAD, endpoint, "/server_info", source: "test")).status == 200)
@@ -106,14 +106,14 @@ struct TransportPolicyTests {
     @Test("A transport released without shutdown (a test that throws midway) closes its connections and brings nothing down",
           arguments: TransportUnderTest.allCases)
     func releasedWithoutShutdown(_ transport: TransportUnderTest) async throws {
-        try await InProcessSim.with(adminAddressBase: "127.0.28.1") { sim in
+        try await InProcessSim.with(adminAddressBase: "127.0.28.1", { transport.configure(&$0) }) { sim in
             let endpoint = transport.endpoint(of: sim.targets[0])
             do {
-                let client = MeshClient(transport: try transport.make(), policy: .readOnly)
+                let client = MeshClient(transport: try await transport.make(sim), policy: .readOnly)
                 #expect(try await client.send(MeshRequest(.GET, endpoint, "/server_info", source: "test")).status == 200)
             }
             try await Task.sleep(nanoseconds: 300_000_000)
-            let client = MeshClient(transport: try transport.make(), policy: .readOnly)
+            let client = MeshClient(transport: try await transport.make(sim), policy: .readOnly)
             #expect(try await client.send(MeshRequest(.GET, endpoint, "/ready", source: "test")).status == 200)
             await client.shutdown()
         }
@@ -123,8 +123,8 @@ struct TransportPolicyTests {
     func operatorActions(_ transport: TransportUnderTest) async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-actions-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        try await InProcessSim.with(adminAddressBase: "127.0.27.1", { $0.requestLogPath = log; $0.meshMode = .mixed }) { sim in
-            let client = MeshClient(transport: try transport.make(), policy: .operatorActions)
+        try await InProcessSim.with(adminAddressBase: "127.0.27.1", { $0.requestLogPath = log; $0.meshMode = .mixed; transport.configure(&$0) }) { sim in
+            let client = MeshClient(transport: try await transport.make(sim), policy: .operatorActions)
             let actions = OperatorActionClient(client: client)
             var expected: [String] = []
             for kind in [MeshKind.istioEnvoy, .linkerd, .mosn] {

@@ -94,8 +94,7 @@ final class KubeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     let cluster: KubeCluster
     let serverAddress: String
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
+    private var parts = SimRequestParts(limit: 1 << 20)
     private var watchID: Int?
 
     init(cluster: KubeCluster, serverAddress: String) {
@@ -104,21 +103,11 @@ final class KubeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case let .head(requestHead):
-            head = requestHead
-            body = []
-        case var .body(buffer):
-            if body.count < 1 << 20, let bytes = buffer.readBytes(length: buffer.readableBytes) { body += bytes }
-        case .end:
-            guard let requestHead = head else { return }
-            head = nil
-            var request = SimRequest(method: requestHead.method.rawValue, uri: requestHead.uri,
-                                     headers: requestHead.headers.map { ($0.name, $0.value) }, localAddress: serverAddress)
-            request.body = body
-            body = []
-            answer(request, head: requestHead, context: context)
-        }
+        guard let (requestHead, body) = parts.take(unwrapInboundIn(data)) else { return }
+        var request = SimRequest(method: requestHead.method.rawValue, uri: requestHead.uri,
+                                 headers: requestHead.headers.map { ($0.name, $0.value) }, localAddress: serverAddress)
+        request.body = body
+        answer(request, head: requestHead, context: context)
     }
 
     private func answer(_ request: SimRequest, head requestHead: HTTPRequestHead, context: ChannelHandlerContext) {

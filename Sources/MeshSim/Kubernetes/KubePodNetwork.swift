@@ -62,10 +62,14 @@ final class PodNetworkPreamble: ChannelInboundHandler, RemovableChannelHandler {
 
     let simulator: MeshSimulator
     private var buffered: ByteBuffer?
+    /// Set once the line is read: reads that arrive before this handler has left the
+    /// pipeline are HTTP, and pass on untouched.
+    private var done = false
 
     init(simulator: MeshSimulator) { self.simulator = simulator }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { return context.fireChannelRead(data) }
         var incoming = unwrapInboundIn(data)
         if var held = buffered {
             held.writeBuffer(&incoming)
@@ -80,6 +84,7 @@ final class PodNetworkPreamble: ChannelInboundHandler, RemovableChannelHandler {
         let line = incoming.readString(length: length) ?? ""
         incoming.moveReaderIndex(forwardBy: 1)
         guard let (pod, port) = KubePodNetwork.parse(line) else { return context.close(promise: nil) }
+        done = true
         do {
             try context.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
             try context.pipeline.syncOperations.addHandler(SimHTTPHandler(simulator: simulator, role: .pod(pod, port: port, fromLocalhost: true)))

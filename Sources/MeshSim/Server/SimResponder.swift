@@ -3,6 +3,32 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
+/// The parts of one HTTP request, gathered until its end: the head, and the body up to `limit`
+/// bytes (more is cut off). Every listener of the simulator reads requests this way.
+struct SimRequestParts {
+    let limit: Int
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes one part; at the end returns the whole request.
+    mutating func take(_ part: HTTPServerRequestPart) -> (head: HTTPRequestHead, body: [UInt8])? {
+        switch part {
+        case let .head(requestHead):
+            head = requestHead
+            body = []
+        case var .body(buffer):
+            if body.count < limit, let bytes = buffer.readBytes(length: min(buffer.readableBytes, limit - body.count)) { body += bytes }
+        case .end:
+            guard let requestHead = head else { return nil }
+            defer { head = nil; body = [] }
+            return (requestHead, body)
+        }
+        return nil
+    }
+}
+
 /// Answers one request on a connection's pipeline: the proxy's presence and faults first, then
 /// the simulator's response. Shared by the mesh's listeners and the Kubernetes API server's
 /// pod proxy, so a misbehaving proxy misbehaves the same way through either.

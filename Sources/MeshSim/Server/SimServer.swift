@@ -127,9 +127,8 @@ final class SimHTTPHandler: ChannelInboundHandler {
 
     private let simulator: MeshSimulator
     private let role: ListenerRole
-    private var head: HTTPRequestHead?
-    /// The request body so far (admin actions carry small ones; more than 64 KB is cut off).
-    private var body: [UInt8] = []
+    /// The request so far (admin actions carry small bodies; more than 64 KB is cut off).
+    private var parts = SimRequestParts(limit: 64 << 10)
 
     init(simulator: MeshSimulator, role: ListenerRole) {
         self.simulator = simulator
@@ -137,24 +136,14 @@ final class SimHTTPHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case let .head(requestHead):
-            head = requestHead
-            body = []
-        case var .body(buffer):
-            if body.count < 64 << 10, let bytes = buffer.readBytes(length: min(buffer.readableBytes, (64 << 10) - body.count)) { body += bytes }
-        case .end:
-            guard let requestHead = head else { return }
-            head = nil
-            let local = context.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
-            let remoteIsLoopback = context.remoteAddress?.ipAddress.map(SimResponder.isLoopback) ?? false
-            var request = SimRequest(method: requestHead.method.rawValue, uri: requestHead.uri,
-                                     headers: requestHead.headers.map { ($0.name, $0.value) },
-                                     localAddress: local, remoteIsLoopback: remoteIsLoopback)
-            request.body = body
-            body = []
-            SimResponder(simulator: simulator, context: context).answer(request, head: requestHead, role: role)
-        }
+        guard let (requestHead, body) = parts.take(unwrapInboundIn(data)) else { return }
+        let local = context.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        let remoteIsLoopback = context.remoteAddress?.ipAddress.map(SimResponder.isLoopback) ?? false
+        var request = SimRequest(method: requestHead.method.rawValue, uri: requestHead.uri,
+                                 headers: requestHead.headers.map { ($0.name, $0.value) },
+                                 localAddress: local, remoteIsLoopback: remoteIsLoopback)
+        request.body = body
+        SimResponder(simulator: simulator, context: context).answer(request, head: requestHead, role: role)
     }
 }
 

@@ -60,11 +60,17 @@ public final class DirectHTTPTransport: MeshTransport {
     }
 
     public func send(_ permitted: PermittedRequest) async throws(SourceError) -> MeshResponse {
+        try await send(permitted, bearer: credential)
+    }
+
+    /// Sends with `bearer` as the token for a request that asks for one (the Kubernetes
+    /// transport's current token, which an exec plugin renews).
+    func send(_ permitted: PermittedRequest, bearer: Credential?) async throws(SourceError) -> MeshResponse {
         let request = permitted.request
         guard case let .url(base) = request.endpoint else { throw request.failure(.other("not reachable directly")) }
         var outgoing = HTTPClientRequest(url: base + request.path)
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
-        if request.authenticate, let credential { outgoing.headers.add(name: "Authorization", value: "Bearer \(credential.revealed)") }
+        if request.authenticate, let bearer { outgoing.headers.add(name: "Authorization", value: "Bearer \(bearer.revealed)") }
         if let accept = request.accept { outgoing.headers.add(name: "Accept", value: accept) }
         if let contentType = request.contentType { outgoing.headers.add(name: "Content-Type", value: contentType) }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
@@ -88,7 +94,17 @@ public final class DirectHTTPTransport: MeshTransport {
             throw request.failure(.bodyNotRead(Self.reason(error)))
         }
         let latency = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-        let status = Int(response.status.code)
+        if response.status.code == 429 {
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
+            throw request.failure(.throttled(retryAfter: retryAfter))
+        }
+        return try Self.accept(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: body,
+                               latencyMs: latency, for: request)
+    }
+
+    /// An answer as a response, or the failure its status means: 401 and 403 are `.auth`, any
+    /// other status the request does not accept an HTTP error; an HTML page is not the API.
+    static func accept(status: Int, contentType: String?, body: [UInt8], latencyMs: Double, for request: MeshRequest) throws(SourceError) -> MeshResponse {
         guard status == 200 || request.alsoAccept.contains(status) else {
             let text = String(decoding: body.prefix(400), as: UTF8.self)
             switch status {
@@ -99,10 +115,10 @@ public final class DirectHTTPTransport: MeshTransport {
         }
         // None of the APIs polled serves HTML; a page means something else answered (a login
         // proxy, an ingress error page), and saying so beats a parse error at line 1.
-        if let type = response.headers.first(name: "Content-Type"), type.lowercased().hasPrefix("text/html") {
+        if let contentType, contentType.lowercased().hasPrefix("text/html") {
             throw request.failure(.htmlAnswer)
         }
-        return MeshResponse(status: status, body: body, latencyMs: latency)
+        return MeshResponse(status: status, body: body, latencyMs: latencyMs)
     }
 
     struct BodyDeadlineExceeded: Error {}

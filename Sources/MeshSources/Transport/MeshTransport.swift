@@ -5,10 +5,16 @@ import Foundation
 public enum MeshEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// A base URL without a trailing slash, e.g. `http://10.1.2.3:15000`.
     case url(String)
+    /// A pod-IP port through the Kubernetes API server's pod proxy (:15090, :15020).
+    case podProxy(namespace: String, pod: String, port: Int)
+    /// A port of the pod's localhost through a Kubernetes port-forward (:15000, istiod's :15014).
+    case portForward(namespace: String, pod: String, port: Int)
 
     public var description: String {
         switch self {
         case let .url(base): SecretRedaction.url(base)
+        case let .podProxy(namespace, pod, port): "pod \(namespace)/\(pod):\(port) (pod proxy)"
+        case let .portForward(namespace, pod, port): "pod \(namespace)/\(pod):\(port) (port-forward)"
         }
     }
 }

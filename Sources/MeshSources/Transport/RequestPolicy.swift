@@ -38,6 +38,16 @@ public struct PermittedRequest: Sendable {
     public let request: MeshRequest
 
     fileprivate init(_ request: MeshRequest) { self.request = request }
+
+    /// The same request sent another way (the API server's pod proxy path in front of it): a
+    /// transport may re-address what the policy let out, never change its method or body.
+    func rerouted(to endpoint: MeshEndpoint, path: String) -> PermittedRequest {
+        var moved = request
+        moved.endpoint = endpoint
+        moved.path = path
+        moved.authenticate = true
+        return PermittedRequest(moved)
+    }
 }
 
 /// What sources and operator actions send through: one transport behind one policy.

@@ -1,0 +1,88 @@
+import Foundation
+import NIOCore
+import NIOSSL
+
+/// How to reach one cluster's API server: its URL, TLS (CA, client certificate, server name)
+/// and where bearer tokens come from (a kubeconfig user: a token, a token file, an exec
+/// plugin). `rejected` is called after a 401, so the next token is a fresh one.
+public struct KubeAPIAccess: Sendable {
+    public var server: String
+    public var tls: TLSConfiguration
+    public var tlsServerName: String?
+    public var bearer: @Sendable () async throws(SourceError) -> Credential?
+    public var rejected: @Sendable () async -> Void
+
+    public init(server: String, tls: TLSConfiguration, tlsServerName: String? = nil,
+                bearer: @escaping @Sendable () async throws(SourceError) -> Credential?, rejected: @escaping @Sendable () async -> Void = {}) {
+        self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+        self.tls = tls
+        self.tlsServerName = tlsServerName
+        self.bearer = bearer
+        self.rejected = rejected
+    }
+}
+
+/// The mesh reached through a Kubernetes API server, as istioctl and Kiali reach it: a pod's
+/// localhost ports (Envoy's admin :15000, istiod's :15014) through port-forwards — at most
+/// `maxPortForwards` open at once, each kept for its keep-alive connection — and the pod-IP
+/// ports (:15090, :15020) through the API server's pod proxy. Plain URLs (a Prometheus) go
+/// straight out. A 401 fetches a fresh credential and retries once; a 429 waits for its
+/// `Retry-After` when that fits in the deadline.
+public final class KubernetesTransport: MeshTransport {
+    let api: KubeAPIAccess
+    let apiClient: DirectHTTPTransport
+    let direct: DirectHTTPTransport
+    let pool: PortForwardPool
+    let timeout: Double
+    let bodyLimit: Int
+
+    public init(api: KubeAPIAccess, timeout: Double = 5, bodyLimit: Int = 64 << 20, maxPortForwards: Int = 16, direct: DirectHTTPTransport? = nil) {
+        self.api = api
+        self.timeout = timeout
+        self.bodyLimit = bodyLimit
+        apiClient = DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: api.tls)
+        self.direct = direct ?? DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: nil)
+        pool = PortForwardPool(api: api, limit: maxPortForwards, timeout: .milliseconds(Int64(timeout * 1000)))
+    }
+
+    public func send(_ permitted: PermittedRequest) async throws(SourceError) -> MeshResponse {
+        let request = permitted.request
+        switch request.endpoint {
+        case .url: return try await direct.send(permitted)
+        case let .podProxy(namespace, pod, port):
+            let prefix = "/api/v1/namespaces/\(namespace)/pods/\(pod):\(port)/proxy"
+            return try await throughAPI(permitted.rerouted(to: .url(api.server), path: prefix + request.path), original: request)
+        case let .portForward(namespace, pod, port):
+            return try await pool.send(request, to: PortForwardKey(namespace: namespace, pod: pod, port: port), limit: bodyLimit)
+        }
+    }
+
+    /// Sends a request to the API server with the current token, once more after a 401 with a
+    /// fresh one, or after a 429's `Retry-After`.
+    func throughAPI(_ permitted: PermittedRequest, original: MeshRequest) async throws(SourceError) -> MeshResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let token = try await api.bearer()
+            do {
+                return try await apiClient.send(permitted, bearer: token)
+            } catch {
+                let renamed = error.named(original.failureSource)
+                switch error.reason {
+                case .auth(.unauthorized) where attempt == 1:
+                    await api.rejected()
+                case let .throttled(retryAfter) where attempt == 1 && retryAfter <= timeout:
+                    try? await Task.sleep(for: .seconds(retryAfter))
+                default:
+                    throw renamed
+                }
+            }
+        }
+    }
+
+    public func shutdown() async {
+        await pool.closeAll()
+        await apiClient.shutdown()
+        await direct.shutdown()
+    }
+}

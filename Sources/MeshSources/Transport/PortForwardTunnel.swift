@@ -1,0 +1,286 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+
+/// One port-forward into a pod, carrying one keep-alive HTTP/1.1 connection to one of its ports
+/// (mesh-apis.md §9.3): a WebSocket to the API server's `pods/NAME/portforward?ports=PORT` with
+/// subprotocol `v4.channel.k8s.io`; channel 0 carries the stream, channel 1 errors, the first
+/// message on each is the port. An HTTP client codec runs over the stream, one exchange at a
+/// time; anything on the error channel ends the tunnel with the runtime's words.
+final class PortForwardTunnel: Sendable {
+    let channel: any Channel
+    let key: PortForwardKey
+
+    private init(channel: any Channel, key: PortForwardKey) {
+        self.channel = channel
+        self.key = key
+    }
+
+    /// Opens the WebSocket and waits for the upgrade; a refusal (401, 403, 404 …) is an error
+    /// carrying the API server's Status message.
+    static func open(_ key: PortForwardKey, api: KubeAPIAccess, token: Credential?, timeout: TimeAmount) async throws(SourceError) -> PortForwardTunnel {
+        let failure = { (reason: SourceError.Reason) in SourceError(source: "port-forward \(key)", reason: reason) }
+        guard let url = URL(string: api.server), let host = url.host else { throw failure(.other("bad API server URL \(api.server)")) }
+        let port = url.port ?? (url.scheme == "http" ? 80 : 443)
+        let context: NIOSSLContext?
+        do { context = url.scheme == "https" ? try NIOSSLContext(configuration: api.tls) : nil } catch {
+            throw failure(.tls("\(error)"))
+        }
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let opened = eventLoop.makePromise(of: Void.self)
+        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 24, automaticErrorHandling: true) { channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(PortForwardFraming(ready: opened))
+                try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                try channel.pipeline.syncOperations.addHandler(TunnelExchange())
+            }
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let context {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: api.tlsServerName ?? (host.first?.isNumber == true ? nil : host)))
+                    }
+                    // The port frames may arrive in the same read as the 101: forward, not drop, what follows it.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                                              withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                        context.pipeline.removeHandler(name: UpgradeRefusal.name, promise: nil)
+                    }))
+                    try channel.pipeline.syncOperations.addHandler(UpgradeRefusal(opened: opened), name: UpgradeRefusal.name)
+                }
+            }
+        let channel: any Channel
+        do { channel = try await bootstrap.connect(host: host, port: port).get() } catch {
+            throw failure(DirectHTTPTransport.reason(error))
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "\(host):\(port)")
+        headers.add(name: "Sec-WebSocket-Protocol", value: "v4.channel.k8s.io")
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token.revealed)") }
+        let path = "/api/v1/namespaces/\(key.namespace)/pods/\(key.pod)/portforward?ports=\(key.port)"
+        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), promise: nil)
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        let deadline = eventLoop.scheduleTask(in: timeout) { opened.fail(TunnelFailure.timedOut) }
+        do {
+            try await opened.futureResult.get()
+            deadline.cancel()
+        } catch {
+            deadline.cancel()
+            channel.close(promise: nil)
+            throw failure(Self.reason(error))
+        }
+        return PortForwardTunnel(channel: channel, key: key)
+    }
+
+    var isOpen: Bool { channel.isActive }
+
+    /// Sends one request over the tunnel and collects the answer, within `timeout` and `limit`.
+    func exchange(_ request: MeshRequest, timeout: TimeAmount, limit: Int) async throws(SourceError) -> (status: Int, contentType: String?, body: [UInt8]) {
+        let promise = channel.eventLoop.makePromise(of: TunnelAnswer.self)
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "localhost:\(key.port)")
+        headers.add(name: "User-Agent", value: "meshtop")
+        if let accept = request.accept { headers.add(name: "Accept", value: accept) }
+        if let contentType = request.contentType { headers.add(name: "Content-Type", value: contentType) }
+        headers.add(name: "Content-Length", value: String(request.body?.count ?? 0))
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: request.path, headers: headers)
+        let channel = channel
+        let body = request.body
+        channel.eventLoop.execute {
+            guard let exchange = try? channel.pipeline.syncOperations.handler(type: TunnelExchange.self) else {
+                return promise.fail(TunnelFailure.closed)
+            }
+            exchange.begin(promise, limit: limit)
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { promise.fail(TunnelFailure.timedOut) }
+        do {
+            let answer = try await promise.futureResult.get()
+            deadline.cancel()
+            return (answer.status, answer.contentType, answer.body)
+        } catch {
+            deadline.cancel()
+            // The stream is in an unknown state after a failure: never reuse it.
+            channel.close(promise: nil)
+            throw request.failure(Self.reason(error))
+        }
+    }
+
+    func close() { channel.close(promise: nil) }
+
+    static func reason(_ error: any Error) -> SourceError.Reason {
+        switch error {
+        case let failure as TunnelFailure:
+            switch failure {
+            case .timedOut: .timedOut
+            case .closed: .connectionClosed
+            case let .portForward(text): .other("port-forward error: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+            case let .refused(status, body):
+                switch status {
+                case 401: .auth(.unauthorized(body: body))
+                case 403: .auth(.forbidden(body: body))
+                default: .httpStatus(status, body: body)
+                }
+            case let .tooLarge(limit): .tooLarge(limit: limit)
+            }
+        default: DirectHTTPTransport.reason(error)
+        }
+    }
+}
+
+/// Which pod port a tunnel reaches.
+struct PortForwardKey: Hashable, Sendable, CustomStringConvertible {
+    var namespace: String
+    var pod: String
+    var port: Int
+    var description: String { "\(namespace)/\(pod):\(port)" }
+}
+
+enum TunnelFailure: Error {
+    case timedOut
+    case closed
+    /// Text the kubelet sent on the error channel.
+    case portForward(String)
+    /// The API server answered the upgrade with this status (its Status message as body).
+    case refused(Int, String)
+    case tooLarge(Int)
+}
+
+struct TunnelAnswer: Sendable {
+    var status: Int
+    var contentType: String?
+    var body: [UInt8]
+}
+
+/// Before the upgrade: an answer other than 101 reaches here, and fails the opening with the
+/// API server's status and Status message (`pods "x" is forbidden: …`).
+final class UpgradeRefusal: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    static let name = "upgrade-refusal"
+    let opened: EventLoopPromise<Void>
+    private var status = 0
+    private var body: [UInt8] = []
+
+    init(opened: EventLoopPromise<Void>) { self.opened = opened }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head): status = Int(head.status.code)
+        case var .body(buffer): if body.count < 4096 { body += buffer.readBytes(length: min(buffer.readableBytes, 4096)) ?? [] }
+        case .end:
+            let text = String(decoding: body, as: UTF8.self)
+            let message = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message"] as? String
+            opened.fail(TunnelFailure.refused(status, message ?? text))
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        opened.fail(TunnelFailure.closed)
+        context.fireChannelInactive()
+    }
+}
+
+/// WebSocket frames of channels 0 and 1 in, the stream's bytes out as masked frames of channel 0.
+final class PortForwardFraming: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = WebSocketFrame
+
+    private var portFrameSeen: Set<UInt8> = []
+    /// Succeeded once both channels' port frames arrived: the kubelet's side is in place, and
+    /// the stream may carry the first request.
+    let ready: EventLoopPromise<Void>
+
+    init(ready: EventLoopPromise<Void>) { self.ready = ready }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .binary, .continuation:
+            var payload = frame.unmaskedData
+            guard let channel: UInt8 = payload.readInteger() else { return }
+            // The first message of each channel is its port number.
+            guard portFrameSeen.contains(channel) else {
+                portFrameSeen.insert(channel)
+                if portFrameSeen.isSuperset(of: [0, 1]) { ready.succeed() }
+                return
+            }
+            if channel == 0 {
+                context.fireChannelRead(wrapInboundOut(payload))
+            } else if channel == 1, payload.readableBytes > 0 {
+                let failure = TunnelFailure.portForward(payload.readString(length: payload.readableBytes) ?? "")
+                ready.fail(failure)
+                context.fireErrorCaught(failure)
+                context.close(promise: nil)
+            }
+        case .connectionClose:
+            context.close(promise: nil)
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        default:
+            break
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let bytes = unwrapOutboundIn(data)
+        var framed = context.channel.allocator.buffer(capacity: bytes.readableBytes + 1)
+        framed.writeInteger(UInt8(0))
+        framed.writeImmutableBuffer(bytes)
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: framed)), promise: promise)
+    }
+}
+
+/// Collects the response to the one request in flight.
+final class TunnelExchange: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    private var pending: EventLoopPromise<TunnelAnswer>?
+    private var answer = TunnelAnswer(status: 0, body: [])
+    private var limit = Int.max
+
+    func begin(_ promise: EventLoopPromise<TunnelAnswer>, limit: Int) {
+        pending = promise
+        answer = TunnelAnswer(status: 0, body: [])
+        self.limit = limit
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head):
+            answer.status = Int(head.status.code)
+            answer.contentType = head.headers.first(name: "Content-Type")
+        case var .body(buffer):
+            guard answer.body.count + buffer.readableBytes <= limit else {
+                pending?.fail(TunnelFailure.tooLarge(limit))
+                pending = nil
+                return context.close(promise: nil)
+            }
+            answer.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            pending?.succeed(answer)
+            pending = nil
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        pending?.fail(error)
+        pending = nil
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pending?.fail(TunnelFailure.closed)
+        pending = nil
+        context.fireChannelInactive()
+    }
+}
