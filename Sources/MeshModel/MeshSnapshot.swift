@@ -41,6 +41,9 @@ public struct MeshSnapshot: Sendable, Codable, Hashable {
     public var configs: [ConfigDocument]
     /// Events derived at this poll (or, from the store, up to this instant).
     public var events: [MeshEvent]
+    /// Per Kubernetes cluster polled through its API: the access tier and what is missing
+    /// (nil when no cluster is, and in snapshots stored before clusters were).
+    public var access: [ClusterAccess]?
 
     public init(
         generatedAt: Date, sources: [SourceStatus] = [], services: [Service] = [],

@@ -85,9 +85,13 @@ public actor MeshPoller {
         polling = true
         defer { polling = false }
         var round = PollRound(at: options.clock())
+        let inventory = await options.inventory?.snapshot() ?? InventorySnapshot()
+        round.sources += inventory.sources
+        round.access = inventory.access
         for base in options.istiodURLs { await istiod.read(base, into: &round) }
+        for endpoint in inventory.istiods { await istiod.read(endpoint, into: &round) }
         if let prometheus { await pollPrometheus(prometheus, into: &round) }
-        let targets = TargetDiscovery.targets(round, listed: options.targets, template: options.adminTemplate)
+        let targets = TargetDiscovery.targets(round, listed: options.targets + inventory.targets, template: options.adminTemplate)
         let now = options.clock()
         let due = targets.filter { self.targets[$0.url]?.schedule.isDue(at: now) ?? true }
         let plans = plan(due, round: round, now: now)

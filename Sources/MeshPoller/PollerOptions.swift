@@ -7,6 +7,8 @@ public struct PollerOptions: Sendable {
     public var istiodURLs: [String] = []
     /// Static proxy targets (a targets file).
     public var targets: [ScrapeTarget] = []
+    /// istiods and proxies found while running (a Kubernetes cluster's pods), asked every poll.
+    public var inventory: (any TargetInventory)?
     /// Admin-address template for proxies discovered from syncz/endpointz: `{ip}`, `{pod}`, `{namespace}`.
     public var adminTemplate: String?
     public var concurrency = 64

@@ -59,7 +59,7 @@ struct ConsoleCommand: AsyncParsableCommand {
             feedSource = DirectoryFeedSource(path: String(source.dropFirst(4)))
             historySetting = history.db == nil ? nil : store
         } else {
-            do { feedSource = PollerFeedSource(try MeshPoller(options: try sources.pollerOptions(settings))) } catch let error as UsageError {
+            do { feedSource = PollerFeedSource(try await sources.makePoller(settings)) } catch let error as UsageError {
                 throw ValidationError(error.message + ", or try `meshtop demo`")
             }
         }

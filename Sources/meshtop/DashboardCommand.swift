@@ -41,7 +41,7 @@ struct DashboardCommand: AsyncParsableCommand {
             feedSource = StoreFeedSource(reader: reader, path: fromDb, thresholds: settings.healthThresholds)
             historySetting = HistorySetting(path: fromDb, retention: Retention(), readOnly: true)
         } else {
-            do { feedSource = PollerFeedSource(try MeshPoller(options: try sources.pollerOptions(settings))) } catch let error as UsageError {
+            do { feedSource = PollerFeedSource(try await sources.makePoller(settings)) } catch let error as UsageError {
                 throw ValidationError(error.message + ", or --from-db PATH")
             }
             historySetting = HistorySetting(path: history.path(settings), retention: try history.retention(settings))

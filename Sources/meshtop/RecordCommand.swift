@@ -28,8 +28,8 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try MeshtopConfig.load(path: config)
-        let options: PollerOptions
-        do { options = try sources.pollerOptions(settings) } catch let error as UsageError {
+        let poller: MeshPoller
+        do { poller = try await sources.makePoller(settings) } catch let error as UsageError {
             FileHandle.printError("meshtop record: \(error.message)")
             throw ExitCode(64)
         }
@@ -48,7 +48,7 @@ struct RecordCommand: AsyncParsableCommand {
         var deriver = SnapshotDeriver(thresholds: settings.healthThresholds)
         deriver.serviceThresholds = settings.serviceThresholds
         let interval = self.interval ?? settings.refresh ?? 2
-        let feed = Feed(source: PollerFeedSource(try MeshPoller(options: options)), deriver: deriver, interval: interval,
+        let feed = Feed(source: PollerFeedSource(poller), deriver: deriver, interval: interval,
                         recorder: Recorder(writer: writer))
         let deadline = duration.flatMap(TimeSpec.duration).map { Date().addingTimeInterval($0) }
         let tally = Mutex(Tally())

@@ -90,10 +90,10 @@ struct SnapshotCommand: AsyncParsableCommand {
         if let source {
             feedSource = DirectoryFeedSource(path: String(source.dropFirst("dir:".count)))
         } else {
-            var options = try sources.pollerOptions(settings)
-            options.concurrency = concurrency
-            options.bodyLimit = maxBody
-            feedSource = PollerFeedSource(try MeshPoller(options: options))
+            feedSource = PollerFeedSource(try await sources.makePoller(settings) { options in
+                options.concurrency = concurrency
+                options.bodyLimit = maxBody
+            })
         }
         // The feed's first live poll is the baseline for rates; the next, `interval` after it
         // started, is the snapshot. A capture is complete in its first read.

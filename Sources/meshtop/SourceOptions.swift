@@ -17,10 +17,33 @@ struct SourceOptions: ParsableArguments {
     var prometheus: String?
     @Option(help: "File with the bearer token for Prometheus.") var prometheusTokenFile: String?
     @Option(help: "CA bundle (PEM) for an HTTPS Prometheus.") var prometheusCaFile: String?
+    @OptionGroup var kube: KubeOptions
+
+    /// The poller for these sources: through a Kubernetes cluster when its flags say so, or
+    /// when no other source is given anywhere and a kubeconfig exists (as k9s starts on the
+    /// current context); else direct.
+    func makePoller(_ settings: MeshtopConfig, adjust: (inout PollerOptions) -> Void = { _ in }) async throws -> MeshPoller {
+        let direct = !istiodURLs.isEmpty || targetsFile != nil || settings.istiod?.isEmpty == false || settings.targetsFile != nil
+        guard kube.named || (!direct && KubeOptions.available) else {
+            var options = try pollerOptions(settings)
+            adjust(&options)
+            return try MeshPoller(options: options)
+        }
+        var options = try pollerOptions(settings, requireSource: false)
+        adjust(&options)
+        let (transport, inventory) = try await kube.connect(timeout: options.timeout, bodyLimit: options.bodyLimit)
+        options.inventory = inventory
+        var prometheusClient: MeshClient?
+        if options.prometheusURL != nil {
+            prometheusClient = MeshClient(transport: DirectHTTPTransport(timeout: options.timeout, bodyLimit: options.bodyLimit, credential: options.prometheusToken,
+                                                                         tls: try DirectHTTPTransport.tls(caFile: options.prometheusCAFile)), policy: .readOnly)
+        }
+        return MeshPoller(options: options, client: MeshClient(transport: transport, policy: .operatorActions), prometheusClient: prometheusClient)
+    }
 
     /// Poller options from the flags over `settings`. Throws `UsageError` when no source is
     /// given anywhere and `SourceError` for a token file that cannot be read.
-    func pollerOptions(_ settings: MeshtopConfig) throws -> PollerOptions {
+    func pollerOptions(_ settings: MeshtopConfig, requireSource: Bool = true) throws -> PollerOptions {
         var options = PollerOptions()
         options.istiodURLs = (istiodURLs.isEmpty ? settings.istiod ?? [] : istiodURLs).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         if let targetsFile = targetsFile ?? settings.targetsFile {
@@ -33,8 +56,8 @@ struct SourceOptions: ParsableArguments {
         options.targets.removeAll { $0.kind == .istioPrometheus }
         options.prometheusURL = (prometheus ?? settings.prometheus ?? listedPrometheus).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         options.adminTemplate = adminTemplate ?? settings.adminTemplate
-        guard !options.istiodURLs.isEmpty || !options.targets.isEmpty || options.prometheusURL != nil else {
-            throw UsageError(message: "give --istiod URL, --targets-file or --prometheus URL (or set them in \(MeshtopConfig.defaultPath); `meshtop config init` writes one)")
+        guard !requireSource || !options.istiodURLs.isEmpty || !options.targets.isEmpty || options.prometheusURL != nil else {
+            throw UsageError(message: "give --kubeconfig/--context, --istiod URL, --targets-file or --prometheus URL (or set them in \(MeshtopConfig.defaultPath); `meshtop config init` writes one)")
         }
         options.prometheusCAFile = prometheusCaFile ?? settings.prometheusCaFile
         if let file = prometheusTokenFile ?? settings.prometheusTokenFile { options.prometheusToken = try Self.token(file: file, flag: "--prometheus-token-file") }

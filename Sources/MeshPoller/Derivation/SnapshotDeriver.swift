@@ -80,6 +80,7 @@ public struct SnapshotDeriver: Sendable {
         history.compactIndexIfNeeded()
 
         var snapshot = MeshSnapshot(generatedAt: now, sources: round.sources)
+        snapshot.access = round.access.isEmpty ? nil : round.access
         let versions = versionsByHost(round.endpoints)
         let targetMeshes = meshesByService(round)
         for service in servicesToShow(round, traffic: traffic, targetMeshes: targetMeshes) {

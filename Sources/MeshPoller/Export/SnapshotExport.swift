@@ -47,6 +47,8 @@ public struct SnapshotExport: Codable, Sendable {
 
     public var schemaVersion = 1
     public var generatedAt: Date
+    /// Omitted (nil) when no Kubernetes cluster was polled.
+    public var access: [ClusterAccess]?
     public var sources: [Source]
     public var mesh: Mesh
     public var services: [ServiceRow]
@@ -64,6 +66,7 @@ public struct SnapshotExport: Codable, Sendable {
             Latency(p50: round(metrics.latencyMs.p50), p95: round(metrics.latencyMs.p95), p99: round(metrics.latencyMs.p99))
         }
         generatedAt = now
+        access = snapshot.access
         sources = snapshot.sources.map { Source(name: $0.name, url: $0.url, ok: $0.ok, error: $0.error, latencyMs: round($0.latencyMs)) }
         let total = snapshot.services.reduce(0.0) { $0 + $1.traffic.rps }
         let errors = snapshot.services.reduce(0.0) { $0 + $1.traffic.rps * ($1.traffic.serverErrorRate ?? 0) }

@@ -134,7 +134,7 @@ public enum ListenerRole: Sendable, Equatable {
     case proxy(Int)
     /// A pod port of the simulated cluster, reached through a port-forward (from the pod's
     /// localhost) or the API server's pod proxy (from outside), see `KubePodPorts`.
-    case pod(KubePod, port: Int, fromLocalhost: Bool)
+    case pod(KubeSimPod, port: Int, fromLocalhost: Bool)
 
     /// The proxy whose pod answers, if a proxy's (its faults and presence apply).
     var proxyIndex: Int? {

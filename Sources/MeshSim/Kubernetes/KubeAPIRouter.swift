@@ -4,7 +4,7 @@ import Foundation
 enum KubeAnswer {
     case response(SimResponse)
     case watch(KubeWatchRequest)
-    case podProxy(pod: KubePod, port: Int, request: SimRequest)
+    case podProxy(pod: KubeSimPod, port: Int, request: SimRequest)
 }
 
 /// A watch to stream: which pods, from which version (nil: the current list as ADDED first).

@@ -107,8 +107,8 @@ final class KubeCluster: Sendable {
     }
 
     /// A pod by namespace and name: a present proxy's, or istiod's.
-    func pod(named name: String, namespace: String) -> KubePod? {
-        simulator.read { state -> KubePod? in
+    func pod(named name: String, namespace: String) -> KubeSimPod? {
+        simulator.read { state -> KubeSimPod? in
             if namespace == KubeObjects.istiodNamespace, name == state.istiodName { return .istiod }
             guard let proxy = state.topology.proxies.first(where: { $0.podName == name && $0.namespace == namespace }),
                   state.proxies[proxy.index].present else { return nil }
@@ -116,7 +116,7 @@ final class KubeCluster: Sendable {
         }
     }
 
-    func podIP(_ pod: KubePod) -> String {
+    func podIP(_ pod: KubeSimPod) -> String {
         switch pod {
         case let .proxy(index): simulator.topology.proxies[index].podIP
         case .istiod: KubeObjects.istiodPodIP

@@ -36,14 +36,14 @@ final class KubePodNetwork: Sendable {
         if let channel = channel.withLock({ $0 }) { try? await channel.close() }
     }
 
-    static func preamble(pod: KubePod, port: Int) -> String {
+    static func preamble(pod: KubeSimPod, port: Int) -> String {
         switch pod {
         case let .proxy(index): "pod=proxy:\(index) port=\(port)\n"
         case .istiod: "pod=istiod port=\(port)\n"
         }
     }
 
-    static func parse(_ line: String) -> (KubePod, Int)? {
+    static func parse(_ line: String) -> (KubeSimPod, Int)? {
         let fields = Dictionary(line.split(separator: " ").compactMap { pair -> (String, String)? in
             let parts = pair.split(separator: "=", maxSplits: 1)
             return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil

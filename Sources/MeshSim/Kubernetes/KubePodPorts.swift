@@ -1,7 +1,7 @@
 import Foundation
 
 /// A pod of the simulated cluster: a proxy's, or istiod's.
-public enum KubePod: Sendable, Equatable {
+public enum KubeSimPod: Sendable, Equatable {
     case proxy(Int)
     case istiod
 }
@@ -22,14 +22,14 @@ enum KubePodPorts {
 
     /// Whether something listens on `port` of `pod`, reached from localhost (port-forward) or
     /// from the pod IP (the API server's pod proxy).
-    static func listens(_ pod: KubePod, port: Int, fromLocalhost: Bool) -> Bool {
+    static func listens(_ pod: KubeSimPod, port: Int, fromLocalhost: Bool) -> Bool {
         switch pod {
         case .proxy: port == admin ? fromLocalhost : [envoyPrometheus, agent, health].contains(port)
         case .istiod: [istiodMonitoring, istiodHTTP].contains(port)
         }
     }
 
-    static func respond(_ request: SimRequest, pod: KubePod, port: Int, fromLocalhost: Bool, simulator: MeshSimulator) -> SimResponse {
+    static func respond(_ request: SimRequest, pod: KubeSimPod, port: Int, fromLocalhost: Bool, simulator: MeshSimulator) -> SimResponse {
         switch pod {
         case .istiod:
             if port == istiodHTTP { return request.path == "/ready" ? .text(200, "") : .text(404, "404 page not found\n") }

@@ -16,7 +16,7 @@ enum KubePortForward {
     /// What an upgrade asks for, when the caller may have it. Anything else is not upgraded
     /// and reaches `KubeAPIRouter`, which answers the right Status (401, 403, 404, 400).
     struct Request {
-        var pod: KubePod
+        var pod: KubeSimPod
         var namespace: String
         var name: String
         var ports: [Int]

@@ -63,7 +63,7 @@ public struct OperatorActionClient: Sendable {
     /// an event too).
     public func perform(_ action: OperatorAction, at date: Date = Date()) async -> MeshEvent {
         let subject = "proxy \(action.proxyID)"
-        let endpoint = MeshEndpoint.url(action.adminURL)
+        let endpoint = MeshEndpoint(address: action.adminURL)
         do throws(SourceError) {
             guard let template = Self.template(action.kind, mesh: action.mesh), action.unsupportedReason == nil else {
                 throw SourceError(source: subject, reason: .refused(action.unsupportedReason ?? "\(action.summary) is not an action of this proxy"))

@@ -68,7 +68,8 @@ public final class EnvoyAdminClient: ProxyAdminClient {
             // otherwise shorten the time its increase is divided by.
             reading.observation.at = clock()
             let at = reading.observation.at
-            let (request, stats) = try await client.read(target, Paths.stats(filter: plan.statsFilter), source, accept: "text/plain;version=0.0.4", into: &reading.observation)
+            let (request, stats) = try await client.read(target, Paths.stats(filter: plan.statsFilter), source, accept: "text/plain;version=0.0.4",
+                                                         via: target.statsEndpoint, into: &reading.observation)
             do {
                 let (counters, state) = try scanner.withLock { scanner in (try scanner.counters(at: at, body: stats.body), scanner.lastServerState) }
                 reading.observation.counters = counters
@@ -147,6 +148,11 @@ public final class EnvoyAdminClient: ProxyAdminClient {
 public enum QueryText {
     /// A path without its query (`/logging?level=debug` → `/logging`), as policies compare paths.
     public static func barePath(_ path: String) -> String { String(path.split(separator: "?", maxSplits: 1).first ?? "") }
+
+    /// A query value percent-encoded (a continue token, a selector).
+    public static func encode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
+    }
 
     public static func value(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text

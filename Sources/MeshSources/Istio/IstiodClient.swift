@@ -16,12 +16,18 @@ public struct IstiodClient: Sendable {
     /// Reads one replica at `base` into `round`: its syncz rows are merged with the other
     /// replicas'; registry, config and endpoints come from the first replica that answers.
     public func read(_ base: String, into round: inout PollRound) async {
+        await read(.url(base), into: &round)
+    }
+
+    /// Reads one replica reached at `endpoint` (a URL, or a port-forward to its pod's :15014).
+    public func read(_ endpoint: MeshEndpoint, into round: inout PollRound) async {
+        let base = endpoint.description
         var latency = 0.0
         var errors: [SourceError] = []
         var bodies: [String: [UInt8]] = [:]
         for path in Self.paths {
             do throws(SourceError) {
-                let response = try await client.send(MeshRequest(.GET, .url(base), path, source: Self.sourceName, authenticate: true))
+                let response = try await client.send(MeshRequest(.GET, endpoint, path, source: Self.sourceName, authenticate: true))
                 latency = max(latency, response.latencyMs)
                 bodies[path] = response.body
             } catch {
@@ -33,7 +39,7 @@ public struct IstiodClient: Sendable {
         }
         func decode<T>(_ path: String, _ parse: ([UInt8]) throws -> T) -> T? {
             guard let body = bodies[path] else { return nil }
-            do { return try SourceError.decode("\(Self.sourceName) \(SecretRedaction.url(base))\(path)") { try parse(body) } } catch {
+            do { return try SourceError.decode("\(Self.sourceName) \(base)\(path)") { try parse(body) } } catch {
                 errors.append(error)
                 return nil
             }
@@ -45,7 +51,7 @@ public struct IstiodClient: Sendable {
         if let version = decode("/version", { IstiodFormats.version(String(decoding: $0, as: UTF8.self)) }) {
             round.istiodVersions[base] = version
         }
-        round.sources.append(SourceStatus(name: Self.sourceName, url: SecretRedaction.url(base), ok: errors.isEmpty, error: errors.first?.description,
+        round.sources.append(SourceStatus(name: Self.sourceName, url: base, ok: errors.isEmpty, error: errors.first?.description,
                                           latencyMs: latency, lastSuccess: errors.isEmpty ? round.at : nil))
     }
 }

@@ -42,6 +42,8 @@ public struct PollRound: Sendable {
     /// Istio traffic from Prometheus, when it is a source (replaces Envoy proxies' counters).
     public var prometheus: PrometheusRound?
     public var sources: [SourceStatus] = []
+    /// The access of each Kubernetes cluster this round went through.
+    public var access: [ClusterAccess] = []
 
     public init(at: Date) { self.at = at }
 

@@ -10,15 +10,30 @@ public struct ScrapeTarget: Sendable, Hashable {
     /// has is refused when the targets file is read.
     public let kind: MeshKind
 
-    public init(url: String, labels: [String: String]) {
+    /// How the admin API is reached when not at `url` (a port-forward into the pod); then
+    /// `url` is only the target's name in statuses and the poller's key.
+    public var route: MeshEndpoint?
+    /// Where the stats are read when not from the admin API (a pod-IP port, :15090, through
+    /// the API server's pod proxy: no port-forward needed for the busiest path).
+    public var statsRoute: MeshEndpoint?
+
+    public init(url: String, labels: [String: String], route: MeshEndpoint? = nil, statsRoute: MeshEndpoint? = nil) {
         self.url = url
         self.labels = labels
+        self.route = route
+        self.statsRoute = statsRoute
         kind = MeshKind(targetLabel: labels["kind"]) ?? .istioEnvoy
+    }
+
+    /// A target reached through routes only, named after its admin route.
+    public init(route: MeshEndpoint, statsRoute: MeshEndpoint? = nil, labels: [String: String]) {
+        self.init(url: route.description, labels: labels, route: route, statsRoute: statsRoute)
     }
 
     /// `proxy` label, or the URL when the file gives none.
     public var proxyID: String { labels["proxy"] ?? url }
-    public var endpoint: MeshEndpoint { .url(url) }
+    public var endpoint: MeshEndpoint { route ?? .url(url) }
+    public var statsEndpoint: MeshEndpoint { statsRoute ?? endpoint }
     /// The pod and namespace the proxy runs in: labels first, else its `<pod>.<namespace>` id.
     public var pod: String { labels["pod"] ?? String(proxyID.split(separator: ".", maxSplits: 1).first ?? Substring(proxyID)) }
     public var namespace: String {

@@ -29,6 +29,8 @@ public struct KubeAPIAccess: Sendable {
 /// straight out. A 401 fetches a fresh credential and retries once; a 429 waits for its
 /// `Retry-After` when that fits in the deadline.
 public final class KubernetesTransport: MeshTransport {
+    /// Which context and cluster this is, for the header and errors.
+    public var server: String { api.server }
     let api: KubeAPIAccess
     let apiClient: DirectHTTPTransport
     let direct: DirectHTTPTransport
@@ -54,6 +56,8 @@ public final class KubernetesTransport: MeshTransport {
             return try await throughAPI(permitted.rerouted(to: .url(api.server), path: prefix + request.path), original: request)
         case let .portForward(namespace, pod, port):
             return try await pool.send(request, to: PortForwardKey(namespace: namespace, pod: pod, port: port), limit: bodyLimit)
+        case .kubernetesAPI:
+            return try await throughAPI(permitted.rerouted(to: .url(api.server), path: request.path), original: request)
         }
     }
 

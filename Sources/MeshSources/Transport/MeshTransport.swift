@@ -9,13 +9,35 @@ public enum MeshEndpoint: Sendable, Hashable, CustomStringConvertible {
     case podProxy(namespace: String, pod: String, port: Int)
     /// A port of the pod's localhost through a Kubernetes port-forward (:15000, istiod's :15014).
     case portForward(namespace: String, pod: String, port: Int)
+    /// The Kubernetes API server itself (discovery, lists, watches, access reviews).
+    case kubernetesAPI
 
+    /// Also the address a proxy's admin API is known by (`Proxy.adminURL`, operator actions):
+    /// `portforward://NS/POD:PORT` and `podproxy://NS/POD:PORT` for the Kubernetes routes,
+    /// which `init(address:)` reads back.
     public var description: String {
         switch self {
         case let .url(base): SecretRedaction.url(base)
-        case let .podProxy(namespace, pod, port): "pod \(namespace)/\(pod):\(port) (pod proxy)"
-        case let .portForward(namespace, pod, port): "pod \(namespace)/\(pod):\(port) (port-forward)"
+        case let .podProxy(namespace, pod, port): "\(Self.podProxyScheme)\(namespace)/\(pod):\(port)"
+        case let .portForward(namespace, pod, port): "\(Self.portForwardScheme)\(namespace)/\(pod):\(port)"
+        case .kubernetesAPI: "kubernetes-api"
         }
+    }
+
+    static let portForwardScheme = "portforward://"
+    static let podProxyScheme = "podproxy://"
+
+    /// The endpoint an address names: a Kubernetes route written by `description`, else a URL.
+    public init(address: String) {
+        for (scheme, isForward) in [(Self.portForwardScheme, true), (Self.podProxyScheme, false)] where address.hasPrefix(scheme) {
+            let rest = address.dropFirst(scheme.count)
+            if let slash = rest.firstIndex(of: "/"), let colon = rest.lastIndex(of: ":"), colon > slash, let port = Int(rest[rest.index(after: colon)...]) {
+                let namespace = String(rest[..<slash]), pod = String(rest[rest.index(after: slash)..<colon])
+                self = isForward ? .portForward(namespace: namespace, pod: pod, port: port) : .podProxy(namespace: namespace, pod: pod, port: port)
+                return
+            }
+        }
+        self = .url(address)
     }
 }
 

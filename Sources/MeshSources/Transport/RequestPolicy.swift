@@ -15,11 +15,19 @@ public enum RequestPolicy: Sendable, Equatable {
     /// Lets `request` out, or says why not. Internal: only `MeshClient` asks, so code outside
     /// this module holds a transport only behind a client and its policy.
     func permit(_ request: MeshRequest) throws(SourceError) -> PermittedRequest {
+        if request.endpoint == .kubernetesAPI, request.method == .POST, QueryText.barePath(request.path) == Self.accessReviewPath {
+            return PermittedRequest(request)
+        }
         if let refusal = refusal(method: request.method, path: request.path) {
             throw SourceError(source: "\(request.method.rawValue) \(request.failureSource)", reason: .refused(refusal))
         }
         return PermittedRequest(request)
     }
+
+    /// A SelfSubjectAccessReview asks the API server what the caller may do and changes
+    /// nothing (`kubectl auth can-i`): the one POST a read-only session sends, to the
+    /// Kubernetes API only, to choose its access tier.
+    public static let accessReviewPath = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
     /// Why `method` to `path` may not be sent, or nil when it may.
     public func refusal(method: MeshMethod, path: String) -> String? {
@@ -77,8 +85,8 @@ extension MeshClient {
     /// GETs `path` of a proxy target for its observation, whose latency it adds to; returns the
     /// request too, so decoding errors can name it.
     public func read(_ target: ScrapeTarget, _ path: String, _ source: String, accept: String? = nil, alsoAccept: Set<Int> = [],
-                     into observation: inout ProxyObservation) async throws(SourceError) -> (MeshRequest, MeshResponse) {
-        let request = MeshRequest(.GET, target.endpoint, path, source: source, accept: accept, alsoAccept: alsoAccept)
+                     via endpoint: MeshEndpoint? = nil, into observation: inout ProxyObservation) async throws(SourceError) -> (MeshRequest, MeshResponse) {
+        let request = MeshRequest(.GET, endpoint ?? target.endpoint, path, source: source, accept: accept, alsoAccept: alsoAccept)
         let response = try await send(request)
         observation.latencyMs += response.latencyMs
         return (request, response)

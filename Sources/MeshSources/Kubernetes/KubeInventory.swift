@@ -1,0 +1,114 @@
+import Foundation
+import MeshModel
+
+/// What to poll in a cluster, kept current from the Kubernetes API: istiod pods of every
+/// revision, and every pod running `istio-proxy` (sidecars, native sidecars, gateways). Listed
+/// once (pages of 500), then followed with watches in short segments; a 410 Gone re-lists.
+public actor KubeInventory {
+    let client: MeshClient
+    /// nil: every namespace (`-A`).
+    let namespace: String?
+    let pageSize: Int
+    let watchSeconds: Int
+    private var pods: [String: KubePod] = [:]
+    private var resourceVersion: String?
+    private var lastError: SourceError?
+    private var listedAt: Date?
+    private var follower: Task<Void, Never>?
+
+    public init(client: MeshClient, namespace: String?, pageSize: Int = 500, watchSeconds: Int = 2) {
+        self.client = client.restricted(to: .readOnly)
+        self.namespace = namespace
+        self.pageSize = pageSize
+        self.watchSeconds = watchSeconds
+    }
+
+    /// Lists the pods now (errors are kept for the status line and thrown).
+    public func list() async throws(SourceError) {
+        do {
+            var collected: [String: KubePod] = [:]
+            var token: String?
+            var version: String?
+            repeat {
+                var path = podsPath + "?limit=\(pageSize)"
+                if let token { path += "&continue=" + QueryText.encode(token) }
+                let page: KubePodList = try await get(path)
+                for pod in page.items ?? [] where pod.hasIstioProxy || pod.isIstiod { collected[pod.key] = pod }
+                token = page.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+                version = page.metadata?.resourceVersion ?? version
+            } while token != nil
+            pods = collected
+            resourceVersion = version
+            listedAt = Date()
+            lastError = nil
+        } catch {
+            lastError = error
+            throw error
+        }
+    }
+
+    /// Follows changes until cancelled: a watch segment at a time, re-listing after a 410 or
+    /// a failure (after a pause, so a broken API server is not hammered).
+    public func follow() {
+        guard follower == nil else { return }
+        follower = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                let ok = await self.watchSegment()
+                if !ok { try? await Task.sleep(for: .seconds(2)) }
+            }
+        }
+    }
+
+    public func stop() {
+        follower?.cancel()
+        follower = nil
+    }
+
+    /// One watch segment; false when it failed (then the next one lists again).
+    func watchSegment() async -> Bool {
+        guard let version = resourceVersion else {
+            do { try await list() } catch { return false }
+            return true
+        }
+        let path = podsPath + "?watch=1&allowWatchBookmarks=true&resourceVersion=\(version)&timeoutSeconds=\(watchSeconds)"
+        do {
+            let response = try await client.send(MeshRequest(.GET, .kubernetesAPI, path, source: "kubernetes", accept: "application/json"))
+            for line in response.body.split(separator: 0x0A) where !line.isEmpty {
+                let event = try SourceError.decode("kubernetes watch pods") { try JSONDecoder().decode(KubePodEvent.self, from: Data(line)) }
+                switch event.type {
+                case "ADDED", "MODIFIED":
+                    if event.object.hasIstioProxy || event.object.isIstiod { pods[event.object.key] = event.object } else { pods[event.object.key] = nil }
+                case "DELETED": pods[event.object.key] = nil
+                case "ERROR":
+                    // 410 Gone: the version was compacted away; start over from a list.
+                    resourceVersion = nil
+                    return event.object.code == 410
+                default: break
+                }
+                if let next = event.object.metadata?.resourceVersion { resourceVersion = next }
+            }
+            lastError = nil
+            return true
+        } catch {
+            lastError = error
+            resourceVersion = nil
+            return false
+        }
+    }
+
+    /// The pods now: istiods and proxies, Running ones only, sorted by namespace and name.
+    public var current: (istiods: [KubePod], proxies: [KubePod]) {
+        let running = pods.values.filter(\.isRunning).sorted { $0.key < $1.key }
+        return (running.filter(\.isIstiod), running.filter { $0.hasIstioProxy && !$0.isIstiod })
+    }
+
+    public var error: SourceError? { lastError }
+
+    var podsPath: String { namespace.map { "/api/v1/namespaces/\($0)/pods" } ?? "/api/v1/pods" }
+
+    func get<T: Decodable>(_ path: String) async throws(SourceError) -> T {
+        let response = try await client.send(MeshRequest(.GET, .kubernetesAPI, path, source: "kubernetes", accept: "application/json"))
+        return try SourceError.decode("kubernetes \(path)") { try JSONDecoder().decode(T.self, from: Data(response.body)) }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import MeshModel
+
+/// A cluster as the poller sees it: its access tier (decided once, from access reviews) and
+/// its pods (`KubeInventory`) as istiod endpoints and proxy targets, routed the way the tier
+/// allows — through port-forwards for istiod's :15014 and Envoy's :15000, through the pod
+/// proxy for the stats on :15090.
+public final class KubeMeshInventory: TargetInventory {
+    public let access: ClusterAccess
+    let pods: KubeInventory
+    let server: String
+    /// The pod proxy carries the stats (`get pods/proxy`); else they come through the port-forward too.
+    let statsThroughPodProxy: Bool
+
+    public init(access: ClusterAccess, pods: KubeInventory, server: String, statsThroughPodProxy: Bool) {
+        self.access = access
+        self.pods = pods
+        self.server = server
+        self.statsThroughPodProxy = statsThroughPodProxy
+    }
+
+    /// Probes access, lists the pods and starts following them: everything a session needs
+    /// before its first poll. Fails when the API server cannot be reached or pods not listed.
+    public static func start(client: MeshClient, context: String, cluster: String, server: String, namespace: String?) async throws(SourceError) -> KubeMeshInventory {
+        let access = try await KubeAccessProbe(client: client).probe(context: context, cluster: cluster, namespace: namespace)
+        let pods = KubeInventory(client: client, namespace: namespace)
+        if access.tier != .none {
+            try await pods.list()
+            await pods.follow()
+        }
+        let podProxy = !access.missing.contains { $0.contains("pods/proxy") }
+        return KubeMeshInventory(access: access, pods: pods, server: server, statsThroughPodProxy: podProxy)
+    }
+
+    public func snapshot() async -> InventorySnapshot {
+        let (istiods, proxies) = await pods.current
+        var snapshot = InventorySnapshot(access: [access])
+        let error = await pods.error
+        snapshot.sources = [SourceStatus(name: "kubernetes", url: "\(access.context) \(SecretRedaction.url(server))", ok: error == nil,
+                                         error: error?.description, lastSuccess: error == nil ? Date() : nil)]
+        guard access.tier == .portForward else { return snapshot }
+        snapshot.istiods = istiods.map { .portForward(namespace: $0.namespace, pod: $0.name, port: 15014) }
+        snapshot.targets = proxies.map { pod in
+            var labels = ["proxy": pod.proxyID, "namespace": pod.namespace, "pod": pod.name, "kind": "envoy"]
+            if let app = pod.labels["service.istio.io/canonical-name"] ?? pod.labels["app"] { labels["app"] = app }
+            if let version = pod.labels["service.istio.io/canonical-revision"] ?? pod.labels["version"] { labels["version"] = version }
+            return ScrapeTarget(route: .portForward(namespace: pod.namespace, pod: pod.name, port: 15000),
+                                statsRoute: statsThroughPodProxy ? .podProxy(namespace: pod.namespace, pod: pod.name, port: 15090) : nil,
+                                labels: labels)
+        }
+        return snapshot
+    }
+
+    public func stop() async { await pods.stop() }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import MeshModel
+import MeshPoller
+import MeshSources
+
+/// Reaching a mesh through a Kubernetes cluster's API, as kubectl does: the kubeconfig
+/// (`KUBECONFIG`, merged as kubectl merges it, or `--kubeconfig`), a context, a namespace; or,
+/// in a pod, its service account.
+struct KubeOptions: ParsableArguments {
+    @Option(help: "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).") var kubeconfig: String?
+    @Option(help: "kubeconfig context (default: the current context).") var context: String?
+    @Option(name: .shortAndLong, help: "Only proxies in this namespace (istiod is still found in istio-system).") var namespace: String?
+    @Flag(name: [.customShort("A"), .long], help: "Proxies in every namespace (the default).") var allNamespaces = false
+    @Option(help: "Port-forwards open at once (default 16).") var maxPortForwards: Int = 16
+
+    /// Whether these flags ask for a cluster.
+    var named: Bool { kubeconfig != nil || context != nil || namespace != nil || allNamespaces }
+
+    /// A kubeconfig exists (or we run in a pod), so a cluster is the default source.
+    static var available: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if let paths = try? KubeconfigFiles.paths(explicit: nil, environment: environment, home: NSHomeDirectory()), !paths.isEmpty { return true }
+        return environment["KUBERNETES_SERVICE_HOST"] != nil
+    }
+
+    /// The context to use: the kubeconfig's (the named or current one), else the pod's
+    /// service account when there is no kubeconfig but a pod environment.
+    func resolve() throws(SourceError) -> ResolvedKubeContext {
+        let environment = ProcessInfo.processInfo.environment
+        if kubeconfig == nil, context == nil,
+           (try? KubeconfigFiles.paths(explicit: nil, environment: environment, home: NSHomeDirectory()))?.isEmpty ?? true,
+           let inCluster = try InClusterConfig.detect(environment: environment) {
+            return inCluster
+        }
+        let paths = try KubeconfigFiles.paths(explicit: kubeconfig, environment: environment, home: NSHomeDirectory())
+        return try Kubeconfig.load(paths: paths).resolve(context: context, namespace: namespace)
+    }
+
+    /// Connects: credentials first (an interactive exec plugin runs now, before the console
+    /// takes the screen), then the access review and the pod list. What it returns polls the
+    /// cluster; the transport also carries the session's operator actions.
+    func connect(timeout: Double, bodyLimit: Int) async throws(SourceError) -> (KubernetesTransport, KubeMeshInventory) {
+        guard maxPortForwards > 0 else { throw SourceError(source: "--max-port-forwards", reason: .other("must be at least 1")) }
+        let resolved = try resolve()
+        let credentials = KubeCredentialProvider(context: resolved, interactive: isatty(STDIN_FILENO) == 1)
+        _ = try await credentials.bearer()
+        await credentials.setInteractive(false)
+        let access = try await KubeAPIAccess.make(resolved, credentials: credentials)
+        let transport = KubernetesTransport(api: access, timeout: timeout, bodyLimit: bodyLimit, maxPortForwards: maxPortForwards)
+        do {
+            let inventory = try await KubeMeshInventory.start(
+                client: MeshClient(transport: transport, policy: .readOnly), context: resolved.contextName, cluster: resolved.clusterName,
+                server: resolved.server, namespace: allNamespaces ? nil : namespace)
+            return (transport, inventory)
+        } catch {
+            await transport.shutdown()
+            throw error.named("kubernetes context \(resolved.contextName) (\(SecretRedaction.url(resolved.server)))")
+        }
+    }
+}
