@@ -9,8 +9,10 @@ public enum CertificateKind: String, Sendable, Codable, CaseIterable {
 
 /// One X.509 certificate seen on a proxy (or a CA certificate of the mesh).
 public struct Certificate: Sendable, Codable, Hashable, Identifiable {
-    public var id: String { serial }
-    /// Lowercase hex without separators, as Envoy's `/certs` prints it.
+    /// The serial, or for a certificate known only by its expiry, the proxies it is on.
+    public var id: String { serial.isEmpty ? "proxy:" + proxyIDs.joined(separator: ",") : serial }
+    /// Lowercase hex without separators, as Envoy's `/certs` prints it; empty when unknown (a
+    /// workload certificate seen only through `istio_agent_cert_expiry_seconds`).
     public var serial: String
     public var kind: CertificateKind
     public var subject: String?
@@ -38,6 +40,19 @@ public struct Certificate: Sendable, Codable, Hashable, Identifiable {
     }
 
     public var lifetime: TimeInterval { notAfter.timeIntervalSince(notBefore) }
+
+    /// Whether its start is known. A certificate seen only through pilot-agent's expiry gauge
+    /// (the pod-metrics tier) has `notBefore == notAfter`: its lifetime and the share used are
+    /// unknown, and shown so, never guessed.
+    public var startKnown: Bool { lifetime > 0 }
+
+    /// The serial for people: the serial, or `(proxy)` when it is not known.
+    public var label: String { serial.isEmpty ? "(\(proxyIDs.first ?? "unknown"))" : serial }
+
+    /// A workload certificate known only by when it expires.
+    public static func expiryOnly(notAfter: Date, proxyID: String) -> Certificate {
+        Certificate(serial: "", kind: .leaf, notBefore: notAfter, notAfter: notAfter, proxyIDs: [proxyID])
+    }
 
     /// Time left until `notAfter` (negative once expired).
     public func timeLeft(at now: Date) -> TimeInterval { notAfter.timeIntervalSince(now) }

@@ -43,12 +43,12 @@ public enum EventDeriver {
     }
 
     static func certificates(_ previous: MeshSnapshot, _ next: MeshSnapshot, _ at: Date) -> [MeshEvent] {
-        let before = Dictionary(previous.certificates.map { ($0.serial, $0) }, uniquingKeysWith: { a, _ in a })
+        let before = Dictionary(previous.certificates.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let serialsBySpiffe = Dictionary(grouping: previous.certificates.filter { $0.spiffeID != nil }, by: { $0.spiffeID! })
         var out: [MeshEvent] = []
         for certificate in next.certificates {
-            let subject = "\(certificate.kind.rawValue) \(certificate.serial)" + (certificate.spiffeID.map { " \($0)" } ?? "")
-            if let old = before[certificate.serial] {
+            let subject = "\(certificate.kind.rawValue) \(certificate.label)" + (certificate.spiffeID.map { " \($0)" } ?? "")
+            if let old = before[certificate.id] {
                 let level = certificate.health.health, oldLevel = old.health.health
                 guard level != oldLevel, level >= .warning || oldLevel >= .warning else { continue }
                 let severity: Severity = level == .critical ? .critical : (level >= .warning ? .warning : .info)

@@ -70,6 +70,14 @@ public enum HealthRules {
         let left = certificate.timeLeft(at: now)
         if left <= 0 { return HealthVerdict(.critical, reason: "expired \(Durations.text(-left)) ago") }
         switch certificate.kind {
+        case .leaf where !certificate.startKnown:
+            // Only the expiry is known (pod-metrics tier): judged against Istio's default
+            // 24 h workload lifetime, and said so.
+            let floor = thresholds.leafTimeLeftRatio * 86400
+            if left < floor {
+                return HealthVerdict(.warning, reason: "expires in \(Durations.text(left)) < \(Durations.text(floor)) (issue time unknown)")
+            }
+            return HealthVerdict(.healthy, reason: "expires in \(Durations.text(left)) (issue time unknown)")
         case .leaf:
             let ratio = left / max(certificate.lifetime, 1)
             if ratio < thresholds.leafTimeLeftRatio {
@@ -95,7 +103,7 @@ extension HealthRules {
         for certificate in snapshot.certificates where certificate.health.health >= .warning {
             out.append(Finding(code: certificate.health.health == .critical ? "CERT_EXPIRED" : "CERT_EXPIRING",
                                severity: certificate.health.health == .critical ? .critical : .warning,
-                               subject: "\(certificate.kind.rawValue) \(certificate.serial) \(certificate.spiffeID ?? "")".trimmingCharacters(in: .whitespaces),
+                               subject: "\(certificate.kind.rawValue) \(certificate.label) \(certificate.spiffeID ?? "")".trimmingCharacters(in: .whitespaces),
                                message: certificate.health.reason))
         }
         for proxy in snapshot.proxies where proxy.health.health >= .degraded {

@@ -90,6 +90,7 @@ public actor MeshPoller {
         round.access = inventory.access
         for base in options.istiodURLs { await istiod.read(base, into: &round) }
         for endpoint in inventory.istiods { await istiod.read(endpoint, into: &round) }
+        if round.configs.isEmpty { round.configs = inventory.configs }
         if let prometheus { await pollPrometheus(prometheus, into: &round) }
         let targets = TargetDiscovery.targets(round, listed: options.targets + inventory.targets, template: options.adminTemplate)
         let now = options.clock()

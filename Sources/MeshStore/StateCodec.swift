@@ -111,7 +111,7 @@ enum StateCodec {
         for certificate in snapshot.certificates {
             var stored = certificate
             stored.health = blank
-            out.append(StateEntry(key: certificate.serial, value: .certificate(stored)))
+            out.append(StateEntry(key: certificate.id, value: .certificate(stored)))
         }
         for route in snapshot.routes { out.append(StateEntry(key: route.id, value: .route(route.configured))) }
         for policy in snapshot.destinationPolicies { out.append(StateEntry(key: policy.id, value: .policy(policy))) }

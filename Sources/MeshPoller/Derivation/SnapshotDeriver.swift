@@ -242,6 +242,11 @@ public struct SnapshotDeriver: Sendable {
             guard !fromSecrets else { continue }
             for detail in observation.certificates {
                 guard let notAfter = detail.expiration else { continue }
+                if detail.serial.isEmpty, detail.validFrom == nil {
+                    let certificate = Certificate.expiryOnly(notAfter: notAfter, proxyID: proxy)
+                    bySerial[certificate.id] = certificate
+                    continue
+                }
                 let spiffe = detail.sans.first { $0.hasPrefix("spiffe://") }
                 let certificate = Certificate(serial: detail.serial, kind: detail.isCA ? .root : .leaf,
                                               subject: spiffe == nil ? detail.sans.first : nil, spiffeID: spiffe,
@@ -254,6 +259,6 @@ public struct SnapshotDeriver: Sendable {
             certificate.proxyIDs = Array(Set(certificate.proxyIDs)).sorted()
             certificate.health = HealthRules.certificate(certificate, now: now, thresholds: thresholds)
             return certificate
-        }.sorted { ($0.notAfter, $0.serial) < ($1.notAfter, $1.serial) }
+        }.sorted { ($0.notAfter, $0.id) < ($1.notAfter, $1.id) }
     }
 }

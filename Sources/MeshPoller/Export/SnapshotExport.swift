@@ -30,8 +30,8 @@ public struct SnapshotExport: Codable, Sendable {
         var mesh: String?; var dataSource: String?
     }
     public struct CertRow: Codable, Sendable {
-        var serial: String; var kind: String; var spiffeId: String?; var subject: String?; var notBefore: Date; var notAfter: Date
-        var timeLeftSeconds: Double; var lifetimeUsed: Double; var rotationOverdue: Bool; var proxies: [String]
+        var serial: String; var kind: String; var spiffeId: String?; var subject: String?; var notBefore: Date?; var notAfter: Date
+        var timeLeftSeconds: Double; var lifetimeUsed: Double?; var rotationOverdue: Bool; var proxies: [String]
         var health: String; var healthReason: String
     }
     public struct Destination: Codable, Sendable { var host: String; var subset: String?; var port: Int?; var weight: Int?; var observedShare: Double? }
@@ -97,11 +97,12 @@ public struct SnapshotExport: Codable, Sendable {
                             healthReason: proxy.health.reason, mesh: proxy.origin?.mesh, dataSource: proxy.origin?.dataSource)
         }
         certs = snapshot.certificates.map { certificate in
-            let used = certificate.lifetimeUsed(at: now)
+            // Unknown start (pilot-agent's expiry gauge): no notBefore, no share used.
+            let used = certificate.startKnown ? certificate.lifetimeUsed(at: now) : nil
             return CertRow(serial: certificate.serial, kind: certificate.kind.rawValue, spiffeId: certificate.spiffeID, subject: certificate.subject,
-                           notBefore: certificate.notBefore, notAfter: certificate.notAfter,
-                           timeLeftSeconds: certificate.timeLeft(at: now).rounded(), lifetimeUsed: round(used) ?? 0,
-                           rotationOverdue: certificate.kind == .leaf && used > thresholds.rotationPoint + thresholds.rotationGrace,
+                           notBefore: certificate.startKnown ? certificate.notBefore : nil, notAfter: certificate.notAfter,
+                           timeLeftSeconds: certificate.timeLeft(at: now).rounded(), lifetimeUsed: used.flatMap(round),
+                           rotationOverdue: certificate.kind == .leaf && (used ?? 0) > thresholds.rotationPoint + thresholds.rotationGrace,
                            proxies: certificate.proxyIDs, health: certificate.health.health.rawValue, healthReason: certificate.health.reason)
         }
         let findingRow = { (finding: Finding) in

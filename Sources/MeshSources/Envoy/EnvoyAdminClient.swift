@@ -32,6 +32,8 @@ public final class EnvoyAdminClient: ProxyAdminClient {
         static let secrets = "/config_dump?resource=dynamic_active_secrets"
         static let certs = "/certs"
         static let serverInfo = "/server_info"
+        /// pilot-agent's merged metrics (:15020): it takes no filter.
+        static let agentStats = "/stats/prometheus"
         static let ready = "/ready"
         static let routes = "/config_dump?resource=dynamic_route_configs"
         static let clusters = "/config_dump?resource=dynamic_active_clusters&mask=cluster.name,cluster.type"
@@ -60,6 +62,7 @@ public final class EnvoyAdminClient: ProxyAdminClient {
 
     private func read(_ target: ScrapeTarget, plan: ObservationPlan, into reading: inout ProxyReading) async throws(SourceError) {
         let source = "proxy \(target.proxyID)"
+        if target.agentOnly { return try await readAgent(target, plan: plan, source, into: &reading) }
         // The server state from the stats' `server.state` gauge, when they carried it.
         var stateFromStats: String?
         if plan.readTraffic {
@@ -105,6 +108,28 @@ public final class EnvoyAdminClient: ProxyAdminClient {
         if plan.readConfigs {
             reading.observation.configs = try await readConfigs(target, source, into: &reading)
             reading.freshConfigs = true
+        }
+    }
+
+    /// pilot-agent's merged scrape (:15020 through the pod proxy): the request metrics and the
+    /// server state as from Envoy, and the workload certificate's expiry from
+    /// `istio_agent_cert_expiry_seconds` — its serial, SANs and issuer stay unknown.
+    private func readAgent(_ target: ScrapeTarget, plan: ObservationPlan, _ source: String, into reading: inout ProxyReading) async throws(SourceError) {
+        reading.observation.at = clock()
+        let at = reading.observation.at
+        let (request, stats) = try await client.read(target, Paths.agentStats, source, accept: "text/plain;version=0.0.4", into: &reading.observation)
+        do {
+            let (counters, state) = try scanner.withLock { scanner in (try scanner.counters(at: at, body: stats.body), scanner.lastServerState) }
+            reading.observation.counters = plan.readTraffic ? counters : nil
+            if let state = state.flatMap(Self.serverStateName) {
+                let version = AgentMetrics.istioVersion(stats.body)
+                reading.observation.serverInfo = ServerInfo(version: version ?? "", state: state, istioVersion: version)
+            }
+        } catch {
+            reading.observation.errors.append(request.failure(SourceError.decoding(error)))
+        }
+        if let seconds = AgentMetrics.certificateExpirySeconds(stats.body) {
+            reading.observation.certificates = [CertificateDetail(serial: "", sans: [], validFrom: nil, expiration: at.addingTimeInterval(seconds), isCA: false)]
         }
     }
 

@@ -110,12 +110,22 @@ public enum IstiodFormats {
     public static func configz(_ bytes: [UInt8]) throws -> [ConfigObject] {
         let root = try JSON.parse(bytes)
         guard case .array = root else { throw FormatError("configz: expected a JSON array") }
-        return root.array.map { object in
-            let metadata = object["metadata"] ?? .null
-            return ConfigObject(kind: object["kind"]?.string ?? "", apiVersion: object["apiVersion"]?.string ?? "",
-                                name: metadata["name"]?.string ?? "", namespace: metadata["namespace"]?.string ?? "",
-                                resourceVersion: metadata["resourceVersion"]?.string, spec: object["spec"] ?? .null)
-        }
+        return root.array.map { configObject($0) }
+    }
+
+    /// The same objects as the Kubernetes API lists them (`{"kind":"VirtualServiceList","items":[…]}`),
+    /// for when istiod's configz cannot be reached; an item without kind takes the list's.
+    public static func configList(_ bytes: [UInt8], kind: String, apiVersion: String) throws -> [ConfigObject] {
+        let root = try JSON.parse(bytes)
+        guard let items = root["items"], case .array = items else { throw FormatError("\(kind) list: no items array") }
+        return items.array.map { configObject($0, kind: kind, apiVersion: apiVersion) }
+    }
+
+    static func configObject(_ object: JSON, kind: String = "", apiVersion: String = "") -> ConfigObject {
+        let metadata = object["metadata"] ?? .null
+        return ConfigObject(kind: object["kind"]?.string ?? kind, apiVersion: object["apiVersion"]?.string ?? apiVersion,
+                            name: metadata["name"]?.string ?? "", namespace: metadata["namespace"]?.string ?? "",
+                            resourceVersion: metadata["resourceVersion"]?.string, spec: object["spec"] ?? .null)
     }
 
     public static func endpointz(_ bytes: [UInt8]) throws -> [EndpointEntry] {

@@ -7,6 +7,7 @@ import MeshModel
 /// proxy for the stats on :15090.
 public final class KubeMeshInventory: TargetInventory {
     public let access: ClusterAccess
+    let configs: KubeConfigObjects
     let pods: KubeInventory
     let server: String
     /// The pod proxy carries the stats (`get pods/proxy`); else they come through the port-forward too.
@@ -17,6 +18,7 @@ public final class KubeMeshInventory: TargetInventory {
         self.pods = pods
         self.server = server
         self.statsThroughPodProxy = statsThroughPodProxy
+        configs = KubeConfigObjects(client: pods.client)
     }
 
     /// Probes access, lists the pods and starts following them: everything a session needs
@@ -38,17 +40,36 @@ public final class KubeMeshInventory: TargetInventory {
         let error = await pods.error
         snapshot.sources = [SourceStatus(name: "kubernetes", url: "\(access.context) \(SecretRedaction.url(server))", ok: error == nil,
                                          error: error?.description, lastSuccess: error == nil ? Date() : nil)]
-        guard access.tier == .portForward else { return snapshot }
-        snapshot.istiods = istiods.map { .portForward(namespace: $0.namespace, pod: $0.name, port: 15014) }
-        snapshot.targets = proxies.map { pod in
-            var labels = ["proxy": pod.proxyID, "namespace": pod.namespace, "pod": pod.name, "kind": "envoy"]
-            if let app = pod.labels["service.istio.io/canonical-name"] ?? pod.labels["app"] { labels["app"] = app }
-            if let version = pod.labels["service.istio.io/canonical-revision"] ?? pod.labels["version"] { labels["version"] = version }
-            return ScrapeTarget(route: .portForward(namespace: pod.namespace, pod: pod.name, port: 15000),
-                                statsRoute: statsThroughPodProxy ? .podProxy(namespace: pod.namespace, pod: pod.name, port: 15090) : nil,
-                                labels: labels)
+        switch access.tier {
+        case .portForward:
+            snapshot.istiods = istiods.map { .portForward(namespace: $0.namespace, pod: $0.name, port: 15014) }
+            snapshot.targets = proxies.map { pod in
+                ScrapeTarget(route: .portForward(namespace: pod.namespace, pod: pod.name, port: 15000),
+                             statsRoute: statsThroughPodProxy ? .podProxy(namespace: pod.namespace, pod: pod.name, port: 15090) : nil,
+                             labels: Self.labels(pod))
+            }
+        case .podMetrics:
+            // istiod is not polled: the pod proxy strips the caller's token, and istiod answers 401.
+            // Routing config comes from the Istio resources themselves.
+            snapshot.configs = await configs.current()
+            snapshot.targets = proxies.map { pod in
+                var labels = Self.labels(pod)
+                labels["access"] = "pod-metrics"
+                return ScrapeTarget(route: .podProxy(namespace: pod.namespace, pod: pod.name, port: 15020), labels: labels)
+            }
+        case .prometheusOnly:
+            snapshot.configs = await configs.current()
+        case .none:
+            break
         }
         return snapshot
+    }
+
+    static func labels(_ pod: KubePod) -> [String: String] {
+        var labels = ["proxy": pod.proxyID, "namespace": pod.namespace, "pod": pod.name, "kind": "envoy"]
+        if let app = pod.labels["service.istio.io/canonical-name"] ?? pod.labels["app"] { labels["app"] = app }
+        if let version = pod.labels["service.istio.io/canonical-revision"] ?? pod.labels["version"] { labels["version"] = version }
+        return labels
     }
 
     public func stop() async { await pods.stop() }

@@ -13,6 +13,8 @@ public struct InventorySnapshot: Sendable {
     /// The inventory's own health (the Kubernetes API) for the status line.
     public var sources: [SourceStatus] = []
     public var access: [ClusterAccess] = []
+    /// Istio config objects read from the cluster's API, for when no istiod's configz is read.
+    public var configs: [ConfigObject] = []
 
     public init(istiods: [MeshEndpoint] = [], targets: [ScrapeTarget] = [], sources: [SourceStatus] = [], access: [ClusterAccess] = []) {
         self.istiods = istiods

@@ -33,6 +33,9 @@ public struct ScrapeTarget: Sendable, Hashable {
     /// `proxy` label, or the URL when the file gives none.
     public var proxyID: String { labels["proxy"] ?? url }
     public var endpoint: MeshEndpoint { route ?? .url(url) }
+    /// Only pilot-agent's merged metrics (:15020) can be read, not Envoy's admin API: the pod
+    /// metrics tier (`access: pod-metrics`), without port-forwards.
+    public var agentOnly: Bool { labels["access"] == "pod-metrics" }
     public var statsEndpoint: MeshEndpoint { statsRoute ?? endpoint }
     /// The pod and namespace the proxy runs in: labels first, else its `<pod>.<namespace>` id.
     public var pod: String { labels["pod"] ?? String(proxyID.split(separator: ".", maxSplits: 1).first ?? Substring(proxyID)) }

@@ -359,7 +359,7 @@ extension AppState {
         switch view {
         case .services: text = encode(snapshot.services.first { "\($0.namespace)/\($0.name)" == row.key })
         case .proxies: text = encode(snapshot.proxies.first { $0.id == row.key })
-        case .certificates: text = encode(snapshot.certificates.first { "\($0.kind.rawValue):\($0.serial)" == row.key })
+        case .certificates: text = encode(snapshot.certificates.first { "\($0.kind.rawValue):\($0.id)" == row.key })
         case .routes: text = encode(snapshot.routes.first { row.key.hasPrefix("\($0.namespace)/\($0.virtualService)#\($0.index)/") })
         default: text = nil
         }
@@ -377,7 +377,7 @@ extension AppState {
             guard let proxy = snapshot.proxies.first(where: { $0.id == row.key }) else { return nil }
             return (row.key, "\(proxy.health.health.rawValue.uppercased()): \(proxy.health.reason)\n\nRules: a type STALE for more than 60 s, or ERROR → Degraded; missing from syncz → Unknown.")
         case .certificates:
-            guard let certificate = snapshot.certificates.first(where: { "\($0.kind.rawValue):\($0.serial)" == row.key }) else { return nil }
+            guard let certificate = snapshot.certificates.first(where: { "\($0.kind.rawValue):\($0.id)" == row.key }) else { return nil }
             return (row.key, "\(certificate.health.health.rawValue.uppercased()): \(certificate.health.reason)\n\nRules: expired → Critical; leaf below 20 % of lifetime or CA below 30 days → Warning; past the rotation point → Warning.")
         case .routes:
             return (row.key, row.cells.last.map { $0.isEmpty ? "no validation findings" : "findings: \($0)" } ?? "")

@@ -121,7 +121,7 @@ enum DetailViews {
         }
         y += 1
         for certificate in snapshot.certificates where certificate.proxyIDs.contains(key) && y < area.maxY {
-            buffer.put("\(certificate.kind.rawValue) \(certificate.serial) \(certificate.spiffeID ?? "") expires in \(ViewModels.duration(certificate.timeLeft(at: state.now)))",
+            buffer.put("\(certificate.kind.rawValue) \(certificate.label) \(certificate.spiffeID ?? "") expires in \(ViewModels.duration(certificate.timeLeft(at: state.now)))",
                        x: area.x + 1, y: y, role: Role.health(certificate.health.health.rawValue), clip: area)
             y += 1
         }

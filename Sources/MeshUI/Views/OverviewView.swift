@@ -23,7 +23,7 @@ enum OverviewView {
         ]
         if let soonest = snapshot.soonestExpiring {
             let left = soonest.timeLeft(at: state.now)
-            lines.append(("Certificates", "\(snapshot.certificates.count), soonest expiry \(left <= 0 ? "EXPIRED" : "in " + ViewModels.duration(left)) (\(soonest.kind.rawValue) \(soonest.spiffeID ?? soonest.serial))",
+            lines.append(("Certificates", "\(snapshot.certificates.count), soonest expiry \(left <= 0 ? "EXPIRED" : "in " + ViewModels.duration(left)) (\(soonest.kind.rawValue) \(soonest.spiffeID ?? soonest.label))",
                           Role.health(soonest.health.health.rawValue)))
         }
         let critical = snapshot.findings.filter { $0.severity == .critical }.count, warnings = snapshot.findings.filter { $0.severity == .warning }.count

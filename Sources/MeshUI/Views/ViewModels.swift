@@ -121,10 +121,12 @@ public enum ViewModels {
                 let left = certificate.timeLeft(at: state.now)
                 let health = Role.health(certificate.health.health.rawValue)
                 return TableRow(
-                    key: "\(certificate.kind.rawValue):\(certificate.serial)",
-                    cells: [certificate.kind.rawValue, certificate.spiffeID ?? certificate.subject ?? "-", certificate.serial,
+                    key: "\(certificate.kind.rawValue):\(certificate.id)",
+                    cells: [certificate.kind.rawValue, certificate.spiffeID ?? certificate.subject ?? (certificate.serial.isEmpty ? certificate.proxyIDs.first ?? "-" : "-"),
+                            certificate.serial.isEmpty ? "-" : certificate.serial,
                             Self.dateFormatter.string(from: certificate.notAfter), left <= 0 ? "expired" : duration(left),
-                            String(format: "%.0f%%", certificate.lifetimeUsed(at: state.now) * 100), certificate.health.health.rawValue.uppercased()],
+                            certificate.startKnown ? String(format: "%.0f%%", certificate.lifetimeUsed(at: state.now) * 100) : "-",
+                            certificate.health.health.rawValue.uppercased()],
                     roles: [certificate.kind == .leaf ? nil : .accent, nil, .muted, nil, health, nil, health],
                     sortKeys: [.text(certificate.kind.rawValue), .text(certificate.spiffeID ?? ""), .text(certificate.serial),
                                .number(certificate.notAfter.timeIntervalSince1970), .number(left), .number(certificate.lifetimeUsed(at: state.now)),
