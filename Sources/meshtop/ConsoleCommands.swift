@@ -81,6 +81,7 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var look: LookOptions
     @OptionGroup var hostile: SimFaultOptions
     @Option(help: "History store for the demo (default :memory:, so the simulated mesh never mixes with real history).") var db: String = ":memory:"
+    @Flag(help: "Poll the simulated proxies directly instead of through its Kubernetes API (the path real clusters use).") var direct = false
 
     func run() async throws {
         var options = SimOptions()
@@ -96,18 +97,37 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         try hostile.apply(to: &options)
+        // Through the simulated Kubernetes API by default, so the path newcomers see is the one
+        // real clusters use; the simulated cluster runs Istio only, so other meshes go direct.
+        let throughKubernetes = !direct && mesh == .istio
+        if throughKubernetes { options.kube = KubeSimOptions() }
         let settings = try look.settings()
         let console = try look.console(settings)
         let server = SimServer(simulator: try MeshSimulator(options: options), threads: 1)
         let istiod = try await server.start()
         let ticker = Task { await server.run { _ in } }
-        var pollerOptions = PollerOptions()
-        pollerOptions.istiodURLs = [istiod]
-        pollerOptions.targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
-            ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
+        let poller: MeshPoller
+        let kubeconfigDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-demo-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: kubeconfigDirectory) }
+        if throughKubernetes, let kubernetes = server.kubernetes {
+            try FileManager.default.createDirectory(at: kubeconfigDirectory, withIntermediateDirectories: true)
+            let kubeconfig = kubeconfigDirectory.appendingPathComponent("config").path
+            try kubernetes.writeKubeconfig(to: kubeconfig)
+            let kube = try KubeOptions.parse(["--kubeconfig", kubeconfig, "--context", KubeSimContext.sim.rawValue])
+            let (transport, inventory) = try await kube.connect(timeout: 5, bodyLimit: 64 << 20)
+            var pollerOptions = PollerOptions()
+            pollerOptions.inventory = inventory
+            poller = MeshPoller(options: pollerOptions, client: MeshClient(transport: transport, policy: .operatorActions))
+        } else {
+            var pollerOptions = PollerOptions()
+            pollerOptions.istiodURLs = [istiod]
+            pollerOptions.targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
+                ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
+            }
+            poller = try MeshPoller(options: pollerOptions)
         }
         try await ConsoleSession.run(ConsoleSession.Session(
-            source: PollerFeedSource(try MeshPoller(options: pollerOptions)), interval: look.refreshInterval(settings),
+            source: PollerFeedSource(poller), interval: look.refreshInterval(settings),
             console: console, thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
             history: HistorySetting(path: db, retention: Retention())))
         ticker.cancel()

@@ -10,7 +10,10 @@ struct Meshtop: AsyncParsableCommand {
         abstract: "A terminal console for service-mesh operators (Istio, Envoy, Linkerd, MOSN).",
         subcommands: [ConsoleCommand.self, DashboardCommand.self, DemoCommand.self, SnapshotCommand.self, RecordCommand.self, HistoryCommand.self,
                       InspectCommand.self,
-                      SimCommand.self, ConfigCommand.self])
+                      SimCommand.self, ConfigCommand.self],
+        // `meshtop` alone (or `kubectl meshtop` through a kubectl-meshtop link) opens the
+        // console — on the current kubeconfig context when no other source is configured.
+        defaultSubcommand: ConsoleCommand.self)
 
     /// glibc's allocator tuned for polling before anything runs (`AllocatorTuning`).
     static func main() async {

@@ -26,6 +26,11 @@ enum OverviewView {
             lines.append(("Certificates", "\(snapshot.certificates.count), soonest expiry \(left <= 0 ? "EXPIRED" : "in " + ViewModels.duration(left)) (\(soonest.kind.rawValue) \(soonest.spiffeID ?? soonest.label))",
                           Role.health(soonest.health.health.rawValue)))
         }
+        for access in snapshot.access ?? [] {
+            let more = access.missing.count > 1 ? " (+\(access.missing.count - 1) more: `y` shows all)" : ""
+            let text = "\(access.context) (\(access.cluster)): \(access.tier.rawValue)" + (access.missing.first.map { " — \($0)\(more)" } ?? ", nothing missing")
+            lines.append(("Access", text, access.missing.isEmpty ? .healthy : .warning))
+        }
         let critical = snapshot.findings.filter { $0.severity == .critical }.count, warnings = snapshot.findings.filter { $0.severity == .warning }.count
         lines.append(("Findings", "\(critical) critical   \(warnings) warning", critical > 0 ? .critical : (warnings > 0 ? .warning : .healthy)))
         for (index, line) in lines.enumerated() where index < inner.height {

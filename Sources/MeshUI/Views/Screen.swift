@@ -62,6 +62,8 @@ public enum Screen {
             x = buffer.put(label, x: x, y: area.y, role: active ? .tabActive : .tabInactive, bold: active, clip: area) + 1
         }
         var brand = state.readOnly ? " READ-ONLY · meshtop " : " meshtop "
+        // The cluster it is looking at, as k9s shows its context.
+        if let access = state.snapshot?.access?.first { brand = " \(access.context)@\(access.cluster) ·" + brand }
         if let travel = state.travel { brand = " HISTORY \(ViewModels.timeFormatter.string(from: travel.at)) ·\(brand)" }
         if x + brand.count < area.maxX {
             buffer.put(brand, x: area.maxX - brand.count, y: area.y, role: state.travel != nil ? .warning : (state.readOnly ? .readOnly : .tabInactive), bold: true)
@@ -87,6 +89,9 @@ public enum Screen {
         } else {
             parts.append(state.paused ? "PAUSED" : "LIVE")
             if let age = state.dataAge { parts.append("data \(ViewModels.duration(age)) old") }
+        }
+        for access in state.snapshot?.access ?? [] {
+            parts.append(access.tier.rawValue + (access.missing.isEmpty ? "" : " (\(access.missing.count) missing)"))
         }
         if let snapshot = state.snapshot {
             let failing = snapshot.sources.filter { !$0.ok }.count
