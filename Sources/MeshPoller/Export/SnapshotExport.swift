@@ -30,7 +30,7 @@ public struct SnapshotExport: Codable, Sendable {
         var mesh: String?; var dataSource: String?
     }
     public struct CertRow: Codable, Sendable {
-        var serial: String; var kind: String; var spiffeId: String?; var subject: String?; var notBefore: Date?; var notAfter: Date
+        var serial: String?; var kind: String; var spiffeId: String?; var subject: String?; var notBefore: Date?; var notAfter: Date
         var timeLeftSeconds: Double; var lifetimeUsed: Double?; var rotationOverdue: Bool; var proxies: [String]
         var health: String; var healthReason: String
     }
@@ -99,7 +99,7 @@ public struct SnapshotExport: Codable, Sendable {
         certs = snapshot.certificates.map { certificate in
             // Unknown start (pilot-agent's expiry gauge): no notBefore, no share used.
             let used = certificate.startKnown ? certificate.lifetimeUsed(at: now) : nil
-            return CertRow(serial: certificate.serial, kind: certificate.kind.rawValue, spiffeId: certificate.spiffeID, subject: certificate.subject,
+            return CertRow(serial: certificate.serial.isEmpty ? nil : certificate.serial, kind: certificate.kind.rawValue, spiffeId: certificate.spiffeID, subject: certificate.subject,
                            notBefore: certificate.startKnown ? certificate.notBefore : nil, notAfter: certificate.notAfter,
                            timeLeftSeconds: certificate.timeLeft(at: now).rounded(), lifetimeUsed: used.flatMap(round),
                            rotationOverdue: certificate.kind == .leaf && (used ?? 0) > thresholds.rotationPoint + thresholds.rotationGrace,

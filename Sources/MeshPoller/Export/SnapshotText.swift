@@ -34,7 +34,7 @@ public enum SnapshotTables {
                 }
         case .certs:
             return [["KIND", "SERIAL", "SPIFFE ID", "NOT BEFORE", "NOT AFTER", "TIME LEFT", "USED", "HEALTH", "REASON"]]
-                + export.certs.map { [$0.kind, $0.serial.isEmpty ? "-" : $0.serial, $0.spiffeId ?? "-", $0.notBefore.map(time) ?? "-", time($0.notAfter),
+                + export.certs.map { [$0.kind, $0.serial ?? "-", $0.spiffeId ?? "-", $0.notBefore.map(time) ?? "-", time($0.notAfter),
                                       $0.timeLeftSeconds < 0 ? "expired" : Durations.text($0.timeLeftSeconds),
                                       $0.lifetimeUsed.map { String(format: "%.0f%%", $0 * 100) } ?? "-", $0.health.uppercased(), $0.healthReason] }
         case .routes:

@@ -1,0 +1,124 @@
+import Foundation
+import MeshSim
+import MeshTestSupport
+import Testing
+
+/// `meshtop snapshot` through the simulated Kubernetes API, one context per access tier, and
+/// the failures an operator meets first: each a named error, never a hang.
+@Suite("meshtop through a Kubernetes API", .serialized, .timingSensitive)
+struct KubernetesSnapshotTests {
+    static func snapshot(_ sim: KubeSim, context: KubeSimContext, _ extra: [String] = []) async throws -> (MeshtopProcess.Outcome, [String: Any]) {
+        let outcome = try await MeshtopProcess.run(["snapshot", "--kubeconfig", sim.kubeconfig, "--context", context.rawValue,
+                                                   "--interval", "2", "-o", "json"] + extra, environment: ["HOME": sim.directory.path, "PATH": "/usr/bin:/bin"])
+        let export = (try? JSONSerialization.jsonObject(with: outcome.stdout) as? [String: Any]) ?? [:]
+        return (outcome, export)
+    }
+
+    static func access(_ export: [String: Any]) -> [String: Any]? { (export["access"] as? [[String: Any]])?.first }
+
+    @Test("sim (every right): port-forward tier — istiod and every proxy through port-forwards, stats through the pod proxy, schema-valid")
+    func portForwardTier() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.71.1")
+        defer { Task { await sim.stop() } }
+        let (outcome, export) = try await Self.snapshot(sim, context: .sim)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        try await SnapshotCommandTests.validateSchema(outcome.stdout)
+        let access = try #require(Self.access(export))
+        #expect(access["tier"] as? String == "port-forward")
+        #expect((access["missing"] as? [String]) == [])
+        let proxies = try #require(export["proxies"] as? [[String: Any]])
+        #expect(proxies.count == sim.server.simulator.topology.proxies.count)
+        #expect(proxies.allSatisfy { ($0["istiod"] as? String)?.hasPrefix("portforward://istio-system/istiod-") == true })
+        let sources = try #require(export["sources"] as? [[String: Any]])
+        #expect(sources.allSatisfy { $0["ok"] as? Bool == true }, "\(sources.filter { $0["ok"] as? Bool != true })")
+        #expect(sources.contains { ($0["url"] as? String)?.hasPrefix("portforward://") == true })
+        let certs = try #require(export["certs"] as? [[String: Any]])
+        #expect(certs.contains { $0["kind"] as? String == "root" } && certs.allSatisfy { $0["notBefore"] != nil })
+        #expect((export["services"] as? [[String: Any]])?.contains { ($0["rps"] as? Double ?? 0) > 0 } == true)
+    }
+
+    @Test("sim-metrics: pod-metrics tier — RED metrics and certificate expiry from :15020, routes from the API, the missing permission in words")
+    func podMetricsTier() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.71.20")
+        defer { Task { await sim.stop() } }
+        let (outcome, export) = try await Self.snapshot(sim, context: .simMetrics)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        try await SnapshotCommandTests.validateSchema(outcome.stdout)
+        let access = try #require(Self.access(export))
+        #expect(access["tier"] as? String == "pod-metrics")
+        let missing = (access["missing"] as? [String]) ?? []
+        #expect(missing.contains { $0.contains("create pods/portforward") && $0.contains("istio_agent_cert_expiry_seconds") }, "\(missing)")
+        let certs = try #require(export["certs"] as? [[String: Any]])
+        let proxies = sim.server.simulator.topology.proxies.count
+        #expect(certs.count == proxies, "one expiry per workload certificate")
+        #expect(certs.allSatisfy { $0["notBefore"] == nil && $0["lifetimeUsed"] == nil && ($0["healthReason"] as? String)?.contains("issue time unknown") == true })
+        let expected = sim.server.simulator.read { state in state.proxies.compactMap { $0.leaf?.notAfter.timeIntervalSince1970 } }.sorted()
+        let formatter = ISO8601DateFormatter()
+        let seen = certs.compactMap { ($0["notAfter"] as? String).flatMap(formatter.date) }.map(\.timeIntervalSince1970).sorted()
+        #expect(zip(seen, expected).allSatisfy { abs($0 - $1) <= 3 }, "\(seen) vs \(expected)")
+        #expect((export["services"] as? [[String: Any]])?.contains { ($0["rps"] as? Double ?? 0) > 0 } == true)
+        let routes = (export["routes"] as? [[String: Any]]) ?? []
+        #expect(Set(routes.compactMap { $0["virtualService"] as? String }) == Set(sim.server.simulator.read { $0.currentRouting.virtualServices.map(\.name) }))
+    }
+
+    @Test("sim-view: no pod proxy, no port-forward — prometheus-only, each missing permission said, no invented proxies")
+    func viewTier() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.71.40")
+        defer { Task { await sim.stop() } }
+        let (outcome, export) = try await Self.snapshot(sim, context: .simView)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        let access = try #require(Self.access(export))
+        #expect(access["tier"] as? String == "prometheus-only")
+        let missing = (access["missing"] as? [String]) ?? []
+        #expect(missing.count == 3 && missing.contains { $0.contains("get pods/proxy") && $0.contains("--prometheus") }, "\(missing)")
+        #expect((export["proxies"] as? [[String: Any]])?.isEmpty == true)
+    }
+
+    @Test("exec plugin context: tokens from the plugin, the snapshot succeeds")
+    func execContext() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.71.60")
+        defer { Task { await sim.stop() } }
+        let (outcome, export) = try await Self.snapshot(sim, context: .simExec)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        #expect(Self.access(export)?["tier"] as? String == "port-forward")
+        let certificate = try await Self.snapshot(sim, context: .simCert)
+        #expect(certificate.0.status == 0, "\(certificate.0.stderr)")
+    }
+
+    @Test("failures are named: malformed kubeconfig (file:line), unknown context, unreachable API server, wrong CA")
+    func failures() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.71.80")
+        defer { Task { await sim.stop() } }
+        let broken = sim.directory.appendingPathComponent("broken").path
+        try "apiVersion: v1\nkind: Config\nclusters:\n- name: x\n  cluster: {server: \"https://a\"\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        let malformed = try await MeshtopProcess.run(["snapshot", "--kubeconfig", broken, "-o", "json"])
+        #expect(malformed.status != 0)
+        #expect(malformed.stderr.contains("\(broken):"), "\(malformed.stderr)")
+
+        let unknown = try await MeshtopProcess.run(["snapshot", "--kubeconfig", sim.kubeconfig, "--context", "nope", "-o", "json"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("nope") && unknown.stderr.contains("sim-metrics"), "\(unknown.stderr)")
+
+        let text = try String(contentsOfFile: sim.kubeconfig, encoding: .utf8)
+        let port = try #require(URL(string: sim.apiURL)?.port)
+        let unreachable = sim.directory.appendingPathComponent("unreachable").path
+        try text.replacingOccurrences(of: ":\(port)", with: ":1").write(toFile: unreachable, atomically: true, encoding: .utf8)
+        let started = Date()
+        let refused = try await MeshtopProcess.run(["snapshot", "--kubeconfig", unreachable, "-o", "json"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("kubernetes context sim") && refused.stderr.contains("connection refused"), "\(refused.stderr)")
+        #expect(Date().timeIntervalSince(started) < 20)
+
+        // Another cluster's CA: the certificate does not verify.
+        let other = try await KubeSim.start(addressBase: "127.0.71.90")
+        defer { Task { await other.stop() } }
+        let otherText = try String(contentsOfFile: other.kubeconfig, encoding: .utf8)
+        let ca = try #require(otherText.split(separator: "\n").first { $0.contains("certificate-authority-data") })
+        let mine = try #require(text.split(separator: "\n").first { $0.contains("certificate-authority-data") })
+        let mismatched = sim.directory.appendingPathComponent("mismatched").path
+        try text.replacingOccurrences(of: String(mine), with: String(ca)).write(toFile: mismatched, atomically: true, encoding: .utf8)
+        let tls = try await MeshtopProcess.run(["snapshot", "--kubeconfig", mismatched, "-o", "json"])
+        #expect(tls.status != 0)
+        #expect(tls.stderr.contains("TLS"), "\(tls.stderr)")
+    }
+}
