@@ -13,12 +13,15 @@ public final class EffectRunner: EffectRunning {
     let recorder: Recorder?
     let actions: OperatorActionClient
     let post: @Sendable (AppEvent) -> Void
+    /// Connects to another kubeconfig context and says how it went (nil: not on a cluster).
+    let switchContext: (@Sendable (String) async -> String)?
     private let jobs: AsyncStream<@Sendable () async -> Void>.Continuation
     private let worker: Task<Void, Never>
 
     public init(feed: Feed, history: HistorySession?, recorder: Recorder?, actions: OperatorActionClient,
-                post: @escaping @Sendable (AppEvent) -> Void) {
+                switchContext: (@Sendable (String) async -> String)? = nil, post: @escaping @Sendable (AppEvent) -> Void) {
         self.feed = feed
+        self.switchContext = switchContext
         self.history = history
         self.recorder = recorder
         self.actions = actions
@@ -57,6 +60,12 @@ public final class EffectRunner: EffectRunning {
             }
         case let .loadCharts(service, range):
             enqueue { [history] in await history?.loadCharts(service: service, range: range) }
+        case let .switchContext(name):
+            enqueue { [switchContext, post, feed] in
+                guard let switchContext else { return post(.notice("not polling a cluster: start with --kubeconfig or --context")) }
+                post(.notice(await switchContext(name)))
+                await feed.refresh()
+            }
         }
         return true
     }

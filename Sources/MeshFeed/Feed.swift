@@ -72,6 +72,8 @@ public actor Feed {
 
     /// One cycle: read the source, derive, and tell whether it was the baseline.
     private func cycle() async -> FeedEvent? {
+        // Another cluster from now on: its first poll is a baseline of its own.
+        if let switchable = source as? SwitchableFeedSource, switchable.takeFreshness() { baselineTaken = false }
         let snapshot: MeshSnapshot
         switch await source.read() {
         case let .round(round): snapshot = deriver.derive(round)

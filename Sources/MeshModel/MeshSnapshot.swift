@@ -66,11 +66,12 @@ public struct MeshSnapshot: Sendable, Codable, Hashable {
         self.events = events
     }
 
-    /// Counts of proxies by their worst xDS status, for the Overview.
+    /// Counts of proxies by their worst xDS status, for the Overview. A proxy no istiod
+    /// reported on (no sync states: istiod not reachable) is in none of them.
     public var syncCounts: [SyncStatus: Int] {
         var counts: [SyncStatus: Int] = [:]
         for proxy in proxies {
-            let worst = proxy.sync.values.map(\.status).max { $0.severityRank < $1.severityRank } ?? .synced
+            guard let worst = proxy.sync.values.map(\.status).max(by: { $0.severityRank < $1.severityRank }) else { continue }
             counts[worst, default: 0] += 1
         }
         return counts

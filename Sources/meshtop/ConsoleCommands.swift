@@ -63,9 +63,14 @@ struct ConsoleCommand: AsyncParsableCommand {
                 throw ValidationError(error.message + ", or try `meshtop demo`")
             }
         }
-        try await ConsoleSession.run(ConsoleSession.Session(
+        var session = ConsoleSession.Session(
             source: feedSource, interval: look.refreshInterval(settings), console: console,
-            thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds, history: historySetting, policy: policy))
+            thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds, history: historySetting, policy: policy)
+        if source == nil, sources.usesKubernetes(settings) {
+            let sources = self.sources
+            session.reconnect = { name in try await sources.kubePoller(settings, kube: sources.kube.with(context: name), interactive: false) }
+        }
+        try await ConsoleSession.run(session)
     }
 }
 

@@ -21,6 +21,8 @@ enum ConsoleSession {
         var history: HistorySetting?
         /// What the transport may send besides reads (operator actions, or nothing).
         var policy: RequestPolicy = .operatorActions
+        /// Connects to another kubeconfig context (`:ctx NAME`), when polling a cluster.
+        var reconnect: (@Sendable (String) async throws -> MeshPoller)?
     }
 
     static func run(_ session: Session) async throws {
@@ -29,13 +31,21 @@ enum ConsoleSession {
         let recorder = history?.writer.map { Recorder(writer: $0) }
         var deriver = SnapshotDeriver(thresholds: session.thresholds)
         deriver.serviceThresholds = session.serviceThresholds
-        let feed = Feed(source: session.source, deriver: deriver, interval: session.interval, recorder: recorder)
         let poller = (session.source as? PollerFeedSource)?.poller
+        // `:ctx NAME` replaces the source and the transport actions travel on.
+        let source = SwitchableFeedSource(session.source)
+        let feed = Feed(source: source, deriver: deriver, interval: session.interval, recorder: recorder)
         // Actions go through the poller's transport under the session's policy (the poller's own
         // client is read-only); without a poller, through a transport of their own.
-        let actions = OperatorActionClient(client: MeshClient(transport: poller?.client.transport ?? DirectHTTPTransport(timeout: 5, tls: nil),
-                                                              policy: session.policy))
-        let runner = EffectRunner(feed: feed, history: history, recorder: recorder, actions: actions, post: inbox.post)
+        let actionTransport = SwitchableTransport(poller?.client.transport ?? DirectHTTPTransport(timeout: 5, tls: nil))
+        let actions = OperatorActionClient(client: MeshClient(transport: actionTransport, policy: session.policy))
+        var switchContext: (@Sendable (String) async -> String)?
+        if let reconnect = session.reconnect {
+            switchContext = { @Sendable name in
+                await Self.switchContext(to: name, reconnect: reconnect, source: source, actionTransport: actionTransport)
+            }
+        }
+        let runner = EffectRunner(feed: feed, history: history, recorder: recorder, actions: actions, switchContext: switchContext, post: inbox.post)
         let console = ConsoleFeed(history: history, prometheus: poller?.prometheus, post: inbox.post)
         let feeding = Task { await feed.run { await console.publish($0) } }
         Signals.onTermination { _ in inbox.requestQuit() }
@@ -55,6 +65,19 @@ enum ConsoleSession {
         await feeding.value
         await runner.finish()
         if poller == nil { await actions.client.shutdown() }
+    }
+
+    /// Connects to another context; the feed and the actions follow only once it answered.
+    static func switchContext(to name: String, reconnect: @Sendable (String) async throws -> MeshPoller,
+                              source: SwitchableFeedSource, actionTransport: SwitchableTransport) async -> String {
+        do {
+            let next = try await reconnect(name)
+            await source.replace(with: PollerFeedSource(next))
+            await actionTransport.replace(with: next.client.transport, shutdownOld: false)
+            return "context \(name)"
+        } catch {
+            return "context \(name): \(error) (still on the previous context)"
+        }
     }
 
     /// The session's history store, or nil (with the reason printed before curses takes the

@@ -14,13 +14,21 @@ struct KubeOptions: ParsableArguments {
     @Flag(name: [.customShort("A"), .long], help: "Proxies in every namespace (the default).") var allNamespaces = false
     @Option(help: "Port-forwards open at once (default 16).") var maxPortForwards: Int = 16
 
+    /// The same flags with another context (`:ctx NAME`).
+    func with(context name: String) -> KubeOptions {
+        var copy = self
+        copy.context = name
+        return copy
+    }
+
     /// Whether these flags ask for a cluster.
     var named: Bool { kubeconfig != nil || context != nil || namespace != nil || allNamespaces }
 
     /// A kubeconfig exists (or we run in a pod), so a cluster is the default source.
     static var available: Bool {
         let environment = ProcessInfo.processInfo.environment
-        if let paths = try? KubeconfigFiles.paths(explicit: nil, environment: environment, home: NSHomeDirectory()), !paths.isEmpty { return true }
+        if let paths = try? KubeconfigFiles.paths(explicit: nil, environment: environment, home: NSHomeDirectory()),
+           paths.contains(where: { FileManager.default.fileExists(atPath: $0) }) { return true }
         return environment["KUBERNETES_SERVICE_HOST"] != nil
     }
 
@@ -29,7 +37,7 @@ struct KubeOptions: ParsableArguments {
     func resolve() throws(SourceError) -> ResolvedKubeContext {
         let environment = ProcessInfo.processInfo.environment
         if kubeconfig == nil, context == nil,
-           (try? KubeconfigFiles.paths(explicit: nil, environment: environment, home: NSHomeDirectory()))?.isEmpty ?? true,
+           !((try? KubeconfigFiles.paths(explicit: nil, environment: environment, home: NSHomeDirectory())) ?? []).contains(where: { FileManager.default.fileExists(atPath: $0) }),
            let inCluster = try InClusterConfig.detect(environment: environment) {
             return inCluster
         }
@@ -40,10 +48,10 @@ struct KubeOptions: ParsableArguments {
     /// Connects: credentials first (an interactive exec plugin runs now, before the console
     /// takes the screen), then the access review and the pod list. What it returns polls the
     /// cluster; the transport also carries the session's operator actions.
-    func connect(timeout: Double, bodyLimit: Int) async throws(SourceError) -> (KubernetesTransport, KubeMeshInventory) {
+    func connect(timeout: Double, bodyLimit: Int, interactive: Bool = isatty(STDIN_FILENO) == 1) async throws(SourceError) -> (KubernetesTransport, KubeMeshInventory) {
         guard maxPortForwards > 0 else { throw SourceError(source: "--max-port-forwards", reason: .other("must be at least 1")) }
         let resolved = try resolve()
-        let credentials = KubeCredentialProvider(context: resolved, interactive: isatty(STDIN_FILENO) == 1)
+        let credentials = KubeCredentialProvider(context: resolved, interactive: interactive)
         _ = try await credentials.bearer()
         await credentials.setInteractive(false)
         let access = try await KubeAPIAccess.make(resolved, credentials: credentials)

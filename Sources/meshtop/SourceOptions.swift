@@ -23,15 +23,26 @@ struct SourceOptions: ParsableArguments {
     /// when no other source is given anywhere and a kubeconfig exists (as k9s starts on the
     /// current context); else direct.
     func makePoller(_ settings: MeshtopConfig, adjust: (inout PollerOptions) -> Void = { _ in }) async throws -> MeshPoller {
-        let direct = !istiodURLs.isEmpty || targetsFile != nil || settings.istiod?.isEmpty == false || settings.targetsFile != nil
-        guard kube.named || (!direct && KubeOptions.available) else {
+        guard usesKubernetes(settings) else {
             var options = try pollerOptions(settings)
             adjust(&options)
             return try MeshPoller(options: options)
         }
+        return try await kubePoller(settings, kube: kube, adjust: adjust)
+    }
+
+    /// Whether the sources are a cluster's: its flags, or nothing else configured and a kubeconfig.
+    func usesKubernetes(_ settings: MeshtopConfig) -> Bool {
+        let direct = !istiodURLs.isEmpty || targetsFile != nil || settings.istiod?.isEmpty == false || settings.targetsFile != nil
+        return kube.named || (!direct && KubeOptions.available)
+    }
+
+    /// A poller of the cluster `kube` names (`:ctx NAME` passes another context, never interactive).
+    func kubePoller(_ settings: MeshtopConfig, kube: KubeOptions, interactive: Bool = isatty(STDIN_FILENO) == 1,
+                    adjust: (inout PollerOptions) -> Void = { _ in }) async throws -> MeshPoller {
         var options = try pollerOptions(settings, requireSource: false)
         adjust(&options)
-        let (transport, inventory) = try await kube.connect(timeout: options.timeout, bodyLimit: options.bodyLimit)
+        let (transport, inventory) = try await kube.connect(timeout: options.timeout, bodyLimit: options.bodyLimit, interactive: interactive)
         options.inventory = inventory
         var prometheusClient: MeshClient?
         if options.prometheusURL != nil {

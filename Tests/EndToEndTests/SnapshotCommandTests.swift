@@ -106,7 +106,11 @@ struct SnapshotCommandTests {
         #expect(unreachable.stderr.contains("istiod http://127.0.0.1:9/debug/syncz"))
         #expect(try await Self.snapshot(["-o", "xml", "--istiod", "http://x"]).status == 64)
         #expect(try await Self.snapshot(["-o", "csv", "--istiod", "http://x"]).status == 64)
-        #expect(try await Self.snapshot([]).status == 64)
+        // No source at all, and no kubeconfig to fall back on (an empty home, no KUBECONFIG).
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-home-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        #expect(try await MeshtopProcess.run(["snapshot"], environment: ["HOME": home.path, "PATH": "/usr/bin:/bin"]).status == 64)
     }
 
     /// Control characters, DEL, C1 controls and bidi controls in text meant for a terminal.

@@ -8,6 +8,7 @@ extension AppState {
         (["overview", "ov"], "Overview"), (["services", "svc"], "Services"), (["routes", "vs"], "Routes"),
         (["certs", "certificates"], "Certificates"), (["proxies", "po", "ps"], "Proxies"), (["events", "ev"], "Events"),
         (["topo", "topology"], "Topology"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: filter by namespace"),
+        (["ctx", "context"], "ctx NAME: poll another kubeconfig context"),
         (["at"], "at TIME: travel to a stored time (14:02, 10m, 2026-11-26 14:02)"), (["live"], "back to live"),
         (["loglevel", "log"], "loglevel LEVEL: set the selected proxy's Envoy log level"),
         (["help"], "this help"), (["quit", "q"], "quit"),
@@ -233,7 +234,7 @@ extension AppState {
         guard let first = names.first else { return text }
         var common = first
         for name in names.dropFirst() { while !name.hasPrefix(common) { common.removeLast() } }
-        return names.count == 1 ? first + (["theme", "ns", "at"].contains(first) ? " " : "") : common
+        return names.count == 1 ? first + (["theme", "ns", "at", "ctx"].contains(first) ? " " : "") : common
     }
 
     mutating func runCommand(_ text: String) -> [Effect] {
@@ -273,6 +274,13 @@ extension AppState {
             }
             return [.travel(.to(date))]
         case "quit", "q": return [.quit]
+        case "ctx", "context":
+            guard !argument.isEmpty else {
+                showToast("ctx NAME: the kubeconfig context to poll")
+                return []
+            }
+            showToast("connecting to context \(argument)…")
+            return [.switchContext(argument)]
         case "ns":
             filter = argument == "all" || argument.isEmpty ? "" : argument
             clampSelections()

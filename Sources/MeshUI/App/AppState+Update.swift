@@ -47,6 +47,9 @@ extension AppState {
             events.append(event)
             showToast("\(event.subject): \(event.message)", seconds: 5)
             return []
+        case let .notice(text):
+            showToast(text, seconds: 5)
+            return []
         case let .storedEvents(stored):
             events = Array((stored + events).suffix(1000))
             return []

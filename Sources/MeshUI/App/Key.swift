@@ -29,6 +29,8 @@ public enum AppEvent: Sendable {
     case storedEvents([MeshEvent])
     /// The outcome of an operator action (an `.action` event: done, failed or refused).
     case actionResult(MeshEvent)
+    /// Something the host has to say (a context switch done or failed).
+    case notice(String)
 }
 
 /// What the store answered to a time-travel request.
@@ -68,6 +70,8 @@ public enum Effect: Sendable, Equatable {
     case travel(TravelRequest)
     /// Ask the store for a service's history charts.
     case loadCharts(service: String, range: ChartRange)
+    /// Poll another kubeconfig context from now on (`:ctx NAME`).
+    case switchContext(String)
 }
 
 /// What the terminal itself does for an effect, on the thread that owns it.

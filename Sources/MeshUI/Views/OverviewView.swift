@@ -15,7 +15,9 @@ enum OverviewView {
         let total = snapshot.services.reduce(0.0) { $0 + $1.traffic.rps }
         let errors = snapshot.services.reduce(0.0) { $0 + $1.traffic.rps * ($1.traffic.serverErrorRate ?? 0) }
         let counts = snapshot.syncCounts
-        let syncText = SyncStatus.allCases.compactMap { status in counts[status].map { "\(status.rawValue) \($0)" } }.joined(separator: "  ")
+        let unreported = snapshot.proxies.filter { $0.sync.isEmpty }.count
+        let syncText = (SyncStatus.allCases.compactMap { status in counts[status].map { "\(status.rawValue) \($0)" } }
+            + (unreported > 0 ? ["unknown \(unreported)"] : [])).joined(separator: "  ")
         var lines: [(String, String, Role)] = [
             ("Services", "\(snapshot.services.count)   Workloads \(snapshot.workloads.count)   Proxies \(snapshot.proxies.count)", .text),
             ("Traffic", String(format: "%.1f rps   success %@", total, total > 0 ? String(format: "%.2f%%", (1 - errors / total) * 100) : "-"), .text),

@@ -76,7 +76,7 @@ public enum Screen {
             let text: String
             switch input {
             case let .filter(value): text = "/\(value)▏"
-            case let .palette(value): text = ":\(value)▏  " + (value.isEmpty ? "svc routes certs proxies events theme ns help quit" : state.complete(value))
+            case let .palette(value): text = ":\(value)▏  " + (value.isEmpty ? "svc routes certs proxies events theme ns ctx help quit" : state.complete(value))
             }
             buffer.put(text, x: area.x + 1, y: area.y, role: .filter, bold: true, clip: area)
             return
