@@ -62,11 +62,15 @@ public enum Screen {
             x = buffer.put(label, x: x, y: area.y, role: active ? .tabActive : .tabInactive, bold: active, clip: area) + 1
         }
         var brand = state.readOnly ? " READ-ONLY · meshtop " : " meshtop "
-        // The cluster it is looking at, as k9s shows its context.
-        if let access = state.snapshot?.access?.first { brand = " \(access.context)@\(access.cluster) ·" + brand }
         if let travel = state.travel { brand = " HISTORY \(ViewModels.timeFormatter.string(from: travel.at)) ·\(brand)" }
-        if x + brand.count < area.maxX {
-            buffer.put(brand, x: area.maxX - brand.count, y: area.y, role: state.travel != nil ? .warning : (state.readOnly ? .readOnly : .tabInactive), bold: true)
+        // The cluster it is looking at, as k9s shows its context: whole, or as much as fits.
+        var candidates = [brand]
+        if let access = state.snapshot?.access?.first {
+            candidates = [" \(access.context)@\(access.cluster) ·" + brand, " \(access.context)@\(access.cluster) ", " \(access.context) ", brand]
+        }
+        if let fitting = candidates.first(where: { x + $0.count < area.maxX }) {
+            let role: Role = state.travel != nil ? .warning : (state.readOnly ? .readOnly : .tabInactive)
+            buffer.put(fitting, x: area.maxX - fitting.count, y: area.y, role: role, bold: true)
         }
     }
 
@@ -91,7 +95,7 @@ public enum Screen {
             if let age = state.dataAge { parts.append("data \(ViewModels.duration(age)) old") }
         }
         for access in state.snapshot?.access ?? [] {
-            parts.append(access.tier.rawValue + (access.missing.isEmpty ? "" : " (\(access.missing.count) missing)"))
+            parts.append("\(access.context): \(access.tier.rawValue)" + (access.missing.isEmpty ? "" : " (\(access.missing.count) missing)"))
         }
         if let snapshot = state.snapshot {
             let failing = snapshot.sources.filter { !$0.ok }.count
