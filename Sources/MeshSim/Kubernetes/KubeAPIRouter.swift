@@ -56,6 +56,9 @@ struct KubeAPIRouter {
         switch target.subresource {
         case "proxy": return podProxy(request, target: target)
         case "portforward":
+            if let name = target.name, let namespace = target.namespace, cluster.pod(named: name, namespace: namespace) == nil {
+                return .response(Self.status(404, "NotFound", "pods \"\(name)\" not found", details: (resource, name)))
+            }
             return .response(Self.status(400, "BadRequest", "Upgrade request required"))
         case let other?:
             return .response(Self.status(404, "NotFound", "the server could not find the requested resource (\(other))"))

@@ -75,6 +75,9 @@ public final class KubeAPIServer: Sendable {
     /// Forgets past changes: a watch or continue token from before now gets 410 Gone.
     public func compact() { cluster.compact() }
 
+    /// The next `requests` requests answer 429 with `Retry-After: retryAfter`.
+    public func throttle(requests: Int, retryAfter: Int) { cluster.throttle(requests: requests, retryAfter: retryAfter) }
+
     /// A context's bearer token, for tests that talk to the server without a kubeconfig.
     public func token(for context: KubeSimContext) -> String? { cluster.credentials.tokens[context] }
 
@@ -120,6 +123,11 @@ final class KubeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return responder.send(.json(KubeDiscovery.version(), pretty: true), head: requestHead)
             }
             return responder.send(KubeAPIRouter.status(401, "Unauthorized", "Unauthorized"), head: requestHead)
+        }
+        if let retryAfter = cluster.takeThrottle() {
+            var response = KubeAPIRouter.status(429, "TooManyRequests", "Too many requests, please try again later.")
+            response.headers = [("Retry-After", String(retryAfter))]
+            return responder.send(response, head: requestHead)
         }
         switch KubeAPIRouter(cluster: cluster, serverAddress: serverAddress).route(request, identity: identity) {
         case let .response(response): responder.send(response, head: requestHead)

@@ -17,6 +17,8 @@ final class KubeCluster: Sendable {
     let credentials: KubeCredentials
     let certificates: KubeCertificates
     private let versions: Mutex<Versions>
+    /// Requests still to answer 429, and the `Retry-After` they carry (`throttle`).
+    private let throttling = Mutex((remaining: 0, retryAfter: 1))
     /// Changes kept for watches; a watch from before the oldest gets 410 Gone (compaction).
     static let retainedEvents = 1000
 
@@ -120,6 +122,21 @@ final class KubeCluster: Sendable {
         switch pod {
         case let .proxy(index): simulator.topology.proxies[index].podIP
         case .istiod: KubeObjects.istiodPodIP
+        }
+    }
+
+    /// The next `requests` API requests answer 429 Too Many Requests with `Retry-After`, as API
+    /// priority and fairness does under load (tests of clients that must wait, not hammer).
+    func throttle(requests: Int, retryAfter: Int) {
+        throttling.withLock { $0 = (requests, retryAfter) }
+    }
+
+    /// Whether to throttle this request, and for how long.
+    func takeThrottle() -> Int? {
+        throttling.withLock { state in
+            guard state.remaining > 0 else { return nil }
+            state.remaining -= 1
+            return state.retryAfter
         }
     }
 

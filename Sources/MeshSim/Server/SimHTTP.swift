@@ -47,6 +47,8 @@ public struct SimResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
+    /// Headers besides Content-Type and Content-Length (`Retry-After` on a 429).
+    public var headers: [(String, String)] = []
 
     public init(status: Int, contentType: String = "text/plain; charset=UTF-8", body: [UInt8]) {
         self.status = status

@@ -53,7 +53,7 @@ struct SimResponder {
 
     /// Writes a whole response, keeping the connection open when the client asked for keep-alive.
     func send(_ response: SimResponse, head requestHead: HTTPRequestHead) {
-        writeHead(status: response.status, contentType: response.contentType, length: response.body.count, head: requestHead)
+        writeHead(status: response.status, contentType: response.contentType, length: response.body.count, head: requestHead, extra: response.headers)
         if requestHead.method != .HEAD {
             var buffer = context.channel.allocator.buffer(capacity: response.body.count)
             buffer.writeBytes(response.body)
@@ -62,8 +62,8 @@ struct SimResponder {
         finish(head: requestHead)
     }
 
-    private func writeHead(status: Int, contentType: String, length: Int, head requestHead: HTTPRequestHead) {
-        var headers = HTTPHeaders()
+    private func writeHead(status: Int, contentType: String, length: Int, head requestHead: HTTPRequestHead, extra: [(String, String)] = []) {
+        var headers = HTTPHeaders(extra)
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(length))
         headers.add(name: "Connection", value: requestHead.isKeepAlive ? "keep-alive" : "close")

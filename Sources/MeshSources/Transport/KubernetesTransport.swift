@@ -84,6 +84,9 @@ public final class KubernetesTransport: MeshTransport {
         }
     }
 
+    /// Port-forwards open or opening now (never more than the limit).
+    public var openPortForwards: Int { get async { await pool.openCount } }
+
     public func shutdown() async {
         await pool.closeAll()
         await apiClient.shutdown()

@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import Synchronization
 
 /// One port-forward into a pod, carrying one keep-alive HTTP/1.1 connection to one of its ports
 /// (mesh-apis.md §9.3): a WebSocket to the API server's `pods/NAME/portforward?ports=PORT` with
@@ -13,10 +14,14 @@ import NIOWebSocket
 final class PortForwardTunnel: Sendable {
     let channel: any Channel
     let key: PortForwardKey
+    /// What the kubelet said on the error channel, kept past the tunnel's close: an error that
+    /// arrives before a request is in flight still names the cause of the next failure.
+    let errorText: TunnelErrorText
 
-    private init(channel: any Channel, key: PortForwardKey) {
+    private init(channel: any Channel, key: PortForwardKey, errorText: TunnelErrorText) {
         self.channel = channel
         self.key = key
+        self.errorText = errorText
     }
 
     /// Opens the WebSocket and waits for the upgrade; a refusal (401, 403, 404 …) is an error
@@ -31,9 +36,10 @@ final class PortForwardTunnel: Sendable {
         }
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let opened = eventLoop.makePromise(of: Void.self)
+        let errorText = TunnelErrorText()
         let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 24, automaticErrorHandling: true) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(PortForwardFraming(ready: opened))
+                try channel.pipeline.syncOperations.addHandler(PortForwardFraming(ready: opened, errorText: errorText))
                 try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                 try channel.pipeline.syncOperations.addHandler(TunnelExchange())
@@ -74,7 +80,7 @@ final class PortForwardTunnel: Sendable {
             channel.close(promise: nil)
             throw failure(Self.reason(error))
         }
-        return PortForwardTunnel(channel: channel, key: key)
+        return PortForwardTunnel(channel: channel, key: key, errorText: errorText)
     }
 
     var isOpen: Bool { channel.isActive }
@@ -109,6 +115,8 @@ final class PortForwardTunnel: Sendable {
             deadline.cancel()
             // The stream is in an unknown state after a failure: never reuse it.
             channel.close(promise: nil)
+            // Closed after the kubelet said why: say that, not just "closed".
+            if case TunnelFailure.closed = error, let text = errorText.text { throw request.failure(Self.reason(TunnelFailure.portForward(text))) }
             throw request.failure(Self.reason(error))
         }
     }
@@ -133,6 +141,15 @@ final class PortForwardTunnel: Sendable {
         default: DirectHTTPTransport.reason(error)
         }
     }
+}
+
+/// The first thing the kubelet said on a tunnel's error channel.
+final class TunnelErrorText: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    var text: String? { value.withLock { $0 } }
+
+    func record(_ text: String) { value.withLock { if $0 == nil { $0 = text } } }
 }
 
 /// Which pod port a tunnel reaches.
@@ -199,8 +216,12 @@ final class PortForwardFraming: ChannelDuplexHandler {
     /// Succeeded once both channels' port frames arrived: the kubelet's side is in place, and
     /// the stream may carry the first request.
     let ready: EventLoopPromise<Void>
+    let errorText: TunnelErrorText
 
-    init(ready: EventLoopPromise<Void>) { self.ready = ready }
+    init(ready: EventLoopPromise<Void>, errorText: TunnelErrorText) {
+        self.ready = ready
+        self.errorText = errorText
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
@@ -217,7 +238,9 @@ final class PortForwardFraming: ChannelDuplexHandler {
             if channel == 0 {
                 context.fireChannelRead(wrapInboundOut(payload))
             } else if channel == 1, payload.readableBytes > 0 {
-                let failure = TunnelFailure.portForward(payload.readString(length: payload.readableBytes) ?? "")
+                let text = payload.readString(length: payload.readableBytes) ?? ""
+                errorText.record(text)
+                let failure = TunnelFailure.portForward(text)
                 ready.fail(failure)
                 context.fireErrorCaught(failure)
                 context.close(promise: nil)

@@ -1,0 +1,105 @@
+import Foundation
+@testable import MeshSim
+import MeshSources
+import MeshTestSupport
+import Testing
+
+/// The Kubernetes transport against the simulated API: what an operator meets when a cluster
+/// misbehaves — a port that refuses inside the pod, a pod gone mid-poll, throttling — and the
+/// bound on open port-forwards.
+@Suite("Kubernetes transport", .serialized, .timingSensitive)
+struct KubernetesTransportTests {
+    static func withCluster(_ base: String, services: Int? = nil, maxPortForwards: Int = 16,
+                            _ body: (InProcessSim, KubernetesTransport) async throws -> Void) async throws {
+        try await InProcessSim.with(adminAddressBase: base, { $0.kube = KubeSimOptions(); $0.services = services }) { sim in
+            let kubernetes = try #require(sim.server.kubernetes)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-kt-\(UUID().uuidString.prefix(8))").path
+            try kubernetes.writeKubeconfig(to: file)
+            defer {
+                try? FileManager.default.removeItem(atPath: file)
+                try? FileManager.default.removeItem(atPath: KubeconfigWriter.pluginPath(forKubeconfig: file))
+            }
+            let (access, _) = try await KubeAPIAccess.load(kubeconfig: file, context: "sim")
+            let transport = KubernetesTransport(api: access, timeout: 5, maxPortForwards: maxPortForwards)
+            do {
+                try await body(sim, transport)
+                await transport.shutdown()
+            } catch {
+                await transport.shutdown()
+                throw error
+            }
+        }
+    }
+
+    static func failure(_ client: MeshClient, _ endpoint: MeshEndpoint, _ path: String) async -> SourceError? {
+        do {
+            _ = try await client.send(MeshRequest(.GET, endpoint, path, source: "test"))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a port nothing listens on inside the pod: the runtime's words from the error channel")
+    func errorFrame() async throws {
+        try await Self.withCluster("127.0.73.1") { sim, transport in
+            let proxy = sim.simulator.topology.proxies[1]
+            let client = MeshClient(transport: transport, policy: .readOnly)
+            let error = try #require(await Self.failure(client, .portForward(namespace: proxy.namespace, pod: proxy.podName, port: 15010), "/"))
+            #expect(error.description.contains("port-forward error") && error.description.contains("failed to connect to localhost:15010"), "\(error)")
+        }
+    }
+
+    @Test("a pod that goes away: the port-forward and the pod proxy say it is not found; back, it answers again")
+    func podGone() async throws {
+        try await Self.withCluster("127.0.73.20") { sim, transport in
+            let proxy = sim.simulator.topology.proxies[2]
+            let client = MeshClient(transport: transport, policy: .readOnly)
+            let forward = MeshEndpoint.portForward(namespace: proxy.namespace, pod: proxy.podName, port: 15000)
+            #expect(try await client.send(MeshRequest(.GET, forward, "/ready", source: "test")).status == 200)
+            sim.simulator.mutate { $0.proxies[2].present = false }
+            let gone = try #require(await Self.failure(client, forward, "/ready"))
+            #expect(gone.description.contains("not found") || gone.reason == .connectionClosed, "\(gone)")
+            let fresh = try #require(await Self.failure(client, forward, "/ready"))
+            #expect(fresh.description.contains("pods \"\(proxy.podName)\" not found"), "\(fresh)")
+            let proxied = try #require(await Self.failure(client, .podProxy(namespace: proxy.namespace, pod: proxy.podName, port: 15090), "/stats/prometheus"))
+            #expect(proxied.description.contains("not found"), "\(proxied)")
+            sim.simulator.mutate { $0.proxies[2].present = true }
+            #expect(try await client.send(MeshRequest(.GET, forward, "/ready", source: "test")).status == 200)
+        }
+    }
+
+    @Test("429 with Retry-After: waited out when it fits the deadline, else an error that says how long")
+    func throttled() async throws {
+        try await Self.withCluster("127.0.73.40") { sim, transport in
+            let kubernetes = try #require(sim.server.kubernetes)
+            let client = MeshClient(transport: transport, policy: .readOnly)
+            kubernetes.throttle(requests: 1, retryAfter: 1)
+            let started = ContinuousClock.now
+            #expect(try await client.send(MeshRequest(.GET, .kubernetesAPI, "/api/v1/namespaces", source: "test")).status == 200)
+            #expect(ContinuousClock.now - started >= .seconds(1))
+            kubernetes.throttle(requests: 1, retryAfter: 30)
+            let error = try #require(await Self.failure(client, .kubernetesAPI, "/api/v1/namespaces"))
+            #expect(error.reason == .throttled(retryAfter: 30), "\(error)")
+            #expect(error.description.contains("retry after 30 s"))
+        }
+    }
+
+    @Test("at most --max-port-forwards open at once; every proxy still answers")
+    func boundedPortForwards() async throws {
+        try await Self.withCluster("127.0.73.60", services: 8, maxPortForwards: 3) { sim, transport in
+            let client = MeshClient(transport: transport, policy: .readOnly)
+            let proxies = Array(sim.simulator.topology.proxies.prefix(12))
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for proxy in proxies {
+                    group.addTask {
+                        try await client.send(MeshRequest(.GET, .portForward(namespace: proxy.namespace, pod: proxy.podName, port: 15000), "/server_info", source: "test")).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == proxies.count && statuses.allSatisfy { $0 == 200 })
+            #expect(await transport.openPortForwards <= 3)
+        }
+    }
+}
