@@ -1,6 +1,6 @@
 import Foundation
 @testable import MeshSim
-import MeshSources
+@testable import MeshSources
 import MeshTestSupport
 import Testing
 
@@ -100,6 +100,30 @@ struct KubernetesTransportTests {
             }
             #expect(statuses.count == proxies.count && statuses.allSatisfy { $0 == 200 })
             #expect(await transport.openPortForwards <= 3)
+        }
+    }
+
+    @Test("the inventory lists in pages, follows a pod going and coming back through watches, and re-lists after a 410")
+    func inventoryFollowsPods() async throws {
+        try await Self.withCluster("127.0.73.80", services: 30) { sim, transport in
+            let client = MeshClient(transport: transport, policy: .readOnly)
+            let inventory = KubeInventory(client: client, namespace: nil, pageSize: 7, watchSeconds: 1)
+            try await inventory.list()
+            let proxies = sim.simulator.topology.proxies
+            #expect(await inventory.current.proxies.count == proxies.count)
+            #expect(await inventory.current.istiods.count == 1)
+            sim.simulator.mutate { $0.proxies[3].present = false }
+            sim.server.kubernetes?.refresh()
+            #expect(await inventory.watchSegment())
+            #expect(await !inventory.current.proxies.contains { $0.name == proxies[3].podName })
+            sim.simulator.mutate { $0.proxies[3].present = true }
+            sim.server.kubernetes?.refresh()
+            sim.server.kubernetes?.compact()
+            // The version the inventory holds was compacted away: 410, then a fresh list.
+            #expect(await inventory.watchSegment())
+            #expect(await inventory.watchSegment())
+            #expect(await inventory.current.proxies.count == proxies.count)
+            #expect(await inventory.error == nil)
         }
     }
 }

@@ -123,13 +123,16 @@ struct TransportPolicyTests {
     func operatorActions(_ transport: TransportUnderTest) async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-actions-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        try await InProcessSim.with(adminAddressBase: "127.0.27.1", { $0.requestLogPath = log; $0.meshMode = .mixed; transport.configure(&$0) }) { sim in
+        // The simulated cluster runs Istio only: through it, Envoy's actions; directly, every mesh's.
+        let kinds: [MeshKind] = transport == .direct ? [.istioEnvoy, .linkerd, .mosn] : [.istioEnvoy]
+        try await InProcessSim.with(adminAddressBase: "127.0.27.1", { $0.requestLogPath = log; $0.meshMode = transport == .direct ? .mixed : .istio; transport.configure(&$0) }) { sim in
             let client = MeshClient(transport: try await transport.make(sim), policy: .operatorActions)
             let actions = OperatorActionClient(client: client)
             var expected: [String] = []
-            for kind in [MeshKind.istioEnvoy, .linkerd, .mosn] {
+            for kind in kinds {
                 let target = try #require(sim.targets.first { $0.kind == kind })
-                guard case let .url(admin) = transport.endpoint(of: target) else { continue }
+                // The address a proxy is known by (a URL, or portforward://NS/POD:15000).
+                let admin = transport.endpoint(of: target).description
                 for action in OperatorAction.Kind.every(level: "debug") where kind.supports(action) {
                     let event = await actions.perform(OperatorAction(kind: action, proxyID: target.proxyID, adminURL: admin, mesh: kind))
                     #expect(event.severity == .info && event.message.contains("done"), "\(kind) \(action): \(event.message)")

@@ -83,7 +83,7 @@ public actor KubeInventory {
                 case "ERROR":
                     // 410 Gone: the version was compacted away; start over from a list.
                     resourceVersion = nil
-                    return event.object.code == 410
+                    return event.status?.code == 410
                 default: break
                 }
                 if let next = event.object.metadata?.resourceVersion { resourceVersion = next }

@@ -28,9 +28,12 @@ public struct KubePod: Sendable, Decodable, Hashable {
     public var metadata: Metadata?
     public var spec: Spec?
     public var status: Status?
-    /// Set when the object is a `Status` (a watch's ERROR event), not a pod.
-    public var code: Int?
-    public var message: String?
+
+    public init(metadata: Metadata? = nil, spec: Spec? = nil, status: Status? = nil) {
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
 
     public var name: String { metadata?.name ?? "" }
     public var namespace: String { metadata?.namespace ?? "" }
@@ -61,8 +64,27 @@ struct KubePodList: Decodable {
     var items: [KubePod]?
 }
 
-/// One line of a watch.
+/// One line of a watch: a pod, or for an `ERROR` a Status (410 Gone after compaction).
 struct KubePodEvent: Decodable {
+    struct Status: Decodable {
+        var code: Int?
+        var message: String?
+    }
+
     var type: String
     var object: KubePod
+    var status: Status?
+
+    private enum Keys: String, CodingKey { case type, object }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        type = try container.decode(String.self, forKey: .type)
+        if type == "ERROR" {
+            status = try container.decode(Status.self, forKey: .object)
+            object = KubePod()
+        } else {
+            object = try container.decode(KubePod.self, forKey: .object)
+        }
+    }
 }

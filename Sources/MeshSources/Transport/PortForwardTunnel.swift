@@ -98,7 +98,8 @@ final class PortForwardTunnel: Sendable {
         let channel = channel
         let body = request.body
         channel.eventLoop.execute {
-            guard let exchange = try? channel.pipeline.syncOperations.handler(type: TunnelExchange.self) else {
+            // A tunnel the kubelet already closed (its handlers may still be there) gets no request.
+            guard channel.isActive, let exchange = try? channel.pipeline.syncOperations.handler(type: TunnelExchange.self) else {
                 return promise.fail(TunnelFailure.closed)
             }
             exchange.begin(promise, limit: limit)
@@ -271,7 +272,10 @@ final class TunnelExchange: ChannelInboundHandler {
     private var answer = TunnelAnswer(status: 0, body: [])
     private var limit = Int.max
 
+    private var inactive = false
+
     func begin(_ promise: EventLoopPromise<TunnelAnswer>, limit: Int) {
+        guard !inactive else { return promise.fail(TunnelFailure.closed) }
         pending = promise
         answer = TunnelAnswer(status: 0, body: [])
         self.limit = limit
@@ -302,6 +306,7 @@ final class TunnelExchange: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        inactive = true
         pending?.fail(TunnelFailure.closed)
         pending = nil
         context.fireChannelInactive()
