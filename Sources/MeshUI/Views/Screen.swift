@@ -94,8 +94,11 @@ public enum Screen {
             parts.append(state.paused ? "PAUSED" : "LIVE")
             if let age = state.dataAge { parts.append("data \(ViewModels.duration(age)) old") }
         }
-        for access in state.snapshot?.access ?? [] {
-            parts.append("\(access.context): \(access.tier.rawValue)" + (access.missing.isEmpty ? "" : " (\(access.missing.count) missing)"))
+        // The cluster's tier where there is room (the Overview's Access line always has it): the
+        // failing-sources warning after it must not be pushed off an 80-column line.
+        for access in state.snapshot?.access ?? [] where area.width >= 100 {
+            let tier = access.tier.rawValue + (access.missing.isEmpty ? "" : " (\(access.missing.count) missing)")
+            parts.append(area.width >= 120 ? "\(access.context): \(tier)" : tier)
         }
         if let snapshot = state.snapshot {
             let failing = snapshot.sources.filter { !$0.ok }.count
