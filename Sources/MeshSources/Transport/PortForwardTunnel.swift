@@ -78,6 +78,12 @@ final class PortForwardTunnel: Sendable {
         } catch {
             deadline.cancel()
             channel.close(promise: nil)
+            // The kubelet may close right after saying why (a port nothing listens on): its
+            // words can be replayed just after the close was seen.
+            if case TunnelFailure.closed = error {
+                if errorText.text == nil { try? await Task.sleep(for: .milliseconds(100)) }
+                if let text = errorText.text { throw failure(Self.reason(TunnelFailure.portForward(text))) }
+            }
             throw failure(Self.reason(error))
         }
         return PortForwardTunnel(channel: channel, key: key, errorText: errorText)
@@ -200,8 +206,11 @@ final class UpgradeRefusal: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Closed before any answer: the opening fails, after what is already on its way (a 101
+    /// and the frames behind it are replayed by the upgrade, which may succeed it first).
     func channelInactive(context: ChannelHandlerContext) {
-        opened.fail(TunnelFailure.closed)
+        let opened = opened
+        context.eventLoop.execute { opened.fail(TunnelFailure.closed) }
         context.fireChannelInactive()
     }
 }
