@@ -124,6 +124,12 @@ struct KubernetesTransportTests {
             #expect(await inventory.watchSegment())
             #expect(await inventory.current.proxies.count == proxies.count)
             #expect(await inventory.error == nil)
+            // One namespace's proxies, and istiod from its own namespace.
+            let scoped = KubeInventory(client: client, namespace: "default", pageSize: 7, watchSeconds: 1)
+            try await scoped.list()
+            #expect(await scoped.current.proxies.allSatisfy { $0.namespace == "default" })
+            #expect(await scoped.current.proxies.count == proxies.filter { $0.namespace == "default" }.count)
+            #expect(await scoped.current.istiods.count == 1)
         }
     }
 }

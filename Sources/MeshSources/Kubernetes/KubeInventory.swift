@@ -16,6 +16,10 @@ public actor KubeInventory {
     private var listedAt: Date?
     private var follower: Task<Void, Never>?
 
+    static let istiodNamespace = "istio-system"
+    /// A namespace-scoped inventory re-lists this often, to follow istiod pods it does not watch.
+    static let relistSeconds: TimeInterval = 300
+
     public init(client: MeshClient, namespace: String?, pageSize: Int = 500, watchSeconds: Int = 2) {
         self.client = client.restricted(to: .readOnly)
         self.namespace = namespace
@@ -37,6 +41,11 @@ public actor KubeInventory {
                 token = page.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
                 version = page.metadata?.resourceVersion ?? version
             } while token != nil
+            if let namespace, namespace != Self.istiodNamespace {
+                // A namespace's proxies still report to istiod in its own namespace.
+                let istiods: KubePodList = try await get("/api/v1/namespaces/\(Self.istiodNamespace)/pods?labelSelector=app%3Distiod")
+                for pod in istiods.items ?? [] { collected[pod.key] = pod }
+            }
             pods = collected
             resourceVersion = version
             listedAt = Date()
@@ -67,6 +76,7 @@ public actor KubeInventory {
 
     /// One watch segment; false when it failed (then the next one lists again).
     func watchSegment() async -> Bool {
+        if namespace != nil, let listedAt, Date().timeIntervalSince(listedAt) > Self.relistSeconds { resourceVersion = nil }
         guard let version = resourceVersion else {
             do { try await list() } catch { return false }
             return true
