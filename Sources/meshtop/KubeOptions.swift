@@ -12,7 +12,7 @@ struct KubeOptions: ParsableArguments {
     @Option(help: "kubeconfig context (default: the current context).") var context: String?
     @Option(name: .shortAndLong, help: "Only proxies in this namespace (istiod is still found in istio-system).") var namespace: String?
     @Flag(name: [.customShort("A"), .long], help: "Proxies in every namespace (the default).") var allNamespaces = false
-    @Option(help: "Port-forwards open at once (default 16).") var maxPortForwards: Int = 16
+    @Option(help: "Port-forwards open at once.") var maxPortForwards: Int = 16
 
     /// The same flags with another context (`:ctx NAME`).
     func with(context name: String) -> KubeOptions {

@@ -94,6 +94,9 @@ struct SimCommand: AsyncParsableCommand {
         try hostile.apply(to: &options)
         if kube || kubeconfigOut != nil {
             guard mesh == .istio else { throw ValidationError("--kube simulates Istio on Kubernetes: --mesh must be istio") }
+            guard targetsFile == nil, prometheusConfig == nil else {
+                throw ValidationError("--targets-file and --prometheus-config list direct admin URLs; with --kube the pods are reached through the Kubernetes API only")
+            }
             var kubeOptions = KubeSimOptions()
             kubeOptions.port = kubePort
             kubeOptions.tokenLifetime = try Duration.seconds(parsing: kubeTokenLifetime, context: "--kube-token-lifetime")
@@ -134,7 +137,11 @@ struct SimCommand: AsyncParsableCommand {
                 Console.out("kubeconfig: \(kubeconfigOut) (contexts: \(KubeSimContext.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
         }
-        Console.out("proxies: \(topology.proxies.count) admin APIs (\(urls[0] ?? "") … \(urls[topology.proxies.count - 1] ?? ""))")
+        if server.kubernetes != nil {
+            Console.out("proxies: \(topology.proxies.count) pods, reached through the Kubernetes API only")
+        } else {
+            Console.out("proxies: \(topology.proxies.count) admin APIs (\(urls[0] ?? "") … \(urls[topology.proxies.count - 1] ?? ""))")
+        }
         Console.out("services: \(topology.services.count) in \(topology.namespaces.count) namespaces, edges: \(topology.edges.count)")
         if let targetsFile {
             let text = TargetsFile.render(TargetsFile.targets(topology: topology, urls: urls))

@@ -10,6 +10,10 @@ public struct KubeAccessProbe: Sendable {
 
     public init(client: MeshClient) { self.client = client }
 
+    /// How the missing istiod port-forward ends, for the inventory to leave istiod out.
+    static let noIstiodSuffix = ": istiod's sync state and config through its debug API unavailable"
+
+
     public struct Question: Sendable, Hashable {
         var verb: String
         var resource: String
@@ -38,7 +42,7 @@ public struct KubeAccessProbe: Sendable {
                                  missing: ["no \(list.words): no pods to discover — ask for the pod-metrics ClusterRole (README, Connecting to a cluster)"])
         }
         if answers[forwardIstiod] != true {
-            missing.append("no \(forwardIstiod.words): istiod's sync state and config through its debug API unavailable")
+            missing.append("no \(forwardIstiod.words)" + Self.noIstiodSuffix)
         }
         if answers[forwardProxies] != true {
             missing.append("no \(forwardProxies.words): certificates from istio_agent_cert_expiry_seconds only, no config, no actions")

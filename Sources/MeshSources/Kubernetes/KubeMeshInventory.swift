@@ -42,7 +42,10 @@ public final class KubeMeshInventory: TargetInventory {
                                          error: error?.description, lastSuccess: error == nil ? Date() : nil)]
         switch access.tier {
         case .portForward:
-            snapshot.istiods = istiods.map { .portForward(namespace: $0.namespace, pod: $0.name, port: 15014) }
+            // Port-forwards to the proxies but not into istio-system: istiod is left out, not failed every poll.
+            if !access.missing.contains(where: { $0.hasSuffix(KubeAccessProbe.noIstiodSuffix) }) {
+                snapshot.istiods = istiods.map { .portForward(namespace: $0.namespace, pod: $0.name, port: 15014) }
+            }
             snapshot.targets = proxies.map { pod in
                 ScrapeTarget(route: .portForward(namespace: pod.namespace, pod: pod.name, port: 15000),
                              statsRoute: statsThroughPodProxy ? .podProxy(namespace: pod.namespace, pod: pod.name, port: 15090) : nil,
