@@ -109,7 +109,7 @@ public struct AppState: Sendable {
     public var width: Int
     public var height: Int
     public var view: ViewID = .overview
-    public var snapshot: MeshSnapshot?
+    public var snapshot: MeshSnapshot? { didSet { rowInputs = RowCache.nextInputs() } }
     public var tables: [ViewID: TableState] = [:]
     /// Drill-down: the service or proxy opened with Enter.
     public var detail: (view: ViewID, key: String)?
@@ -133,13 +133,13 @@ public struct AppState: Sendable {
     public var lastPollError: String?
     /// RPS per minute per service key (`namespace/name`), oldest first, from the history store
     /// (the TREND column).
-    public var trends: [String: [Double]] = [:]
+    public var trends: [String: [Double]] = [:] { didSet { rowInputs = RowCache.nextInputs() } }
     /// The live timeline (the Events view while live; a historical snapshot carries its own).
-    public var events: [MeshEvent] = []
+    public var events: [MeshEvent] = [] { didSet { rowInputs = RowCache.nextInputs() } }
     /// The host keeps a history store, so `[` `]` and charts can work.
     public var historyAvailable = false
     /// The stored poll shown while time travelling; nil when live.
-    public var travel: StoredPoll?
+    public var travel: StoredPoll? { didSet { rowInputs = RowCache.nextInputs() } }
     /// The newest live snapshot, kept aside while time travelling.
     public var liveSnapshot: MeshSnapshot?
     /// History charts of the open service, and the range the next ones are asked for.
@@ -148,7 +148,12 @@ public struct AppState: Sendable {
     /// Topology: the service whose 2-hop neighbourhood is shown (Enter), and the pan offset.
     public var topologyFocus: String?
     public var topologyPan = Pan()
-    public var glyphs: Glyphs = .unicode
+    public var glyphs: Glyphs = .unicode { didSet { rowInputs = RowCache.nextInputs() } }
+    /// Which values of the inputs above the cached table rows were built from.
+    var rowInputs = RowCache.nextInputs()
+    /// Table rows built once per change of what they show, shared by drawing and key handling
+    /// (copies of the state share it; its keys tell their inputs apart).
+    let rowCache = RowCache()
 
     public init(width: Int, height: Int) {
         self.width = width

@@ -63,22 +63,36 @@ public enum ViewModels {
         return "\(value / 86400)d"
     }
 
-    /// Rows of a view after the filter and the sort.
+    /// Rows of a view after the filter and the sort: built once per change of the snapshot,
+    /// timeline, trends, filter, sort or second on the clock, then served from the state's cache
+    /// (every key and frame asks for them, and a 5,000-proxy table takes milliseconds to build).
     public static func rows(_ state: AppState, _ view: ViewID) -> [TableRow] {
         if view == .topology { return topologyRows(state) }
-        var rows = unsortedRows(state, view).filter { $0.matches(state.filter) }
-        if view == .certificates, let root = unsortedRows(state, view).first(where: { $0.key.hasPrefix("root:") }), !rows.contains(root) {
+        let table = state.table(view)
+        // Ages (STALE 5s, FAIL 20s) and time left move with the clock; the other views' rows do not.
+        let clocked = view == .proxies || view == .certificates
+        let key = RowCache.Key(view: view, inputs: state.rowInputs, filter: state.filter, sortColumn: table.sortColumn, reversed: table.reversed,
+                               second: clocked ? Int(state.now.timeIntervalSince1970.rounded(.down)) : 0)
+        return state.rowCache.rows(key, build: { filteredRows(state, view) }, sort: { sortedRows($0, table) })
+    }
+
+    /// The view's rows that pass the filter, in snapshot order.
+    static func filteredRows(_ state: AppState, _ view: ViewID) -> [TableRow] {
+        let all = unsortedRows(state, view)
+        var rows = state.filter.isEmpty ? all : all.filter { $0.matches(state.filter) }
+        if view == .certificates, let root = all.first(where: { $0.key.hasPrefix("root:") }), !rows.contains(root) {
             rows.insert(root, at: 0) // the root's expiry is always visible
         }
-        let table = state.table(view)
-        if let column = table.sortColumn {
-            rows.sort { a, b in
-                let left = column < a.sortKeys.count ? a.sortKeys[column] : .text(a.cells[column])
-                let right = column < b.sortKeys.count ? b.sortKeys[column] : .text(b.cells[column])
-                return table.reversed ? right < left : left < right
-            }
-        }
         return rows
+    }
+
+    static func sortedRows(_ rows: [TableRow], _ table: TableState) -> [TableRow] {
+        guard let column = table.sortColumn else { return rows }
+        return rows.sorted { a, b in
+            let left = column < a.sortKeys.count ? a.sortKeys[column] : .text(a.cells[column])
+            let right = column < b.sortKeys.count ? b.sortKeys[column] : .text(b.cells[column])
+            return table.reversed ? right < left : left < right
+        }
     }
 
     static func unsortedRows(_ state: AppState, _ view: ViewID) -> [TableRow] {
@@ -124,8 +138,8 @@ public enum ViewModels {
                     key: "\(certificate.kind.rawValue):\(certificate.id)",
                     cells: [certificate.kind.rawValue, certificate.spiffeID ?? certificate.subject ?? (certificate.serial.isEmpty ? certificate.proxyIDs.first ?? "-" : "-"),
                             certificate.serial.isEmpty ? "-" : certificate.serial,
-                            Self.dateFormatter.string(from: certificate.notAfter), left <= 0 ? "expired" : duration(left),
-                            certificate.startKnown ? String(format: "%.0f%%", certificate.lifetimeUsed(at: state.now) * 100) : "-",
+                            Self.dateMinute(certificate.notAfter), left <= 0 ? "expired" : duration(left),
+                            certificate.startKnown ? fixed(certificate.lifetimeUsed(at: state.now) * 100, 0) + "%" : "-",
                             certificate.health.health.rawValue.uppercased()],
                     roles: [certificate.kind == .leaf ? nil : .accent, nil, .muted, nil, health, nil, health],
                     sortKeys: [.text(certificate.kind.rawValue), .text(certificate.spiffeID ?? ""), .text(certificate.serial),
@@ -133,6 +147,7 @@ public enum ViewModels {
                                .number(Double(HealthOrder.rank(certificate.health.health)))])
             }
         case .proxies:
+            let sources = ScrapeIndex(snapshot)
             return snapshot.proxies.map { proxy in
                 let types: [XDSType] = [.cds, .lds, .eds, .rds, .ecds]
                 let cells = types.map { type -> String in
@@ -155,9 +170,9 @@ public enum ViewModels {
                 }
                 let version = proxy.istioVersion ?? proxy.proxyVersion ?? "-"
                 let mesh = proxy.origin?.label ?? "-"
-                let scrape = Self.scrape(proxy, snapshot: snapshot, now: state.now)
+                let scrape = Self.scrape(sources.status(of: proxy), now: state.now)
                 return TableRow(key: proxy.id,
-                                cells: [proxy.id, mesh, proxy.clusterID] + cells + [proxy.istiod.map { URL(string: $0)?.host ?? $0 } ?? "-", version, scrape.short],
+                                cells: [proxy.id, mesh, proxy.clusterID] + cells + [proxy.istiod.map(Self.host) ?? "-", version, scrape.short],
                                 roles: [Role.health(proxy.health.health.rawValue) == .healthy ? nil : Role.health(proxy.health.health.rawValue), .muted, .muted]
                                     + roles + [.muted, .muted, scrape.failing ? .failure : .muted],
                                 sortKeys: [.text(proxy.id), .text(mesh), .text(proxy.clusterID)] + cells.map { .text($0) }
@@ -179,11 +194,29 @@ public enum ViewModels {
     /// How reading a proxy's admin API went in the last poll: `ok`, or `failing` with the age of
     /// the data still shown (`short`, for the table) and the source's error (`long`, for the detail).
     static func scrape(_ proxy: Proxy, snapshot: MeshSnapshot, now: Date) -> (short: String, long: String, failing: Bool) {
-        guard let source = snapshot.sources.first(where: { $0.name == "proxy \(proxy.id)" }) else { return ("-", "not read", false) }
-        if source.ok { return ("ok", "ok" + (source.latencyMs.map { String(format: " (%.0f ms)", $0) } ?? ""), false) }
+        scrape(snapshot.sources.first { $0.name == ScrapeIndex.sourceName(proxy) }, now: now)
+    }
+
+    static func scrape(_ source: SourceStatus?, now: Date) -> (short: String, long: String, failing: Bool) {
+        guard let source else { return ("-", "not read", false) }
+        if source.ok { return ("ok", "ok" + (source.latencyMs.map { " (\(fixed($0, 0)) ms)" } ?? ""), false) }
         let age = source.lastSuccess.map { duration(now.timeIntervalSince($0)) }
         let data = age.map { "data \($0) old" } ?? "no data yet"
         return (age.map { "FAIL \($0)" } ?? "FAIL", "FAILING — \(source.error ?? "unknown error") — \(data)", true)
+    }
+
+    /// The host of an istiod address (`http://10.0.0.5:15014` → `10.0.0.5`; a Kubernetes route
+    /// `portforward://istio-system/istiod-…:15014` → the pod), on bytes: Foundation's URL
+    /// parser and `range(of:)` cost more than the rest of a row.
+    static func host(_ address: String) -> String {
+        let bytes = Array(address.utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
+              bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else { return address }
+        var start = colon + 3
+        let kubernetes = address.hasPrefix("portforward://") || address.hasPrefix("podproxy://")
+        if kubernetes, let slash = bytes[start...].firstIndex(of: UInt8(ascii: "/")) { start = slash + 1 }
+        let end = bytes[start...].firstIndex { $0 == UInt8(ascii: ":") || (!kubernetes && $0 == UInt8(ascii: "/")) } ?? bytes.count
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// Topology rows: its services in drawing order (what j/k select), or the adjacency list's
@@ -192,6 +225,16 @@ public enum ViewModels {
         guard let graph = TopologyView.graph(state) else { return [] }
         guard TopologyView.fits(graph.layout, area: TopologyView.bodyArea(state)) else { return TopologyView.rows(state, graph) }
         return graph.order.map { TableRow(key: $0, cells: [$0]) }
+    }
+
+    /// `yyyy-MM-dd HH:mm` in UTC, as `dateFormatter` writes it, at a fraction of its cost
+    /// (a certificate table formats thousands of them).
+    static func dateMinute(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return dateFormatter.string(from: date) }
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min))"
     }
 
     static let dateFormatter: DateFormatter = {
