@@ -14,7 +14,7 @@ struct SuiteBench: AsyncParsableCommand {
     func run() async throws {
         let full: [[String]] = [
             ["parse", "--bench-directory", benchDirectory],
-            ["render", "--services", "2000"],
+            ["render", "--services", "2000", "--proxies", "5000"],
             ["topology", "--services", "2000", "--runs", "3"],
             ["store", "--hours", "1"],
             // 30 cycles (2.5 min): memory grows until the counter history spans its windows;
@@ -24,6 +24,7 @@ struct SuiteBench: AsyncParsableCommand {
             ["soak", "--mesh-duration", "3600"],
             // The same hour without the history store: what grows besides SQLite's page cache.
             ["soak", "--mesh-duration", "3600", "--no-store"],
+            ["kube", "--pods", "5000", "--press-seconds", "30"],
         ]
         let short: [[String]] = [
             ["parse", "--bench-directory", benchDirectory, "--lines", "20000", "--dump-mb", "10", "--runs", "3"],
@@ -32,6 +33,7 @@ struct SuiteBench: AsyncParsableCommand {
             ["store", "--hours", "0.05"],
             ["poll", "--proxies", "1000", "--polls", "2"],
             ["soak", "--mesh-duration", "600", "--proxies", "50"],
+            ["kube", "--pods", "1000", "--press-seconds", "8", "--reads", "50", "--runs", "1"],
         ]
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-suite-\(getpid())")

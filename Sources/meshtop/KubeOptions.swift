@@ -46,8 +46,9 @@ struct KubeOptions: ParsableArguments {
     }
 
     /// Connects: credentials first (an interactive exec plugin runs now, before the console
-    /// takes the screen), then the access review and the pod list. What it returns polls the
-    /// cluster; the transport also carries the session's operator actions.
+    /// takes the screen), then the access review; the pods are listed in the background, so a
+    /// console is up while a large cluster's pods arrive. What it returns polls the cluster; the
+    /// transport also carries the session's operator actions.
     func connect(timeout: Double, bodyLimit: Int, interactive: Bool = isatty(STDIN_FILENO) == 1) async throws(SourceError) -> (KubernetesTransport, KubeMeshInventory) {
         guard maxPortForwards > 0 else { throw SourceError(source: "--max-port-forwards", reason: .other("must be at least 1")) }
         let resolved = try resolve()

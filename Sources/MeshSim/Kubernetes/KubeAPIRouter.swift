@@ -85,7 +85,7 @@ struct KubeAPIRouter {
     }
 
     func get(_ resource: KubeResource, namespace: String?, name: String, request: SimRequest) -> SimResponse {
-        let found = cluster.objects { $0.list(resource) }.first {
+        let found = cluster.list(resource).objects.first {
             $0["metadata"]?["name"]?.stringValue == name && (namespace == nil || $0["metadata"]?["namespace"]?.stringValue == namespace)
         }
         guard let found else { return Self.status(404, "NotFound", "\(resource.plural) \"\(name)\" not found", details: (resource, name)) }
@@ -113,7 +113,7 @@ struct KubeAPIRouter {
             let after = query["resourceVersion"].flatMap(Int.init).flatMap { $0 == 0 ? nil : $0 }
             return .watch(KubeWatchRequest(resource: resource, namespace: namespace, labels: labels, fields: fields, after: after))
         }
-        let (objects, version) = cluster.objects { objects in (objects.list(resource), cluster.resourceVersion) }
+        let (objects, version) = cluster.list(resource)
         var matching = objects.filter { object in
             (namespace == nil || object["metadata"]?["namespace"]?.stringValue == namespace) && labels.matchesLabels(of: object) && fields.matchesFields(of: object)
         }

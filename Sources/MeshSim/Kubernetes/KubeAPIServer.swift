@@ -159,7 +159,7 @@ final class KubeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             start = after
         } else {
             // No version: the current objects as ADDED, then what changes after them.
-            let (objects, version) = cluster.objects { ($0.list(watch.resource), cluster.resourceVersion) }
+            let (objects, version) = cluster.list(watch.resource)
             for object in objects where (watch.namespace == nil || object["metadata"]?["namespace"]?.stringValue == watch.namespace)
                 && watch.labels.matchesLabels(of: object) && watch.fields.matchesFields(of: object) {
                 send(obj(("type", "ADDED"), ("object", object)))

@@ -4,6 +4,8 @@ import MeshModel
 /// What to poll in a cluster, kept current from the Kubernetes API: istiod pods of every
 /// revision, and every pod running `istio-proxy` (sidecars, native sidecars, gateways). Listed
 /// once (pages of 500), then followed with watches in short segments; a 410 Gone re-lists.
+/// `follow()` lists in the background, so a console is on screen (and answers keys) while a
+/// large cluster's pods arrive; `firstList()` lets the first poll wait for them.
 public actor KubeInventory {
     let client: MeshClient
     /// nil: every namespace (`-A`).
@@ -15,6 +17,9 @@ public actor KubeInventory {
     private var lastError: SourceError?
     private var listedAt: Date?
     private var follower: Task<Void, Never>?
+    /// A list has finished (or failed) since `follow()`; until then polls wait in `firstList()`.
+    private var listSettled = false
+    private var listWaiters: [CheckedContinuation<Void, Never>] = []
 
     static let istiodNamespace = "istio-system"
     /// A namespace-scoped inventory re-lists this often, to follow istiod pods it does not watch.
@@ -29,6 +34,7 @@ public actor KubeInventory {
 
     /// Lists the pods now (errors are kept for the status line and thrown).
     public func list() async throws(SourceError) {
+        defer { settleFirstList() }
         do {
             var collected: [String: KubePod] = [:]
             var token: String?
@@ -72,6 +78,20 @@ public actor KubeInventory {
     public func stop() {
         follower?.cancel()
         follower = nil
+        settleFirstList()
+    }
+
+    /// Returns once the first list since `follow()` ended, well or not (at once when not following).
+    public func firstList() async {
+        guard follower != nil, !listSettled else { return }
+        await withCheckedContinuation { listWaiters.append($0) }
+    }
+
+    private func settleFirstList() {
+        listSettled = true
+        let waiters = listWaiters
+        listWaiters = []
+        waiters.forEach { $0.resume() }
     }
 
     /// One watch segment; false when it failed (then the next one lists again).

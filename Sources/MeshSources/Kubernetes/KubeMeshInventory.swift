@@ -21,20 +21,20 @@ public final class KubeMeshInventory: TargetInventory {
         configs = KubeConfigObjects(client: pods.client)
     }
 
-    /// Probes access, lists the pods and starts following them: everything a session needs
-    /// before its first poll. Fails when the API server cannot be reached or pods not listed.
+    /// Probes access and starts following the pods (the list runs in the background; the first
+    /// poll waits for it): everything a session needs before its screen. Fails when the API
+    /// server cannot be reached or the access review is refused; a failed list is the
+    /// `kubernetes` source's error in the polls, retried every 2 s.
     public static func start(client: MeshClient, context: String, cluster: String, server: String, namespace: String?) async throws(SourceError) -> KubeMeshInventory {
         let access = try await KubeAccessProbe(client: client).probe(context: context, cluster: cluster, namespace: namespace)
         let pods = KubeInventory(client: client, namespace: namespace)
-        if access.tier != .none {
-            try await pods.list()
-            await pods.follow()
-        }
+        if access.tier != .none { await pods.follow() }
         let podProxy = !access.missing.contains { $0.contains("pods/proxy") }
         return KubeMeshInventory(access: access, pods: pods, server: server, statsThroughPodProxy: podProxy)
     }
 
     public func snapshot() async -> InventorySnapshot {
+        await pods.firstList()
         let (istiods, proxies) = await pods.current
         var snapshot = InventorySnapshot(access: [access])
         let error = await pods.error
