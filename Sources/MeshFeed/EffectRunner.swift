@@ -13,15 +13,15 @@ public final class EffectRunner: EffectRunning {
     let recorder: Recorder?
     let actions: OperatorActionClient
     let post: @Sendable (AppEvent) -> Void
-    /// Connects to another kubeconfig context and says how it went (nil: not on a cluster).
-    let switchContext: (@Sendable (String) async -> String)?
+    /// Connects to another kubeconfig context or namespace and says how it went (nil: not on a cluster).
+    let switchCluster: (@Sendable (ClusterSwitch) async -> String)?
     private let jobs: AsyncStream<@Sendable () async -> Void>.Continuation
     private let worker: Task<Void, Never>
 
     public init(feed: Feed, history: HistorySession?, recorder: Recorder?, actions: OperatorActionClient,
-                switchContext: (@Sendable (String) async -> String)? = nil, post: @escaping @Sendable (AppEvent) -> Void) {
+                switchCluster: (@Sendable (ClusterSwitch) async -> String)? = nil, post: @escaping @Sendable (AppEvent) -> Void) {
         self.feed = feed
-        self.switchContext = switchContext
+        self.switchCluster = switchCluster
         self.history = history
         self.recorder = recorder
         self.actions = actions
@@ -60,10 +60,14 @@ public final class EffectRunner: EffectRunning {
             }
         case let .loadCharts(service, range):
             enqueue { [history] in await history?.loadCharts(service: service, range: range) }
-        case let .switchContext(name):
-            enqueue { [switchContext, post, feed] in
-                guard let switchContext else { return post(.notice("not polling a cluster: start with --kubeconfig or --context")) }
-                post(.notice(await switchContext(name)))
+        case let .switchCluster(change):
+            enqueue { [switchCluster, post, feed] in
+                guard let switchCluster else {
+                    // Off a cluster `:ns` only filters the views; `:ctx` has nothing to switch.
+                    if case .context = change { post(.notice("not polling a cluster: start with --kubeconfig or --context")) }
+                    return
+                }
+                post(.notice(await switchCluster(change)))
                 await feed.refresh()
             }
         }

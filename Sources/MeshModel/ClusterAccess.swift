@@ -15,14 +15,20 @@ public struct ClusterAccess: Sendable, Codable, Hashable {
     /// The kubeconfig context (or `in-cluster`) and its cluster.
     public var context: String
     public var cluster: String
+    /// The namespace whose proxies are polled (`-n`, `:ns`); nil: every namespace.
+    public var namespace: String?
     public var tier: Tier
     /// "no `create pods/portforward` in istio-system: certificates from istio_agent_cert_expiry_seconds only".
     public var missing: [String]
 
-    public init(context: String, cluster: String, tier: Tier, missing: [String] = []) {
+    public init(context: String, cluster: String, namespace: String? = nil, tier: Tier, missing: [String] = []) {
         self.context = context
         self.cluster = cluster
+        self.namespace = namespace
         self.tier = tier
         self.missing = missing
     }
+
+    /// `context` or `context -n NAMESPACE`, as the status line and the Overview name it.
+    public var scope: String { context + (namespace.map { " -n \($0)" } ?? "") }
 }

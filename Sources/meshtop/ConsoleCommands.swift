@@ -68,7 +68,8 @@ struct ConsoleCommand: AsyncParsableCommand {
             thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds, history: historySetting, policy: policy)
         if source == nil, sources.usesKubernetes(settings) {
             let sources = self.sources
-            session.reconnect = { name in try await sources.kubePoller(settings, kube: sources.kube.with(context: name), interactive: false) }
+            session.reconnect = { scope in try await sources.kubePoller(settings, kube: sources.kube.with(scope), interactive: false) }
+            session.scope = sources.kube.scope
         }
         try await ConsoleSession.run(session)
     }
@@ -112,6 +113,7 @@ struct DemoCommand: AsyncParsableCommand {
         let istiod = try await server.start()
         let ticker = Task { await server.run { _ in } }
         let poller: MeshPoller
+        var reconnect: (@Sendable (KubeScope) async throws -> MeshPoller)?
         let kubeconfigDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-demo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: kubeconfigDirectory) }
         if throughKubernetes, let kubernetes = server.kubernetes {
@@ -119,10 +121,15 @@ struct DemoCommand: AsyncParsableCommand {
             let kubeconfig = kubeconfigDirectory.appendingPathComponent("config").path
             try kubernetes.writeKubeconfig(to: kubeconfig)
             let kube = try KubeOptions.parse(["--kubeconfig", kubeconfig, "--context", KubeSimContext.sim.rawValue])
-            let (transport, inventory) = try await kube.connect(timeout: 5, bodyLimit: 64 << 20)
-            var pollerOptions = PollerOptions()
-            pollerOptions.inventory = inventory
-            poller = MeshPoller(options: pollerOptions, client: MeshClient(transport: transport, policy: .operatorActions))
+            // `:ctx sim-metrics` and `:ns NAME` work in the demo as on a real cluster.
+            let connect = { @Sendable (scope: KubeScope) async throws -> MeshPoller in
+                let (transport, inventory) = try await kube.with(scope).connect(timeout: 5, bodyLimit: 64 << 20, interactive: false)
+                var pollerOptions = PollerOptions()
+                pollerOptions.inventory = inventory
+                return MeshPoller(options: pollerOptions, client: MeshClient(transport: transport, policy: .operatorActions))
+            }
+            poller = try await connect(kube.scope)
+            reconnect = connect
         } else {
             var pollerOptions = PollerOptions()
             pollerOptions.istiodURLs = [istiod]
@@ -131,10 +138,13 @@ struct DemoCommand: AsyncParsableCommand {
             }
             poller = try MeshPoller(options: pollerOptions)
         }
-        try await ConsoleSession.run(ConsoleSession.Session(
+        var session = ConsoleSession.Session(
             source: PollerFeedSource(poller), interval: look.refreshInterval(settings),
             console: console, thresholds: settings.healthThresholds, serviceThresholds: settings.serviceThresholds,
-            history: HistorySetting(path: db, retention: Retention())))
+            history: HistorySetting(path: db, retention: Retention()))
+        session.reconnect = reconnect
+        session.scope = KubeScope(context: KubeSimContext.sim.rawValue)
+        try await ConsoleSession.run(session)
         ticker.cancel()
         await ticker.value // no listener change may run while the event loops shut down
         await server.shutdown()

@@ -21,8 +21,10 @@ enum ConsoleSession {
         var history: HistorySetting?
         /// What the transport may send besides reads (operator actions, or nothing).
         var policy: RequestPolicy = .operatorActions
-        /// Connects to another kubeconfig context (`:ctx NAME`), when polling a cluster.
-        var reconnect: (@Sendable (String) async throws -> MeshPoller)?
+        /// Connects to another kubeconfig context or namespace (`:ctx NAME`, `:ns NAME`), when
+        /// polling a cluster; `scope` is what the session starts on.
+        var reconnect: (@Sendable (KubeScope) async throws -> MeshPoller)?
+        var scope = KubeScope()
     }
 
     static func run(_ session: Session) async throws {
@@ -39,13 +41,14 @@ enum ConsoleSession {
         // client is read-only); without a poller, through a transport of their own.
         let actionTransport = SwitchableTransport(poller?.client.transport ?? DirectHTTPTransport(timeout: 5, tls: nil))
         let actions = OperatorActionClient(client: MeshClient(transport: actionTransport, policy: session.policy))
-        var switchContext: (@Sendable (String) async -> String)?
+        var switchCluster: (@Sendable (ClusterSwitch) async -> String)?
         if let reconnect = session.reconnect {
-            switchContext = { @Sendable name in
-                await Self.switchContext(to: name, reconnect: reconnect, source: source, actionTransport: actionTransport)
+            let scope = CurrentScope(session.scope)
+            switchCluster = { @Sendable change in
+                await Self.switchCluster(change, scope: scope, reconnect: reconnect, source: source, actionTransport: actionTransport)
             }
         }
-        let runner = EffectRunner(feed: feed, history: history, recorder: recorder, actions: actions, switchContext: switchContext, post: inbox.post)
+        let runner = EffectRunner(feed: feed, history: history, recorder: recorder, actions: actions, switchCluster: switchCluster, post: inbox.post)
         let console = ConsoleFeed(history: history, prometheus: poller?.prometheus, post: inbox.post)
         let feeding = Task { await feed.run { await console.publish($0) } }
         Signals.onTermination { _ in inbox.requestQuit() }
@@ -67,16 +70,29 @@ enum ConsoleSession {
         if poller == nil { await actions.client.shutdown() }
     }
 
-    /// Connects to another context; the feed and the actions follow only once it answered.
-    static func switchContext(to name: String, reconnect: @Sendable (String) async throws -> MeshPoller,
+    /// Connects to another context or namespace; the feed and the actions follow only once it
+    /// answered (the effect runner runs one switch at a time, so `scope` is not raced).
+    static func switchCluster(_ change: ClusterSwitch, scope: CurrentScope, reconnect: @Sendable (KubeScope) async throws -> MeshPoller,
                               source: SwitchableFeedSource, actionTransport: SwitchableTransport) async -> String {
+        var next = scope.value.withLock { $0 }
+        let name: String
+        switch change {
+        case let .context(context):
+            next.context = context
+            name = "context \(context)"
+        case let .namespace(namespace):
+            guard namespace != next.namespace else { return namespace.map { "already polling namespace \($0)" } ?? "already polling every namespace" }
+            next.namespace = namespace
+            name = namespace.map { "namespace \($0): polling its proxies only" } ?? "every namespace"
+        }
         do {
-            let next = try await reconnect(name)
-            await source.replace(with: PollerFeedSource(next))
-            await actionTransport.replace(with: next.client.transport, shutdownOld: false)
-            return "context \(name)"
+            let poller = try await reconnect(next)
+            await source.replace(with: PollerFeedSource(poller))
+            await actionTransport.replace(with: poller.client.transport, shutdownOld: false)
+            scope.value.withLock { $0 = next }
+            return name
         } catch {
-            return "context \(name): \(error) (still on the previous context)"
+            return "\(name): \(error) (still on the previous \(change.isContext ? "context" : "namespace"))"
         }
     }
 

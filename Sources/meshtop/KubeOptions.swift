@@ -3,6 +3,7 @@ import Foundation
 import MeshModel
 import MeshPoller
 import MeshSources
+import Synchronization
 
 /// Reaching a mesh through a Kubernetes cluster's API, as kubectl does: the kubeconfig
 /// (`KUBECONFIG`, merged as kubectl merges it, or `--kubeconfig`), a context, a namespace; or,
@@ -14,12 +15,17 @@ struct KubeOptions: ParsableArguments {
     @Flag(name: [.customShort("A"), .long], help: "Proxies in every namespace (the default).") var allNamespaces = false
     @Option(help: "Port-forwards open at once.") var maxPortForwards: Int = 16
 
-    /// The same flags with another context (`:ctx NAME`).
-    func with(context name: String) -> KubeOptions {
+    /// The same flags with another context or namespace (`:ctx NAME`, `:ns NAME`).
+    func with(_ scope: KubeScope) -> KubeOptions {
         var copy = self
-        copy.context = name
+        copy.context = scope.context
+        copy.namespace = scope.namespace
+        copy.allNamespaces = scope.namespace == nil
         return copy
     }
+
+    /// The context (nil: the current one) and namespace (nil: all) these flags poll.
+    var scope: KubeScope { KubeScope(context: context, namespace: allNamespaces ? nil : namespace) }
 
     /// Whether these flags ask for a cluster.
     var named: Bool { kubeconfig != nil || context != nil || namespace != nil || allNamespaces }
@@ -67,4 +73,18 @@ struct KubeOptions: ParsableArguments {
             throw error.named("kubernetes context \(resolved.contextName) (\(SecretRedaction.url(resolved.server)))")
         }
     }
+}
+
+/// Which part of a cluster a console polls: a kubeconfig context (nil: the current one) and a
+/// namespace (nil: every namespace).
+struct KubeScope: Sendable, Equatable {
+    var context: String?
+    var namespace: String?
+}
+
+/// The scope a console session polls now, changed by `:ctx` and `:ns` once the switch answered.
+final class CurrentScope: Sendable {
+    let value: Mutex<KubeScope>
+
+    init(_ scope: KubeScope) { value = Mutex(scope) }
 }

@@ -37,4 +37,23 @@ struct TmuxKubernetesTests {
         driver.run(["send-keys", "-t", "console", "q"])
         _ = await waitFor("exit") { $0.contains("EXITED 0") }
     }
+
+    @Test(":ns default polls only that namespace's proxies (the status line says -n default); :ns all polls every namespace again")
+    func namespaceSwitch() async throws {
+        let binary = try #require(TmuxSupport.binary)
+        let sim = try await KubeSim.start(addressBase: "127.0.72.40")
+        defer { Task { await sim.stop() } }
+        let command = "cd '\(sim.directory.path)' && HOME='\(sim.directory.path)' KUBECONFIG='\(sim.kubeconfig)' LANG=C.UTF-8 TERM=tmux-256color '\(binary)' --no-history --refresh 1; "
+            + "echo EXITED $?; sleep 60"
+        driver.run(["new-session", "-d", "-s", "console", "-x", "120", "-y", "30", command])
+        defer { driver.run(["kill-server"]) }
+        // Bookinfo: six sidecars in default, the ingress gateway in istio-system.
+        _ = await waitFor("every namespace's proxies") { $0.contains("sim: port-forward") && $0.contains("Proxies 7") }
+        driver.run(["send-keys", "-t", "console", ":ns default", "Enter"])
+        _ = await waitFor("the namespace's proxies only") { $0.contains("sim -n default: port-forward") && $0.contains("Access        sim -n default (meshtop-sim): port-forward") }
+        driver.run(["send-keys", "-t", "console", ":ns all", "Enter", "1"])
+        _ = await waitFor("every namespace again") { $0.contains("sim: port-forward") && $0.contains("Proxies 7") }
+        driver.run(["send-keys", "-t", "console", "q"])
+        _ = await waitFor("exit") { $0.contains("EXITED 0") }
+    }
 }

@@ -77,6 +77,18 @@ struct AppStateTests {
         for character in "svc" { _ = state.update(.key(.character(character))) }
         _ = state.update(.key(.enter))
         #expect(state.view == .services)
+        // :ns filters at once and asks the host to narrow the polling (on a cluster); :ns all widens it.
+        _ = state.update(.key(.character(":")))
+        for character in "ns default" { _ = state.update(.key(.character(character))) }
+        #expect(state.update(.key(.enter)) == [.switchCluster(.namespace("default"))])
+        #expect(state.filter == "default")
+        _ = state.update(.key(.character(":")))
+        for character in "ns all" { _ = state.update(.key(.character(character))) }
+        #expect(state.update(.key(.enter)) == [.switchCluster(.namespace(nil))])
+        #expect(state.filter.isEmpty)
+        _ = state.update(.key(.character(":")))
+        for character in "ctx prod" { _ = state.update(.key(.character(character))) }
+        #expect(state.update(.key(.enter)) == [.switchCluster(.context("prod"))])
     }
 
     @Test("s sorts by the next column, S reverses; the certificate root stays visible under any filter")

@@ -38,7 +38,7 @@ public struct KubeAccessProbe: Sendable {
         }
         var missing: [String] = []
         if answers[list] != true {
-            return ClusterAccess(context: context, cluster: cluster, tier: .none,
+            return ClusterAccess(context: context, cluster: cluster, namespace: namespace, tier: .none,
                                  missing: ["no \(list.words): no pods to discover — ask for the pod-metrics ClusterRole (README, Connecting to a cluster)"])
         }
         if answers[forwardIstiod] != true {
@@ -51,7 +51,7 @@ public struct KubeAccessProbe: Sendable {
             missing.append("no \(podProxy.words): no RED metrics from the pods — give --prometheus")
         }
         let tier: ClusterAccess.Tier = answers[forwardProxies] == true ? .portForward : answers[podProxy] == true ? .podMetrics : .prometheusOnly
-        return ClusterAccess(context: context, cluster: cluster, tier: tier, missing: missing)
+        return ClusterAccess(context: context, cluster: cluster, namespace: namespace, tier: tier, missing: missing)
     }
 
     func allowed(_ question: Question) async throws(SourceError) -> Bool {

@@ -7,7 +7,7 @@ extension AppState {
     public static let commands: [(names: [String], help: String)] = [
         (["overview", "ov"], "Overview"), (["services", "svc"], "Services"), (["routes", "vs"], "Routes"),
         (["certs", "certificates"], "Certificates"), (["proxies", "po", "ps"], "Proxies"), (["events", "ev"], "Events"),
-        (["topo", "topology"], "Topology"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: filter by namespace"),
+        (["topo", "topology"], "Topology"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: one namespace (on a cluster, poll only its proxies)"),
         (["ctx", "context"], "ctx NAME: poll another kubeconfig context"),
         (["at"], "at TIME: travel to a stored time (14:02, 10m, 2026-11-26 14:02)"), (["live"], "back to live"),
         (["loglevel", "log"], "loglevel LEVEL: set the selected proxy's Envoy log level"),
@@ -280,11 +280,13 @@ extension AppState {
                 return []
             }
             showToast("connecting to context \(argument)…")
-            return [.switchContext(argument)]
+            return [.switchCluster(.context(argument))]
         case "ns":
+            // The views filter at once; on a cluster the polling narrows to the namespace too.
             filter = argument == "all" || argument.isEmpty ? "" : argument
             clampSelections()
             showToast(filter.isEmpty ? "all namespaces" : "namespace \(argument)")
+            return [.switchCluster(.namespace(filter.isEmpty ? nil : argument))]
         case "theme":
             guard availableThemes.isEmpty || availableThemes.contains(argument) else {
                 showToast("no theme \(argument) (\(availableThemes.joined(separator: ", ")))")

@@ -70,8 +70,20 @@ public enum Effect: Sendable, Equatable {
     case travel(TravelRequest)
     /// Ask the store for a service's history charts.
     case loadCharts(service: String, range: ChartRange)
-    /// Poll another kubeconfig context from now on (`:ctx NAME`).
-    case switchContext(String)
+    /// Poll another kubeconfig context, or another namespace of it, from now on (`:ctx`, `:ns`).
+    case switchCluster(ClusterSwitch)
+}
+
+/// What `:ctx NAME` and `:ns NAME` change of the cluster polled.
+public enum ClusterSwitch: Sendable, Equatable {
+    case context(String)
+    /// nil: every namespace (`:ns all`).
+    case namespace(String?)
+
+    public var isContext: Bool {
+        if case .context = self { return true }
+        return false
+    }
 }
 
 /// What the terminal itself does for an effect, on the thread that owns it.

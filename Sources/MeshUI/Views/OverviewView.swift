@@ -30,7 +30,7 @@ enum OverviewView {
         }
         for access in snapshot.access ?? [] {
             let more = access.missing.count > 1 ? " (+\(access.missing.count - 1) more: `y` shows all)" : ""
-            let text = "\(access.context) (\(access.cluster)): \(access.tier.rawValue)" + (access.missing.first.map { " — \($0)\(more)" } ?? ", nothing missing")
+            let text = "\(access.scope) (\(access.cluster)): \(access.tier.rawValue)" + (access.missing.first.map { " — \($0)\(more)" } ?? ", nothing missing")
             lines.append(("Access", text, access.missing.isEmpty ? .healthy : .warning))
         }
         let critical = snapshot.findings.filter { $0.severity == .critical }.count, warnings = snapshot.findings.filter { $0.severity == .warning }.count

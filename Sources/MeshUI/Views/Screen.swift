@@ -98,7 +98,7 @@ public enum Screen {
         // failing-sources warning after it must not be pushed off an 80-column line.
         for access in state.snapshot?.access ?? [] where area.width >= 100 {
             let tier = access.tier.rawValue + (access.missing.isEmpty ? "" : " (\(access.missing.count) missing)")
-            parts.append(area.width >= 120 ? "\(access.context): \(tier)" : tier)
+            parts.append(area.width >= 120 ? "\(access.scope): \(tier)" : tier)
         }
         if let snapshot = state.snapshot {
             let failing = snapshot.sources.filter { !$0.ok }.count
