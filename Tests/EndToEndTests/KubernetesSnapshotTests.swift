@@ -119,6 +119,60 @@ struct KubernetesSnapshotTests {
         try text.replacingOccurrences(of: String(mine), with: String(ca)).write(toFile: mismatched, atomically: true, encoding: .utf8)
         let tls = try await MeshtopProcess.run(["snapshot", "--kubeconfig", mismatched, "-o", "json"])
         #expect(tls.status != 0)
-        #expect(tls.stderr.contains("TLS"), "\(tls.stderr)")
+        #expect(tls.stderr.contains("TLS: the server's certificate is not signed by a CA this connection trusts"), "\(tls.stderr)")
+
+        // A token the API server does not accept: one retry, then whose credential it refuses.
+        let wrongToken = sim.directory.appendingPathComponent("wrong-token").path
+        let token = try #require(text.split(separator: "\n").first { $0.contains("token: sim-token") || $0.hasPrefix("    token: ") })
+        try text.replacingOccurrences(of: String(token), with: "    token: not-a-token").write(toFile: wrongToken, atomically: true, encoding: .utf8)
+        let refusedToken = try await MeshtopProcess.run(["snapshot", "--kubeconfig", wrongToken, "-o", "json"])
+        #expect(refusedToken.status != 0)
+        #expect(refusedToken.stderr.contains("HTTP 401 — the API server does not accept the credential of kubeconfig user"), "\(refusedToken.stderr)")
+        #expect(!refusedToken.stderr.contains("--token-file"), "\(refusedToken.stderr)")
+
+        // An exec plugin whose tokens the server refuses: run again once after the first 401,
+        // then an error that names the plugin.
+        let plugin = sim.directory.appendingPathComponent("bad-plugin").path
+        let runs = sim.directory.appendingPathComponent("bad-plugin.runs").path
+        try """
+        #!/bin/sh
+        echo run >> '\(runs)'
+        echo '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"sim-exec.1.forged"}}'
+
+        """.write(toFile: plugin, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plugin)
+        let forged = sim.directory.appendingPathComponent("forged").path
+        try text.replacingOccurrences(of: "command: \(KubeconfigWriter.pluginPath(forKubeconfig: sim.kubeconfig))", with: "command: \(plugin)")
+            .write(toFile: forged, atomically: true, encoding: .utf8)
+        let rejected = try await MeshtopProcess.run(["snapshot", "--kubeconfig", forged, "--context", "sim-exec", "-o", "json"])
+        #expect(rejected.status != 0)
+        #expect(rejected.stderr.contains("exec plugin \(plugin)") && rejected.stderr.contains("rejects the credential of exec plugin"), "\(rejected.stderr)")
+        let count = (try? String(contentsOfFile: runs, encoding: .utf8))?.split(separator: "\n").count
+        #expect(count == 2, "the plugin ran \(count ?? 0) times")
+    }
+
+    @Test("tls-server-name: an API server on another address is reached under the name its certificate carries, as kubectl reaches it; without it the mismatch is said in words")
+    func tlsServerName() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.71.110") { $0.kube?.host = "127.0.0.3" }
+        defer { Task { await sim.stop() } }
+        #expect(sim.apiURL.hasPrefix("https://127.0.0.3:"))
+        let (plain, _) = try await Self.snapshot(sim, context: .sim)
+        #expect(plain.status != 0)
+        #expect(plain.stderr.contains("the server's certificate does not name the host connected to"), "\(plain.stderr)")
+        if KubeSim.kubectl != nil {
+            #expect(try await sim.kubectl(["get", "pods", "-A"]).status != 0, "kubectl refuses it too")
+        }
+        let text = try String(contentsOfFile: sim.kubeconfig, encoding: .utf8)
+        try text.replacingOccurrences(of: "    server: \(sim.apiURL)\n", with: "    server: \(sim.apiURL)\n    tls-server-name: kubernetes\n")
+            .write(toFile: sim.kubeconfig, atomically: true, encoding: .utf8)
+        if KubeSim.kubectl != nil {
+            let listed = try await sim.kubectl(["get", "pods", "-A"])
+            #expect(listed.status == 0, "\(listed.stderr)")
+        }
+        let (named, export) = try await Self.snapshot(sim, context: .sim)
+        try #require(named.status == 0, "\(named.stderr)")
+        #expect(Self.access(export)?["tier"] as? String == "port-forward")
+        let sources = try #require(export["sources"] as? [[String: Any]])
+        #expect(sources.allSatisfy { $0["ok"] as? Bool == true }, "port-forwards too: \(sources.filter { $0["ok"] as? Bool != true })")
     }
 }

@@ -159,7 +159,7 @@ struct KubeCredentialTests {
         await provider.rejected()
         let refused = try #require(await kubeFailure { try await provider.bearer() })
         #expect(refused.source == "kubeconfig user alice exec plugin \(scratch.path)/plugin")
-        #expect(refused.description.contains("rejects this plugin's credential"), "\(refused)")
+        #expect(refused.description.contains("rejects the credential of exec plugin"), "\(refused)")
         #expect(await kubeFailure { try await provider.bearer() } != nil)
         #expect(Self.runs(scratch) == 2)
         clock.advance(31)
@@ -171,7 +171,7 @@ struct KubeCredentialTests {
         #expect(try await provider.bearer()?.revealed == "exec-4", "a late 401 for a replaced credential does not count against the new one")
         await provider.rejected(Credential("exec-4"))
         let again = await kubeFailure { try await provider.bearer() }
-        #expect(again?.description.contains("rejects this plugin's credential") == true && Self.runs(scratch) == 4)
+        #expect(again?.description.contains("rejects the credential of exec plugin") == true && Self.runs(scratch) == 4)
     }
 
     @Test("KUBERNETES_EXEC_INFO holds kind, apiVersion and spec.interactive, and spec.cluster only with provideClusterInfo")
@@ -297,12 +297,11 @@ struct KubeCredentialTests {
         #expect(badCert?.description.contains("client-certificate") == true, "\(String(describing: badCert))")
     }
 
-    @Test("The handshake's host name is tls-server-name when set, else the server's host")
+    @Test("API requests name tls-server-name in the handshake and connect to the server's host")
     func serverHostname() {
-        var context = ResolvedKubeContext(contextName: "x", clusterName: "c", userName: "u", server: "https://10.0.0.1:6443", namespace: "default",
-                                          tls: KubeTLSSettings(), auth: .none)
-        #expect(KubeTLS.serverHostname(context) == "10.0.0.1")
-        context.tls.tlsServerName = "kubernetes.default.svc"
-        #expect(KubeTLS.serverHostname(context) == "kubernetes.default.svc")
+        #expect(KubernetesTransport.named(server: "https://10.0.0.1:6443", tlsServerName: nil) == ("https://10.0.0.1:6443", [:]))
+        let named = KubernetesTransport.named(server: "https://10.0.0.1:6443", tlsServerName: "kubernetes.default.svc")
+        #expect(named.base == "https://kubernetes.default.svc:6443" && named.dnsOverride == ["kubernetes.default.svc": "10.0.0.1"])
+        #expect(KubernetesTransport.named(server: "https://api.example:443", tlsServerName: "api.example").dnsOverride.isEmpty)
     }
 }

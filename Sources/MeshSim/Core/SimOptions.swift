@@ -50,8 +50,11 @@ public struct SimOptions: Sendable {
 
 /// `meshtop sim --kube`: the simulated cluster's API server.
 public struct KubeSimOptions: Sendable {
-    /// The API server's port on 127.0.0.1 (0: any free port).
+    /// The API server's port (0: any free port).
     public var port = 0
+    /// The loopback address it listens on. Its certificate names 127.0.0.1, localhost and
+    /// kubernetes: on another address a client must send `tls-server-name` (a test of it).
+    public var host = "127.0.0.1"
     /// How long the `sim-exec` context's plugin tokens last (`--kube-token-lifetime`).
     public var tokenLifetime: TimeInterval = 15 * 60
 

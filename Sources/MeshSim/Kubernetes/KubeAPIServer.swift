@@ -6,7 +6,7 @@ import NIOSSL
 import NIOWebSocket
 import Synchronization
 
-/// The simulated cluster's API server: HTTPS on 127.0.0.1 with its own CA, bearer tokens and
+/// The simulated cluster's API server: HTTPS on 127.0.0.1 (or another loopback address) with its own CA, bearer tokens and
 /// client certificates, the routes of `KubeAPIRouter`, watches streamed as newline-delimited
 /// JSON, the pod proxy, and `pods/portforward` over WebSocket into the pods' ports
 /// (`KubePortForward`, through the simulated pod network `KubePodNetwork`).
@@ -25,8 +25,8 @@ public final class KubeAPIServer: Sendable {
         podNetwork = KubePodNetwork(simulator: simulator, group: group)
     }
 
-    /// Binds 127.0.0.1:`port` (0: any free port) and the pod network; returns the server URL.
-    public func start(port: Int) async throws -> String {
+    /// Binds `host`:`port` (0: any free port) and the pod network; returns the server URL.
+    public func start(host: String = "127.0.0.1", port: Int) async throws -> String {
         let backend = try await podNetwork.start()
         let certificates = cluster.certificates
         var tls = TLSConfiguration.makeServerConfiguration(
@@ -55,11 +55,11 @@ public final class KubeAPIServer: Sendable {
                                                                    name: KubeAPIHandler.name)
                 }
             }
-        let bound = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+        let bound = try await bootstrap.bind(host: host, port: port).get()
         let actual = bound.localAddress?.port ?? port
-        address.withLock { $0 = "127.0.0.1:\(actual)" }
+        address.withLock { $0 = "\(host):\(actual)" }
         channel.withLock { $0 = bound }
-        let url = "https://127.0.0.1:\(actual)"
+        let url = "https://\(host):\(actual)"
         self.url.withLock { $0 = url }
         return url
     }

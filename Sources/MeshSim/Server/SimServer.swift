@@ -32,7 +32,7 @@ public final class SimServer: Sendable {
         if let kube {
             let server = try KubeAPIServer(simulator: simulator, group: group, tokenLifetime: kube.tokenLifetime)
             kubeServer.withLock { $0 = server }
-            _ = try await server.start(port: kube.port)
+            _ = try await server.start(host: kube.host, port: kube.port)
         }
         try await reconcile()
         return "http://127.0.0.1:\(channel.localAddress?.port ?? simulator.options.istiodPort)"

@@ -7,7 +7,7 @@ extension KubeAPIAccess {
     public static func make(_ context: ResolvedKubeContext, credentials: KubeCredentialProvider) async throws(SourceError) -> KubeAPIAccess {
         let identity = try await credentials.clientIdentity()
         let tls = try KubeTLS.configuration(context.tls, identity: identity)
-        return KubeAPIAccess(server: context.server, tls: tls, tlsServerName: context.tls.tlsServerName,
+        return KubeAPIAccess(server: context.server, tls: tls, tlsServerName: context.tls.tlsServerName, identity: context.credentialName,
                              bearer: { () async throws(SourceError) -> Credential? in try await credentials.bearer() },
                              rejected: { await credentials.rejected() })
     }

@@ -150,7 +150,8 @@ public actor KubeCredentialProvider {
             let wait = until.timeIntervalSince(now())
             guard wait <= 0 else {
                 throw SourceError(source: source, reason: .auth(.credential(
-                    "the API server rejects this plugin's credential, also one it had just given (HTTP 401 twice in a row); "
+                    "the API server rejects the credential of exec plugin \(config.command) (\(userSource)), also one it had just given "
+                        + "(HTTP 401 twice in a row); "
                         + "check which identity it logs in as — meshtop runs it again in \(Int(wait.rounded(.up))) s")))
             }
             refusedUntil = nil

@@ -54,13 +54,6 @@ public enum KubeTLS {
         return configuration
     }
 
-    /// The host name the handshake must present and verify: tls-server-name, else the server URL's host.
-    /// TLSConfiguration has no place for it; the connection's `serverHostname` takes it.
-    public static func serverHostname(_ context: ResolvedKubeContext) -> String? {
-        if let name = context.tls.tlsServerName, !name.isEmpty { return name }
-        return URLComponents(string: context.server)?.host
-    }
-
     private static func certificates(_ pem: [UInt8], field: String) throws(SourceError) -> [NIOSSLCertificate] {
         let parsed: [NIOSSLCertificate]
         do { parsed = try NIOSSLCertificate.fromPEMBytes(pem) } catch {

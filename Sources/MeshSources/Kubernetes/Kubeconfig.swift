@@ -119,6 +119,20 @@ public struct ResolvedKubeContext: Sendable, Equatable {
         self.tls = tls
         self.auth = auth
     }
+
+    /// Whose credential this is, in an error: "kubeconfig user alice (token)", "in-cluster service account".
+    public var credentialName: String {
+        if contextName == InClusterConfig.contextName { return "the in-cluster service account's token" }
+        let kind: String
+        switch auth {
+        case .none: kind = "no credential"
+        case .token: kind = "token"
+        case let .tokenFile(path): kind = "tokenFile \(path)"
+        case .clientCertificate: kind = "client certificate"
+        case let .exec(config): kind = "exec plugin \(config.command)"
+        }
+        return "the credential of kubeconfig user \(userName.isEmpty ? "(none)" : userName) (\(kind))"
+    }
 }
 
 extension Kubeconfig {

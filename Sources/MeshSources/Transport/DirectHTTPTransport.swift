@@ -31,9 +31,12 @@ public final class DirectHTTPTransport: MeshTransport {
         return tls
     }
 
-    public init(timeout: Double = 5, bodyLimit: Int = 64 << 20, credential: Credential? = nil, tls: TLSConfiguration?) {
+    /// - Parameter dnsOverride: host names to connect elsewhere while the handshake still names
+    ///   and verifies them (a kubeconfig's `tls-server-name`).
+    public init(timeout: Double = 5, bodyLimit: Int = 64 << 20, credential: Credential? = nil, tls: TLSConfiguration?, dnsOverride: [String: String] = [:]) {
         var configuration = HTTPClient.Configuration()
         configuration.tlsConfiguration = tls
+        configuration.dnsOverride = dnsOverride
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2)
         // A refused connection fails now, not after the connect timeout of retries: the poller
         // has its own backoff per target, and an operator should see "connection refused" at once.
@@ -175,11 +178,26 @@ public final class DirectHTTPTransport: MeshTransport {
             case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed: return .connectionClosed
             default: return .other("\(error)")
             }
-        case is NIOSSLError, is BoringSSLError:
-            return .tls("\(error)")
+        case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
+            return .tls(tlsWords(error))
         default:
             return .other("\(error)")
         }
+    }
+
+    /// A failed handshake in words, for the two an operator meets (the wrong CA, a certificate
+    /// for another name); anything else in BoringSSL's words.
+    static func tlsWords(_ error: any Error) -> String {
+        let text = "\(error)"
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "the server's certificate does not name the host connected to "
+                + "(a kubeconfig names one it does carry with tls-server-name)"
+        }
+        if ["CERTIFICATE_VERIFY_FAILED", "BAD_SIGNATURE", "unable to get local issuer", "self signed certificate"].contains(where: text.contains) {
+            return "the server's certificate is not signed by a CA this connection trusts "
+                + "(a kubeconfig's certificate-authority, or --ca-file)"
+        }
+        return text
     }
 
     public func shutdown() async {

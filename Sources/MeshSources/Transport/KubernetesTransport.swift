@@ -9,16 +9,28 @@ public struct KubeAPIAccess: Sendable {
     public var server: String
     public var tls: TLSConfiguration
     public var tlsServerName: String?
+    /// Whose credential requests carry, for a refusal: "kubeconfig user alice (exec plugin aws)".
+    public var identity: String
     public var bearer: @Sendable () async throws(SourceError) -> Credential?
     public var rejected: @Sendable () async -> Void
 
-    public init(server: String, tls: TLSConfiguration, tlsServerName: String? = nil,
+    public init(server: String, tls: TLSConfiguration, tlsServerName: String? = nil, identity: String = "the kubeconfig's credential",
                 bearer: @escaping @Sendable () async throws(SourceError) -> Credential?, rejected: @escaping @Sendable () async -> Void = {}) {
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
         self.tls = tls
         self.tlsServerName = tlsServerName
+        self.identity = identity
         self.bearer = bearer
         self.rejected = rejected
+    }
+
+    /// A 401 again, with a credential fetched after the first: the error says whose credential
+    /// the API server refuses — an exec plugin's provider says it in its own words (which plugin,
+    /// when it runs again) — instead of the generic 401 advice for a token file.
+    func refusedAgain(_ request: MeshRequest, body: String) async -> SourceError {
+        await rejected()
+        do { _ = try await bearer() } catch { return error }
+        return request.failure(.auth(.credential("HTTP 401 — the API server does not accept \(identity)" + SourceError.Reason.quoted(body))))
     }
 }
 
@@ -32,6 +44,9 @@ public final class KubernetesTransport: MeshTransport {
     /// Which context and cluster this is, for the header and errors.
     public var server: String { api.server }
     let api: KubeAPIAccess
+    /// Where API requests are sent: the server URL, or with `tls-server-name` the same URL
+    /// under that name (the client connects to the real host and verifies the name).
+    let apiBase: String
     let apiClient: DirectHTTPTransport
     let direct: DirectHTTPTransport
     let pool: PortForwardPool
@@ -42,7 +57,9 @@ public final class KubernetesTransport: MeshTransport {
         self.api = api
         self.timeout = timeout
         self.bodyLimit = bodyLimit
-        apiClient = DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: api.tls)
+        let named = Self.named(server: api.server, tlsServerName: api.tlsServerName)
+        apiBase = named.base
+        apiClient = DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: api.tls, dnsOverride: named.dnsOverride)
         self.direct = direct ?? DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: nil)
         pool = PortForwardPool(api: api, limit: maxPortForwards, timeout: .milliseconds(Int64(timeout * 1000)))
     }
@@ -53,11 +70,11 @@ public final class KubernetesTransport: MeshTransport {
         case .url: return try await direct.send(permitted)
         case let .podProxy(namespace, pod, port):
             let prefix = "/api/v1/namespaces/\(namespace)/pods/\(pod):\(port)/proxy"
-            return try await throughAPI(permitted.rerouted(to: .url(api.server), path: prefix + request.path), original: request)
+            return try await throughAPI(permitted.rerouted(to: .url(apiBase), path: prefix + request.path), original: request)
         case let .portForward(namespace, pod, port):
             return try await pool.send(request, to: PortForwardKey(namespace: namespace, pod: pod, port: port), limit: bodyLimit)
         case .kubernetesAPI:
-            return try await throughAPI(permitted.rerouted(to: .url(api.server), path: request.path), original: request)
+            return try await throughAPI(permitted.rerouted(to: .url(apiBase), path: request.path), original: request)
         }
     }
 
@@ -75,6 +92,8 @@ public final class KubernetesTransport: MeshTransport {
                 switch error.reason {
                 case .auth(.unauthorized) where attempt == 1:
                     await api.rejected()
+                case let .auth(.unauthorized(body)):
+                    throw await api.refusedAgain(original, body: body)
                 case let .throttled(retryAfter) where attempt == 1 && retryAfter <= timeout:
                     try? await Task.sleep(for: .seconds(retryAfter))
                 default:
@@ -82,6 +101,16 @@ public final class KubernetesTransport: MeshTransport {
                 }
             }
         }
+    }
+
+    /// The API server's URL under `tls-server-name`, and the override that connects that name to
+    /// the URL's real host: the handshake sends and checks the name, as client-go's ServerName does.
+    static func named(server: String, tlsServerName: String?) -> (base: String, dnsOverride: [String: String]) {
+        guard let name = tlsServerName, !name.isEmpty, var components = URLComponents(string: server), let host = components.host, host != name else {
+            return (server, [:])
+        }
+        components.host = name
+        return (components.string ?? server, [name: host])
     }
 
     /// Port-forwards open or opening now (never more than the limit).

@@ -67,14 +67,7 @@ actor PortForwardPool {
         }
         opening += 1
         do {
-            let token = try await api.bearer()
-            let tunnel: PortForwardTunnel
-            do {
-                tunnel = try await PortForwardTunnel.open(key, api: api, token: token, timeout: timeout)
-            } catch let error where error.reason.isUnauthorized {
-                await api.rejected()
-                tunnel = try await PortForwardTunnel.open(key, api: api, token: try await api.bearer(), timeout: timeout)
-            }
+            let tunnel = try await open(key)
             opening -= 1
             busy += 1
             return (tunnel, false)
@@ -82,6 +75,30 @@ actor PortForwardPool {
             opening -= 1
             wakeOne()
             throw error
+        }
+    }
+
+    /// Opens a port-forward with the current token; after a 401 once more with a fresh one, after
+    /// a 429 once more when its `Retry-After` fits the deadline.
+    private func open(_ key: PortForwardKey) async throws(SourceError) -> PortForwardTunnel {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await PortForwardTunnel.open(key, api: api, token: try await api.bearer(), timeout: timeout)
+            } catch {
+                switch error.reason {
+                case .auth(.unauthorized) where attempt == 1:
+                    await api.rejected()
+                case let .auth(.unauthorized(body)):
+                    throw await api.refusedAgain(MeshRequest(.GET, .portForward(namespace: key.namespace, pod: key.pod, port: key.port), "", source: "port-forward"),
+                                                 body: body)
+                case let .throttled(retryAfter) where attempt == 1 && retryAfter <= Double(timeout.nanoseconds) / 1e9:
+                    try? await Task.sleep(for: .seconds(retryAfter))
+                default:
+                    throw error
+                }
+            }
         }
     }
 

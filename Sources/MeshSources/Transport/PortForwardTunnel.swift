@@ -137,10 +137,11 @@ final class PortForwardTunnel: Sendable {
             case .timedOut: .timedOut
             case .closed: .connectionClosed
             case let .portForward(text): .other("port-forward error: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
-            case let .refused(status, body):
+            case let .refused(status, body, retryAfter):
                 switch status {
                 case 401: .auth(.unauthorized(body: body))
                 case 403: .auth(.forbidden(body: body))
+                case 429: .throttled(retryAfter: retryAfter ?? 1)
                 default: .httpStatus(status, body: body)
                 }
             case let .tooLarge(limit): .tooLarge(limit: limit)
@@ -172,8 +173,9 @@ enum TunnelFailure: Error {
     case closed
     /// Text the kubelet sent on the error channel.
     case portForward(String)
-    /// The API server answered the upgrade with this status (its Status message as body).
-    case refused(Int, String)
+    /// The API server answered the upgrade with this status (its Status message as body) and,
+    /// for a 429, its `Retry-After`.
+    case refused(Int, String, retryAfter: Double?)
     case tooLarge(Int)
 }
 
@@ -190,18 +192,21 @@ final class UpgradeRefusal: ChannelInboundHandler, RemovableChannelHandler {
     static let name = "upgrade-refusal"
     let opened: EventLoopPromise<Void>
     private var status = 0
+    private var retryAfter: Double?
     private var body: [UInt8] = []
 
     init(opened: EventLoopPromise<Void>) { self.opened = opened }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case let .head(head): status = Int(head.status.code)
+        case let .head(head):
+            status = Int(head.status.code)
+            retryAfter = head.headers.first(name: "Retry-After").flatMap(Double.init)
         case var .body(buffer): if body.count < 4096 { body += buffer.readBytes(length: min(buffer.readableBytes, 4096)) ?? [] }
         case .end:
             let text = String(decoding: body, as: UTF8.self)
             let message = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message"] as? String
-            opened.fail(TunnelFailure.refused(status, message ?? text))
+            opened.fail(TunnelFailure.refused(status, message ?? text, retryAfter: retryAfter))
             context.close(promise: nil)
         }
     }
