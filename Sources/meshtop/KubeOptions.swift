@@ -30,9 +30,12 @@ struct KubeOptions: ParsableArguments {
     /// Whether these flags ask for a cluster.
     var named: Bool { kubeconfig != nil || context != nil || namespace != nil || allNamespaces }
 
-    /// A kubeconfig exists (or we run in a pod), so a cluster is the default source.
+    /// A kubeconfig exists (or we run in a pod), so a cluster is the default source. A
+    /// `KUBECONFIG` set in the environment asks for one too: when none of its files exists, that
+    /// is the error to show, not "give a source".
     static var available: Bool {
         let environment = ProcessInfo.processInfo.environment
+        if let listed = environment["KUBECONFIG"], !listed.isEmpty { return true }
         if let paths = try? KubeconfigFiles.paths(explicit: nil, environment: environment, home: NSHomeDirectory()),
            paths.contains(where: { FileManager.default.fileExists(atPath: $0) }) { return true }
         return environment["KUBERNETES_SERVICE_HOST"] != nil
@@ -58,6 +61,12 @@ struct KubeOptions: ParsableArguments {
     func connect(timeout: Double, bodyLimit: Int, interactive: Bool = isatty(STDIN_FILENO) == 1) async throws(SourceError) -> (KubernetesTransport, KubeMeshInventory) {
         guard maxPortForwards > 0 else { throw SourceError(source: "--max-port-forwards", reason: .other("must be at least 1")) }
         let resolved = try resolve()
+        if let proxy = resolved.proxyURL, !proxy.isEmpty {
+            // Said at once: ignored, every request would time out against an unreachable server.
+            throw SourceError(source: "kubernetes context \(resolved.contextName)", reason: .other(
+                "cluster \(resolved.clusterName) is reached through proxy-url \(SecretRedaction.url(proxy)), which meshtop does not support yet: "
+                    + "run it where the API server answers directly (a bastion host, or in the cluster)"))
+        }
         let credentials = KubeCredentialProvider(context: resolved, interactive: interactive)
         _ = try await credentials.bearer()
         await credentials.setInteractive(false)
@@ -66,7 +75,8 @@ struct KubeOptions: ParsableArguments {
         do {
             let inventory = try await KubeMeshInventory.start(
                 client: MeshClient(transport: transport, policy: .readOnly), context: resolved.contextName, cluster: resolved.clusterName,
-                server: resolved.server, namespace: allNamespaces ? nil : namespace)
+                server: resolved.server, namespace: allNamespaces ? nil : namespace, refusals: transport.refusals,
+                podNetwork: resolved.contextName == InClusterConfig.contextName)
             return (transport, inventory)
         } catch {
             await transport.shutdown()

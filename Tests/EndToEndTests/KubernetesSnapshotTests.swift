@@ -74,6 +74,27 @@ struct KubernetesSnapshotTests {
         #expect((export["proxies"] as? [[String: Any]])?.isEmpty == true)
     }
 
+    @Test("sim-team (pod access in default only): default's proxies through port-forwards, istio-system's said per namespace, istiod's config from the API")
+    func namespaceTiers() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.71.130")
+        defer { Task { await sim.stop() } }
+        let (outcome, export) = try await Self.snapshot(sim, context: .simTeam)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        try await SnapshotCommandTests.validateSchema(outcome.stdout)
+        let access = try #require(Self.access(export))
+        #expect(access["tier"] as? String == "port-forward")
+        let missing = (access["missing"] as? [String]) ?? []
+        #expect(missing.contains { $0.hasPrefix("no `create pods/portforward` in istio-system: istiod's sync state") }, "\(missing)")
+        #expect(missing.contains { $0 == "no `create pods/portforward` in istio-system: those proxies not polled" }, "\(missing)")
+        #expect(missing.contains { $0.hasPrefix("no `get pods/proxy` in istio-system: no RED metrics") }, "\(missing)")
+        let proxies = try #require(export["proxies"] as? [[String: Any]])
+        let inDefault = sim.server.simulator.topology.proxies.filter { $0.namespace == "default" }
+        #expect(proxies.count == inDefault.count && proxies.allSatisfy { ($0["id"] as? String)?.hasSuffix(".default") == true }, "\(proxies.map { $0["id"] ?? "-" })")
+        let sources = try #require(export["sources"] as? [[String: Any]])
+        #expect(sources.allSatisfy { $0["ok"] as? Bool == true }, "\(sources.filter { $0["ok"] as? Bool != true })")
+        #expect(!((export["routes"] as? [[String: Any]]) ?? []).isEmpty, "routing config from the Istio resources")
+    }
+
     @Test("exec plugin context: tokens from the plugin, the snapshot succeeds")
     func execContext() async throws {
         let sim = try await KubeSim.start(addressBase: "127.0.71.60")

@@ -138,4 +138,60 @@ struct KubernetesTransportTests {
             #expect(await scoped.current.istiods.count == 1)
         }
     }
+
+    @Test("a 403 on a port-forward at run time takes that namespace down to pod metrics, and the access says so")
+    func refusalFallsBack() async throws {
+        try await Self.withCluster("127.0.73.100") { sim, transport in
+            let client = MeshClient(transport: transport, policy: .readOnly)
+            let inventory = try await KubeMeshInventory.start(client: client, context: "sim", cluster: "c", server: "https://x", namespace: nil,
+                                                              refusals: transport.refusals)
+            defer { Task { await inventory.stop() } }
+            let before = await inventory.snapshot()
+            #expect(before.access.first?.tier == .portForward && before.access.first?.missing == [])
+            let inDefault = before.targets.filter { $0.labels["namespace"] == "default" }
+            #expect(!inDefault.isEmpty && inDefault.allSatisfy { if case .portForward = $0.route { true } else { false } })
+            #expect(!before.istiods.isEmpty)
+
+            sim.server.kubernetes?.revoke(.sim, subresource: "portforward", namespace: "default")
+            let proxy = try #require(sim.simulator.topology.proxies.first { $0.namespace == "default" })
+            let refused = try #require(await Self.failure(client, .portForward(namespace: "default", pod: proxy.podName, port: 15000), "/certs"))
+            #expect(refused.description.contains("forbidden") && refused.description.contains("create"), "\(refused)")
+
+            let after = await inventory.snapshot()
+            let access = try #require(after.access.first)
+            #expect(access.tier == .portForward, "istio-system's gateway is still port-forwarded")
+            #expect(access.missing.contains { $0.hasPrefix("no `create pods/portforward` in default: those proxies through pod metrics") }, "\(access.missing)")
+            let fallen = after.targets.filter { $0.labels["namespace"] == "default" }
+            #expect(fallen.count == inDefault.count)
+            #expect(fallen.allSatisfy { $0.route == .podProxy(namespace: "default", pod: $0.labels["pod"] ?? "", port: 15020) })
+        }
+    }
+
+    @Test("in the cluster, the pod-IP ports are read from the pod IPs, without the pod proxy")
+    func podNetworkRoutes() async throws {
+        try await Self.withCluster("127.0.73.120") { sim, transport in
+            let inventory = try await KubeMeshInventory.start(client: MeshClient(transport: transport, policy: .readOnly), context: "in-cluster",
+                                                              cluster: "c", server: "https://x", namespace: nil, podNetwork: true)
+            defer { Task { await inventory.stop() } }
+            let snapshot = await inventory.snapshot()
+            let byPod = Dictionary(uniqueKeysWithValues: sim.simulator.topology.proxies.map { ($0.podName, $0.podIP) })
+            #expect(!snapshot.targets.isEmpty)
+            for target in snapshot.targets {
+                #expect(target.statsRoute == .url("http://\(byPod[target.labels["pod"] ?? ""] ?? "?"):15090"), "\(String(describing: target.statsRoute))")
+            }
+        }
+    }
+
+    @Test("a list refused with 429 waits for its Retry-After before the inventory tries again")
+    func throttledList() async throws {
+        try await Self.withCluster("127.0.73.140") { sim, transport in
+            let inventory = KubeInventory(client: MeshClient(transport: transport, policy: .readOnly), namespace: nil)
+            #expect(await inventory.pauseAfterFailure == 2)
+            sim.server.kubernetes?.throttle(requests: 1, retryAfter: 30)
+            await #expect(throws: SourceError.self) { try await inventory.list() }
+            #expect(await inventory.pauseAfterFailure == 30)
+            try await inventory.list()
+            #expect(await inventory.pauseAfterFailure == 2)
+        }
+    }
 }

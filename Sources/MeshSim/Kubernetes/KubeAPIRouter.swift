@@ -48,7 +48,7 @@ struct KubeAPIRouter {
         if resource.plural == "selfsubjectaccessreviews" { return .response(review(request, identity: identity)) }
         let verb = Self.verb(request, target: target)
         let namespace = target.namespace
-        guard identity.context.rights.allows(verb: verb, resource: resource.plural, subresource: target.subresource, namespace: namespace) else {
+        guard cluster.allows(identity, verb: verb, resource: resource.plural, subresource: target.subresource, namespace: namespace) else {
             let message = KubeRights.forbidden(user: identity.user, verb: verb, group: resource.group, resource: resource.plural,
                                                subresource: target.subresource, name: target.proxyTarget?.name ?? target.name, namespace: namespace)
             return .response(Self.status(403, "Forbidden", message, details: (resource, target.name)))
@@ -74,6 +74,9 @@ struct KubeAPIRouter {
     static func verb(_ request: SimRequest, target: KubePath) -> String {
         switch request.method {
         case "GET", "HEAD":
+            // A port-forward (or exec, attach) is a WebSocket upgrade of a GET, which API servers
+            // since 1.35 authorise as `create`, as the SPDY POST always was.
+            if ["portforward", "exec", "attach"].contains(target.subresource ?? "") { return "create" }
             if target.subresource != nil || target.name != nil { return "get" }
             return ["1", "true"].contains(request.query["watch"] ?? "") ? "watch" : "list"
         case "POST": return "create"
@@ -147,8 +150,8 @@ struct KubeAPIRouter {
             return Self.status(400, "BadRequest", "the body is not a SelfSubjectAccessReview")
         }
         let allowed = question.path != nil
-            ? identity.context.rights.allows(verb: question.verb, resource: "nonresource", subresource: nil, namespace: nil)
-            : identity.context.rights.allows(verb: question.verb, resource: question.resource, subresource: question.subresource, namespace: question.namespace)
+            ? cluster.allows(identity, verb: question.verb, resource: "nonresource", subresource: nil, namespace: nil)
+            : cluster.allows(identity, verb: question.verb, resource: question.resource, subresource: question.subresource, namespace: question.namespace)
         let reason = allowed ? "RBAC: allowed by ClusterRoleBinding \"\(identity.context.rawValue)\" of ClusterRole \"meshtop-\(identity.context.rawValue)\" to User \"\(identity.user)\"" : ""
         return .json(question.answer(allowed: allowed, reason: reason), pretty: false, status: 201)
     }

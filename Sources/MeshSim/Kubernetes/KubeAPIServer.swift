@@ -78,6 +78,11 @@ public final class KubeAPIServer: Sendable {
     /// The next `requests` requests answer 429 with `Retry-After: retryAfter`.
     public func throttle(requests: Int, retryAfter: Int) { cluster.throttle(requests: requests, retryAfter: retryAfter) }
 
+    /// Takes `subresource` (`portforward`, `proxy`) in `namespace` away from `context` from now on.
+    public func revoke(_ context: KubeSimContext, subresource: String, namespace: String) {
+        cluster.revoke(context, subresource: subresource, namespace: namespace)
+    }
+
     /// A context's bearer token, for tests that talk to the server without a kubeconfig.
     public func token(for context: KubeSimContext) -> String? { cluster.credentials.tokens[context] }
 

@@ -14,6 +14,9 @@ public enum KubeSimContext: String, Sendable, CaseIterable {
     case simMetrics = "sim-metrics"
     /// get/list/watch only, like the built-in `view` role.
     case simView = "sim-view"
+    /// get/list/watch everywhere; the pod proxy and port-forwards only in `default`, as a team's
+    /// RoleBinding gives them (nothing in istio-system): a tier per namespace.
+    case simTeam = "sim-team"
 
     /// The user name the API server sees.
     var userName: String { "\(rawValue)-user" }
@@ -23,6 +26,7 @@ public enum KubeSimContext: String, Sendable, CaseIterable {
         case .sim, .simCert, .simExec: .everything
         case .simMetrics: .readAndPodProxy
         case .simView: .readOnly
+        case .simTeam: .podAccessIn(["default"])
         }
     }
 }
@@ -32,6 +36,8 @@ enum KubeRights: Sendable {
     case everything
     case readAndPodProxy
     case readOnly
+    /// Reads everywhere, the pod proxy and port-forwards in these namespaces only.
+    case podAccessIn(Set<String>)
 
     static let readVerbs: Set<String> = ["get", "list", "watch"]
 
@@ -43,6 +49,11 @@ enum KubeRights: Sendable {
         case .readOnly: return subresource == nil && Self.readVerbs.contains(verb)
         case .readAndPodProxy:
             if resource == "pods", subresource == "proxy" { return verb == "get" }
+            return subresource == nil && Self.readVerbs.contains(verb)
+        case let .podAccessIn(namespaces):
+            if resource == "pods", subresource == "proxy" || subresource == "portforward" {
+                return namespace.map(namespaces.contains) == true && (subresource == "proxy" ? verb == "get" : ["get", "create"].contains(verb))
+            }
             return subresource == nil && Self.readVerbs.contains(verb)
         }
     }
@@ -77,7 +88,7 @@ struct KubeCredentials: Sendable {
     init(tokenLifetime: TimeInterval) {
         func random() -> String { (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() }
         var tokens: [KubeSimContext: String] = [:]
-        for context in [KubeSimContext.sim, .simMetrics, .simView] { tokens[context] = random() }
+        for context in [KubeSimContext.sim, .simMetrics, .simView, .simTeam] { tokens[context] = random() }
         self.tokens = tokens
         execSecret = random()
         self.tokenLifetime = tokenLifetime

@@ -23,6 +23,8 @@ final class KubeCluster: Sendable {
     private let podList = Mutex<(version: Int, pods: [JSONValue])?>(nil)
     /// Proxy index by `namespace/pod`: every port-forward and pod-proxy request looks its pod up.
     private let proxyIndex: [String: Int]
+    /// Rights taken away while running (`revoke`), as `context|subresource|namespace`.
+    private let revoked = Mutex<Set<String>>([])
     /// Requests still to answer 429, and the `Retry-After` they carry (`throttle`).
     private let throttling = Mutex((remaining: 0, retryAfter: 1))
     /// Changes kept for watches; a watch from before the oldest gets 410 Gone (compaction).
@@ -154,6 +156,18 @@ final class KubeCluster: Sendable {
             state.remaining -= 1
             return state.retryAfter
         }
+    }
+
+    /// Whether `identity` may do this: its context's rights, less what was revoked since.
+    func allows(_ identity: KubeIdentity, verb: String, resource: String, subresource: String?, namespace: String?) -> Bool {
+        if let subresource, let namespace, revoked.withLock({ $0.contains("\(identity.context.rawValue)|\(subresource)|\(namespace)") }) { return false }
+        return identity.context.rights.allows(verb: verb, resource: resource, subresource: subresource, namespace: namespace)
+    }
+
+    /// Takes a pod subresource (`portforward`, `proxy`) in one namespace away from a context, as
+    /// an administrator editing a RoleBinding does while a session runs.
+    func revoke(_ context: KubeSimContext, subresource: String, namespace: String) {
+        revoked.withLock { _ = $0.insert("\(context.rawValue)|\(subresource)|\(namespace)") }
     }
 
     /// Forgets every change before now, as etcd compaction does (tests use it for 410 Gone).

@@ -29,7 +29,7 @@ enum KubePortForward {
               let namespace = path.namespace, let name = path.name else { return nil }
         guard case let .identified(identity) = cluster.credentials.authenticate(authorization: simRequest.header("Authorization"),
                                                                                 clientCommonName: clientCommonName, now: Date()),
-              identity.context.rights.allows(verb: "create", resource: "pods", subresource: "portforward", namespace: namespace),
+              cluster.allows(identity, verb: "create", resource: "pods", subresource: "portforward", namespace: namespace),
               let pod = cluster.pod(named: name, namespace: namespace) else { return nil }
         let ports = simRequest.queryItems.filter { $0.0 == "ports" }.flatMap { $0.1.split(separator: ",") }.compactMap { Int($0) }
         guard !ports.isEmpty, ports.allSatisfy({ (1...65535).contains($0) }) else { return nil }

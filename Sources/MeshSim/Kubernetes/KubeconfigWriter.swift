@@ -43,7 +43,7 @@ public enum KubeconfigWriter {
                 lines += ["    exec:", "      apiVersion: client.authentication.k8s.io/v1", "      command: \(plugin)",
                           "      interactiveMode: Never", "      provideClusterInfo: false",
                           "      installHint: \"the plugin is written by meshtop sim --kube --kubeconfig-out next to the kubeconfig\""]
-            case .sim, .simMetrics, .simView:
+            case .sim, .simMetrics, .simView, .simTeam:
                 lines += ["    token: \(credentials.tokens[context] ?? "")"]
             }
         }

@@ -1,18 +1,14 @@
 import Foundation
 import MeshModel
 
-/// Chooses the access tier from SelfSubjectAccessReviews, as `kubectl auth can-i` asks them:
+/// Asks the SelfSubjectAccessReviews a tier is chosen from, as `kubectl auth can-i` asks them:
 /// list pods (discovery at all), `create pods/portforward` in istiod's namespace and in the
-/// proxies' (istiod's debug API, Envoy's admin), `get pods/proxy` (pod-IP metrics). Each
-/// permission missing is said in words, with what it costs.
+/// proxies' (istiod's debug API, Envoy's admin), `get pods/proxy` (pod-IP metrics) — for the
+/// session's scope, and per namespace where RoleBindings grant more than the scope's answer.
 public struct KubeAccessProbe: Sendable {
     let client: MeshClient
 
     public init(client: MeshClient) { self.client = client }
-
-    /// How the missing istiod port-forward ends, for the inventory to leave istiod out.
-    static let noIstiodSuffix = ": istiod's sync state and config through its debug API unavailable"
-
 
     public struct Question: Sendable, Hashable {
         var verb: String
@@ -24,36 +20,37 @@ public struct KubeAccessProbe: Sendable {
         var words: String {
             "`\(verb) \(subresource.map { "\(resource)/\($0)" } ?? resource)` \(namespace.map { "in \($0)" } ?? "cluster-wide")"
         }
+
+        static func portForward(_ namespace: String?) -> Question { Question(verb: "create", resource: "pods", subresource: "portforward", namespace: namespace) }
+        static func podProxy(_ namespace: String?) -> Question { Question(verb: "get", resource: "pods", subresource: "proxy", namespace: namespace) }
     }
 
-    /// The tier for `namespace` (nil: all namespaces) with istiod in `istiodNamespace`.
-    public func probe(context: String, cluster: String, namespace: String?, istiodNamespace: String = "istio-system") async throws(SourceError) -> ClusterAccess {
+    /// What the scope's access reviews answered.
+    public struct Answers: Sendable, Equatable {
+        public var listPods: Bool
+        /// A port-forward into istiod's namespace (its debug API on :15014).
+        public var forwardIstiod: Bool
+        public var pods: PodRights
+
+        public init(listPods: Bool, forwardIstiod: Bool, pods: PodRights) {
+            self.listPods = listPods
+            self.forwardIstiod = forwardIstiod
+            self.pods = pods
+        }
+    }
+
+    /// The answers for `namespace` (nil: all namespaces) with istiod in `istiodNamespace`.
+    public func answers(namespace: String?, istiodNamespace: String = KubeInventory.istiodNamespace) async throws(SourceError) -> Answers {
         let list = Question(verb: "list", resource: "pods", namespace: namespace)
-        let forwardIstiod = Question(verb: "create", resource: "pods", subresource: "portforward", namespace: istiodNamespace)
-        let forwardProxies = Question(verb: "create", resource: "pods", subresource: "portforward", namespace: namespace)
-        let podProxy = Question(verb: "get", resource: "pods", subresource: "proxy", namespace: namespace)
-        var answers: [Question: Bool] = [:]
-        for question in [list, forwardIstiod, forwardProxies, podProxy] where answers[question] == nil {
-            answers[question] = try await allowed(question)
+        var asked: [Question: Bool] = [:]
+        for question in [list, .portForward(istiodNamespace), .portForward(namespace), .podProxy(namespace)] where asked[question] == nil {
+            asked[question] = try await allowed(question)
         }
-        var missing: [String] = []
-        if answers[list] != true {
-            return ClusterAccess(context: context, cluster: cluster, namespace: namespace, tier: .none,
-                                 missing: ["no \(list.words): no pods to discover — ask for the pod-metrics ClusterRole (README, Connecting to a cluster)"])
-        }
-        if answers[forwardIstiod] != true {
-            missing.append("no \(forwardIstiod.words)" + Self.noIstiodSuffix)
-        }
-        if answers[forwardProxies] != true {
-            missing.append("no \(forwardProxies.words): certificates from istio_agent_cert_expiry_seconds only, no config, no actions")
-        }
-        if answers[podProxy] != true {
-            missing.append("no \(podProxy.words): no RED metrics from the pods — give --prometheus")
-        }
-        let tier: ClusterAccess.Tier = answers[forwardProxies] == true ? .portForward : answers[podProxy] == true ? .podMetrics : .prometheusOnly
-        return ClusterAccess(context: context, cluster: cluster, namespace: namespace, tier: tier, missing: missing)
+        return Answers(listPods: asked[list] == true, forwardIstiod: asked[.portForward(istiodNamespace)] == true,
+                       pods: PodRights(portForward: asked[.portForward(namespace)] == true, podProxy: asked[.podProxy(namespace)] == true))
     }
 
+    /// Whether the API server allows `question` to the caller.
     func allowed(_ question: Question) async throws(SourceError) -> Bool {
         var attributes: [String: String] = ["verb": question.verb, "resource": question.resource]
         if let subresource = question.subresource { attributes["subresource"] = subresource }
@@ -67,5 +64,18 @@ public struct KubeAccessProbe: Sendable {
             let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
             return ((object?["status"] as? [String: Any])?["allowed"] as? Bool) ?? false
         }
+    }
+}
+
+/// What a user may do with the pods of one namespace.
+public struct PodRights: Sendable, Equatable {
+    /// `create pods/portforward`: Envoy's admin API (certificates, config, actions).
+    public var portForward: Bool
+    /// `get pods/proxy`: the pod-IP ports (stats, pilot-agent's merged metrics).
+    public var podProxy: Bool
+
+    public init(portForward: Bool, podProxy: Bool) {
+        self.portForward = portForward
+        self.podProxy = podProxy
     }
 }

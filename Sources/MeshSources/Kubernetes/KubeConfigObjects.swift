@@ -13,6 +13,8 @@ actor KubeConfigObjects {
         ("/apis/networking.istio.io/v1/sidecars", "Sidecar", "networking.istio.io/v1"),
         ("/apis/security.istio.io/v1/peerauthentications", "PeerAuthentication", "security.istio.io/v1"),
         ("/apis/security.istio.io/v1/authorizationpolicies", "AuthorizationPolicy", "security.istio.io/v1"),
+        ("/apis/gateway.networking.k8s.io/v1/gateways", "Gateway", "gateway.networking.k8s.io/v1"),
+        ("/apis/gateway.networking.k8s.io/v1/httproutes", "HTTPRoute", "gateway.networking.k8s.io/v1"),
     ]
 
     let client: MeshClient

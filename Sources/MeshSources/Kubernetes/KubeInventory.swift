@@ -21,7 +21,7 @@ public actor KubeInventory {
     private var listSettled = false
     private var listWaiters: [CheckedContinuation<Void, Never>] = []
 
-    static let istiodNamespace = "istio-system"
+    public static let istiodNamespace = "istio-system"
     /// A namespace-scoped inventory re-lists this often, to follow istiod pods it does not watch.
     static let relistSeconds: TimeInterval = 300
 
@@ -63,16 +63,23 @@ public actor KubeInventory {
     }
 
     /// Follows changes until cancelled: a watch segment at a time, re-listing after a 410 or
-    /// a failure (after a pause, so a broken API server is not hammered).
+    /// a failure — after a pause of 2 s, or as long as a 429's `Retry-After` asks, so a broken
+    /// or overloaded API server is not hammered.
     public func follow() {
         guard follower == nil else { return }
         follower = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
                 let ok = await self.watchSegment()
-                if !ok { try? await Task.sleep(for: .seconds(2)) }
+                if !ok { try? await Task.sleep(for: .seconds(await self.pauseAfterFailure)) }
             }
         }
+    }
+
+    /// Seconds to wait after a failed list or watch.
+    var pauseAfterFailure: Double {
+        if case let .throttled(retryAfter)? = lastError?.reason { return min(max(2, retryAfter), 300) }
+        return 2
     }
 
     public func stop() {

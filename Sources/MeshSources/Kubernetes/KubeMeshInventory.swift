@@ -1,71 +1,83 @@
 import Foundation
 import MeshModel
 
-/// A cluster as the poller sees it: its access tier (decided once, from access reviews) and
-/// its pods (`KubeInventory`) as istiod endpoints and proxy targets, routed the way the tier
-/// allows — through port-forwards for istiod's :15014 and Envoy's :15000, through the pod
-/// proxy for the stats on :15090.
+/// A cluster as the poller sees it: its pods (`KubeInventory`) as istiod endpoints and proxy
+/// targets, each routed the way its namespace's rights allow (`KubeAccessPlan`) — through
+/// port-forwards for istiod's :15014 and Envoy's :15000 with the stats through the pod proxy
+/// on :15090, or pilot-agent's :15020 through the pod proxy alone — and the access to show.
 public final class KubeMeshInventory: TargetInventory {
+    /// The access the reviews gave before any pod was seen (the tier an empty cluster shows).
     public let access: ClusterAccess
+    let plan: KubeAccessPlan
     let configs: KubeConfigObjects
     let pods: KubeInventory
     let server: String
-    /// The pod proxy carries the stats (`get pods/proxy`); else they come through the port-forward too.
-    let statsThroughPodProxy: Bool
+    /// meshtop runs in the cluster: pod IPs answer directly, no pod proxy needed.
+    let podNetwork: Bool
 
-    public init(access: ClusterAccess, pods: KubeInventory, server: String, statsThroughPodProxy: Bool) {
+    init(access: ClusterAccess, plan: KubeAccessPlan, pods: KubeInventory, server: String, podNetwork: Bool) {
         self.access = access
+        self.plan = plan
         self.pods = pods
         self.server = server
-        self.statsThroughPodProxy = statsThroughPodProxy
+        self.podNetwork = podNetwork
         configs = KubeConfigObjects(client: pods.client)
     }
 
-    /// Probes access and starts following the pods (the list runs in the background; the first
-    /// poll waits for it): everything a session needs before its screen. Fails when the API
-    /// server cannot be reached or the access review is refused; a failed list is the
-    /// `kubernetes` source's error in the polls, retried every 2 s.
-    public static func start(client: MeshClient, context: String, cluster: String, server: String, namespace: String?) async throws(SourceError) -> KubeMeshInventory {
-        let access = try await KubeAccessProbe(client: client).probe(context: context, cluster: cluster, namespace: namespace)
+    /// Asks the access reviews and starts following the pods (the list runs in the background;
+    /// the first poll waits for it): everything a session needs before its screen. Fails when the
+    /// API server cannot be reached or the access review is refused; a failed list is the
+    /// `kubernetes` source's error in the polls, retried. `refusals` are the 403s the session's
+    /// transport meets later (`KubernetesTransport.refusals`). `podNetwork`: meshtop runs in a
+    /// pod of the cluster, so the pod-IP ports (:15090, :15020) are read from the pod IPs.
+    public static func start(client: MeshClient, context: String, cluster: String, server: String, namespace: String?,
+                             refusals: KubeRefusals = KubeRefusals(), podNetwork: Bool = false) async throws(SourceError) -> KubeMeshInventory {
+        let probe = KubeAccessProbe(client: client)
+        let answers = try await probe.answers(namespace: namespace)
+        let plan = KubeAccessPlan(probe: probe, answers: answers, refusals: refusals, namespace: namespace, podNetwork: podNetwork)
         let pods = KubeInventory(client: client, namespace: namespace)
-        if access.tier != .none { await pods.follow() }
-        let podProxy = !access.missing.contains { $0.contains("pods/proxy") }
-        return KubeMeshInventory(access: access, pods: pods, server: server, statsThroughPodProxy: podProxy)
+        if answers.listPods { await pods.follow() }
+        let access = await plan.access(context: context, cluster: cluster, rights: [:])
+        return KubeMeshInventory(access: access, plan: plan, pods: pods, server: server, podNetwork: podNetwork)
     }
 
     public func snapshot() async -> InventorySnapshot {
         await pods.firstList()
         let (istiods, proxies) = await pods.current
-        var snapshot = InventorySnapshot(access: [access])
+        let rights = await plan.rights(for: Set(proxies.map(\.namespace)))
+        let istiodReachable = await plan.istiodReachable
+        var snapshot = InventorySnapshot(access: [await plan.access(context: access.context, cluster: access.cluster, rights: rights)])
         let error = await pods.error
         snapshot.sources = [SourceStatus(name: "kubernetes", url: "\(access.context) \(SecretRedaction.url(server))", ok: error == nil,
                                          error: error?.description, lastSuccess: error == nil ? Date() : nil)]
-        switch access.tier {
-        case .portForward:
-            // Port-forwards to the proxies but not into istio-system: istiod is left out, not failed every poll.
-            if !access.missing.contains(where: { $0.hasSuffix(KubeAccessProbe.noIstiodSuffix) }) {
-                snapshot.istiods = istiods.map { .portForward(namespace: $0.namespace, pod: $0.name, port: 15014) }
-            }
-            snapshot.targets = proxies.map { pod in
-                ScrapeTarget(route: .portForward(namespace: pod.namespace, pod: pod.name, port: 15000),
-                             statsRoute: statsThroughPodProxy ? .podProxy(namespace: pod.namespace, pod: pod.name, port: 15090) : nil,
-                             labels: Self.labels(pod))
-            }
-        case .podMetrics:
-            // istiod is not polled: the pod proxy strips the caller's token, and istiod answers 401.
-            // Routing config comes from the Istio resources themselves.
+        guard access.tier != .none else { return snapshot }
+        // istiod through a port-forward into its namespace; without one its config comes from
+        // the Istio resources themselves (the pod proxy strips the caller's token, and istiod
+        // answers 401 to it).
+        if istiodReachable {
+            snapshot.istiods = istiods.map { .portForward(namespace: $0.namespace, pod: $0.name, port: 15014) }
+        } else {
             snapshot.configs = await configs.current()
-            snapshot.targets = proxies.map { pod in
-                var labels = Self.labels(pod)
-                labels["access"] = "pod-metrics"
-                return ScrapeTarget(route: .podProxy(namespace: pod.namespace, pod: pod.name, port: 15020), labels: labels)
+        }
+        snapshot.targets = proxies.compactMap { pod in
+            guard let rights = rights[pod.namespace] else { return nil }
+            if rights.portForward {
+                return ScrapeTarget(route: .portForward(namespace: pod.namespace, pod: pod.name, port: 15000),
+                                    statsRoute: rights.podProxy ? podPort(pod, 15090) : nil, labels: Self.labels(pod))
             }
-        case .prometheusOnly:
-            snapshot.configs = await configs.current()
-        case .none:
-            break
+            guard rights.podProxy, let route = podPort(pod, 15020) else { return nil }
+            var labels = Self.labels(pod)
+            labels["access"] = "pod-metrics"
+            return ScrapeTarget(route: route, labels: labels)
         }
         return snapshot
+    }
+
+    /// A pod-IP port: the pod IP itself in the cluster, else through the API server's pod proxy.
+    func podPort(_ pod: KubePod, _ port: Int) -> MeshEndpoint? {
+        guard podNetwork else { return .podProxy(namespace: pod.namespace, pod: pod.name, port: port) }
+        guard let ip = pod.status?.podIP, !ip.isEmpty else { return nil }
+        return .url("http://\(ip.contains(":") ? "[\(ip)]" : ip):\(port)")
     }
 
     static func labels(_ pod: KubePod) -> [String: String] {

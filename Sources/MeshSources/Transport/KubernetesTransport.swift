@@ -52,6 +52,8 @@ public final class KubernetesTransport: MeshTransport {
     let pool: PortForwardPool
     let timeout: Double
     let bodyLimit: Int
+    /// 403s from port-forwards and the pod proxy, by namespace, for the inventory to fall back a tier.
+    public let refusals = KubeRefusals()
 
     public init(api: KubeAPIAccess, timeout: Double = 5, bodyLimit: Int = 64 << 20, maxPortForwards: Int = 16, direct: DirectHTTPTransport? = nil) {
         self.api = api
@@ -61,7 +63,7 @@ public final class KubernetesTransport: MeshTransport {
         apiBase = named.base
         apiClient = DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: api.tls, dnsOverride: named.dnsOverride)
         self.direct = direct ?? DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: nil)
-        pool = PortForwardPool(api: api, limit: maxPortForwards, timeout: .milliseconds(Int64(timeout * 1000)))
+        pool = PortForwardPool(api: api, limit: maxPortForwards, timeout: .milliseconds(Int64(timeout * 1000)), refusals: refusals)
     }
 
     public func send(_ permitted: PermittedRequest) async throws(SourceError) -> MeshResponse {
@@ -70,7 +72,12 @@ public final class KubernetesTransport: MeshTransport {
         case .url: return try await direct.send(permitted)
         case let .podProxy(namespace, pod, port):
             let prefix = "/api/v1/namespaces/\(namespace)/pods/\(pod):\(port)/proxy"
-            return try await throughAPI(permitted.rerouted(to: .url(apiBase), path: prefix + request.path), original: request)
+            do {
+                return try await throughAPI(permitted.rerouted(to: .url(apiBase), path: prefix + request.path), original: request)
+            } catch {
+                if case .auth(.forbidden) = error.reason { refusals.record(.podProxy, namespace: namespace) }
+                throw error
+            }
         case let .portForward(namespace, pod, port):
             return try await pool.send(request, to: PortForwardKey(namespace: namespace, pod: pod, port: port), limit: bodyLimit)
         case .kubernetesAPI:

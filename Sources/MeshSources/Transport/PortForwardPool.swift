@@ -7,13 +7,15 @@ actor PortForwardPool {
     let api: KubeAPIAccess
     let limit: Int
     let timeout: TimeAmount
+    let refusals: KubeRefusals
     private var idle: [PortForwardTunnel] = []
     private var busy = 0
     private var opening = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(api: KubeAPIAccess, limit: Int, timeout: TimeAmount) {
+    init(api: KubeAPIAccess, limit: Int, timeout: TimeAmount, refusals: KubeRefusals = KubeRefusals()) {
         self.api = api
+        self.refusals = refusals
         self.limit = max(1, limit)
         self.timeout = timeout
     }
@@ -95,6 +97,9 @@ actor PortForwardPool {
                                                  body: body)
                 case let .throttled(retryAfter) where attempt == 1 && retryAfter <= Double(timeout.nanoseconds) / 1e9:
                     try? await Task.sleep(for: .seconds(retryAfter))
+                case .auth(.forbidden):
+                    refusals.record(.portForward, namespace: key.namespace)
+                    throw error
                 default:
                     throw error
                 }
