@@ -53,7 +53,7 @@ struct SimCommand: AsyncParsableCommand {
     @Flag(help: "Serve a Kubernetes API (HTTPS, own CA) in front of the mesh: pods reached only through it, as in a real cluster.")
     var kube = false
     @Option(help: "The Kubernetes API's port on 127.0.0.1 (0 = any free port).") var kubePort: Int = 0
-    @Option(help: "Write a kubeconfig for the simulated cluster (contexts sim, sim-cert, sim-exec, sim-metrics, sim-view) to FILE; implies --kube.")
+    @Option(help: "Write a kubeconfig for the simulated cluster (contexts sim, sim-cert, sim-exec, sim-metrics, sim-view, sim-team) to FILE; implies --kube.")
     var kubeconfigOut: String?
     @Option(help: "Lifetime of the sim-exec context's plugin tokens (e.g. 15m).") var kubeTokenLifetime: String = "15m"
 
