@@ -22,6 +22,8 @@ public actor MeshPoller {
     /// Prometheus, when it is the source of Istio traffic (also read for TREND history when
     /// there is no local store), and what it answered last.
     public nonisolated let prometheus: PrometheusSource?
+    /// Prometheus has a transport of its own to shut down (not one found in the cluster).
+    let ownsPrometheusClient: Bool
     private var lastPrometheus: (at: Date, round: PrometheusRound)?
     private var polling = false
     /// Per target URL: its schedule and what it last said.
@@ -68,8 +70,11 @@ public actor MeshPoller {
         envoy = EnvoyAdminClient(client: client, clock: options.clock)
         linkerd = LinkerdAdminClient(client: client, clock: options.clock)
         mosn = MosnAdminClient(client: client, clock: options.clock)
+        ownsPrometheusClient = options.prometheusURL != nil && prometheusClient != nil
         if let url = options.prometheusURL, let prometheusClient {
             prometheus = PrometheusSource(baseURL: url, client: prometheusClient.restricted(to: .readOnly))
+        } else if let endpoint = options.prometheusEndpoint {
+            prometheus = PrometheusSource(endpoint: endpoint, client: client)
         } else {
             prometheus = nil
         }
@@ -77,7 +82,7 @@ public actor MeshPoller {
 
     public func shutdown() async {
         await client.shutdown()
-        await prometheus?.client.shutdown()
+        if ownsPrometheusClient { await prometheus?.client.shutdown() }
     }
 
     public func poll() async -> PollRound? {

@@ -41,6 +41,9 @@ public struct PollerOptions: Sendable {
     /// every Envoy's `/stats/prometheus` (the path for large meshes). Envoy targets are then read
     /// for certificates, server state and config only; Linkerd and MOSN targets as always.
     public var prometheusURL: String?
+    /// A Prometheus found in the cluster (`KubePrometheus`), reached through the poller's own
+    /// transport (the API server's service proxy); used when no `prometheusURL` is given.
+    public var prometheusEndpoint: MeshEndpoint?
     /// Bearer token and CA bundle for Prometheus (separate from istiod's).
     public var prometheusToken: Credential?
     public var prometheusCAFile: String?

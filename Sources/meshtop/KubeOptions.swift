@@ -58,7 +58,9 @@ struct KubeOptions: ParsableArguments {
     /// takes the screen), then the access review; the pods are listed in the background, so a
     /// console is up while a large cluster's pods arrive. What it returns polls the cluster; the
     /// transport also carries the session's operator actions.
-    func connect(timeout: Double, bodyLimit: Int, interactive: Bool = isatty(STDIN_FILENO) == 1) async throws(SourceError) -> (KubernetesTransport, KubeMeshInventory) {
+    /// `findPrometheus`: no Prometheus was named; the prometheus-only tier looks for one in the cluster.
+    func connect(timeout: Double, bodyLimit: Int, interactive: Bool = isatty(STDIN_FILENO) == 1,
+                 findPrometheus: Bool = false) async throws(SourceError) -> (KubernetesTransport, KubeMeshInventory) {
         guard maxPortForwards > 0 else { throw SourceError(source: "--max-port-forwards", reason: .other("must be at least 1")) }
         let resolved = try resolve()
         if let proxy = resolved.proxyURL, !proxy.isEmpty {
@@ -76,7 +78,7 @@ struct KubeOptions: ParsableArguments {
             let inventory = try await KubeMeshInventory.start(
                 client: MeshClient(transport: transport, policy: .readOnly), context: resolved.contextName, cluster: resolved.clusterName,
                 server: resolved.server, namespace: allNamespaces ? nil : namespace, refusals: transport.refusals,
-                podNetwork: resolved.contextName == InClusterConfig.contextName)
+                podNetwork: resolved.contextName == InClusterConfig.contextName, findPrometheus: findPrometheus)
             return (transport, inventory)
         } catch {
             await transport.shutdown()

@@ -56,6 +56,8 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Write a kubeconfig for the simulated cluster (contexts sim, sim-cert, sim-exec, sim-metrics, sim-view, sim-team) to FILE; implies --kube.")
     var kubeconfigOut: String?
     @Option(help: "Lifetime of the sim-exec context's plugin tokens (e.g. 15m).") var kubeTokenLifetime: String = "15m"
+    @Option(help: "A Prometheus URL the cluster's istio-system/prometheus Service stands for (reached through the service proxy).")
+    var kubePrometheus: String?
 
     func makeOptions() throws -> SimOptions {
         var options = SimOptions()
@@ -100,6 +102,7 @@ struct SimCommand: AsyncParsableCommand {
             var kubeOptions = KubeSimOptions()
             kubeOptions.port = kubePort
             kubeOptions.tokenLifetime = try Duration.seconds(parsing: kubeTokenLifetime, context: "--kube-token-lifetime")
+            kubeOptions.prometheusURL = kubePrometheus
             options.kube = kubeOptions
         }
         return options

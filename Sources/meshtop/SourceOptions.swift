@@ -42,8 +42,10 @@ struct SourceOptions: ParsableArguments {
                     adjust: (inout PollerOptions) -> Void = { _ in }) async throws -> MeshPoller {
         var options = try pollerOptions(settings, requireSource: false)
         adjust(&options)
-        let (transport, inventory) = try await kube.connect(timeout: options.timeout, bodyLimit: options.bodyLimit, interactive: interactive)
+        let (transport, inventory) = try await kube.connect(timeout: options.timeout, bodyLimit: options.bodyLimit, interactive: interactive,
+                                                            findPrometheus: options.prometheusURL == nil)
         options.inventory = inventory
+        options.prometheusEndpoint = inventory.prometheus
         var prometheusClient: MeshClient?
         if options.prometheusURL != nil {
             prometheusClient = MeshClient(transport: DirectHTTPTransport(timeout: options.timeout, bodyLimit: options.bodyLimit, credential: options.prometheusToken,

@@ -70,7 +70,9 @@ struct KubernetesSnapshotTests {
         let access = try #require(Self.access(export))
         #expect(access["tier"] as? String == "prometheus-only")
         let missing = (access["missing"] as? [String]) ?? []
-        #expect(missing.count == 3 && missing.contains { $0.contains("get pods/proxy") && $0.contains("--prometheus") }, "\(missing)")
+        #expect(missing.count == 4 && missing.contains { $0.contains("get pods/proxy") && $0.contains("--prometheus") }, "\(missing)")
+        #expect(missing.contains { $0.hasPrefix("no Prometheus found in the cluster") }, "\(missing)")
+        #expect(missing.contains { $0 == "no `create pods/portforward` cluster-wide: no certificates, config or actions" }, "\(missing)")
         #expect((export["proxies"] as? [[String: Any]])?.isEmpty == true)
     }
 

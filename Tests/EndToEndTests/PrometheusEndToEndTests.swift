@@ -98,6 +98,41 @@ struct PrometheusEndToEndTests {
         await server.shutdown()
     }
 
+    @Test("prometheus-only tier: the cluster's Prometheus found by its Service labels and read through the API server's service proxy")
+    func prometheusInCluster() async throws {
+        let direct = try await InProcessSim.start(adminAddressBase: "127.0.66.40")
+        let ticker = Task { await direct.server.run { _ in } }
+        let simTargets = TargetsFile.targets(topology: direct.server.simulator.topology, urls: direct.server.adminURLs())
+        let prometheus = try PrometheusServer(config: TargetsFile.prometheusConfig(simTargets, scrapeInterval: "1s"))
+        defer { prometheus.stop() }
+        do {
+            try await prometheus.waitUntilReady()
+            let cluster = try await KubeSim.start(addressBase: "127.0.66.80") { $0.kube?.prometheusURL = prometheus.url }
+            defer { Task { await cluster.stop() } }
+            try await Task.sleep(nanoseconds: 5_000_000_000) // a few scrapes, for rate()
+            let outcome = try await MeshtopProcess.run(["snapshot", "--kubeconfig", cluster.kubeconfig, "--context", "sim-view", "--interval", "2", "-o", "json"],
+                                                       environment: ["HOME": cluster.directory.path, "PATH": "/usr/bin:/bin"])
+            try #require(outcome.status == 0, "\(outcome.stderr)")
+            try await SnapshotCommandTests.validateSchema(outcome.stdout)
+            let export = try #require(try JSONSerialization.jsonObject(with: outcome.stdout) as? [String: Any])
+            let access = try #require((export["access"] as? [[String: Any]])?.first)
+            #expect(access["tier"] as? String == "prometheus-only")
+            #expect(((access["missing"] as? [String]) ?? []).contains { $0.contains("they come from the cluster's Prometheus") }, "\(access)")
+            let sources = (export["sources"] as? [[String: Any]]) ?? []
+            let source = try #require(sources.first { $0["name"] as? String == "prometheus" })
+            #expect(source["url"] as? String == "serviceproxy://istio-system/prometheus:9090" && source["ok"] as? Bool == true, "\(source)")
+            let services = (export["services"] as? [[String: Any]]) ?? []
+            #expect(services.contains { $0["name"] as? String == "reviews" && ($0["rps"] as? Double ?? 0) > 0 }, "\(services)")
+        } catch {
+            ticker.cancel()
+            await direct.server.shutdown()
+            throw error
+        }
+        ticker.cancel()
+        await ticker.value
+        await direct.server.shutdown()
+    }
+
     static func expectClose(_ a: TrafficMetrics, _ b: TrafficMetrics, _ what: String) {
         func close(_ x: Double?, _ y: Double?, _ name: String) {
             guard let x, let y else { return #expect(x == nil && y == nil, "\(what) \(name): \(String(describing: x)) vs \(String(describing: y))") }

@@ -55,6 +55,9 @@ public struct KubeSimOptions: Sendable {
     /// The loopback address it listens on. Its certificate names 127.0.0.1, localhost and
     /// kubernetes: on another address a client must send `tls-server-name` (a test of it).
     public var host = "127.0.0.1"
+    /// A real Prometheus the cluster's `istio-system/prometheus` Service stands for
+    /// (`--kube-prometheus URL`): listed, and reached through the API server's service proxy.
+    public var prometheusURL: String?
     /// How long the `sim-exec` context's plugin tokens last (`--kube-token-lifetime`).
     public var tokenLifetime: TimeInterval = 15 * 60
 

@@ -5,6 +5,8 @@ enum KubeAnswer {
     case response(SimResponse)
     case watch(KubeWatchRequest)
     case podProxy(pod: KubeSimPod, port: Int, request: SimRequest)
+    /// A Service's port through the service proxy, relayed to the real server behind it.
+    case relay(url: String, request: SimRequest)
 }
 
 /// A watch to stream: which pods, from which version (nil: the current list as ADDED first).
@@ -54,7 +56,7 @@ struct KubeAPIRouter {
             return .response(Self.status(403, "Forbidden", message, details: (resource, target.name)))
         }
         switch target.subresource {
-        case "proxy": return podProxy(request, target: target)
+        case "proxy": return resource.plural == "services" ? serviceProxy(request, target: target) : podProxy(request, target: target)
         case "portforward":
             if let name = target.name, let namespace = target.namespace, cluster.pod(named: name, namespace: namespace) == nil {
                 return .response(Self.status(404, "NotFound", "pods \"\(name)\" not found", details: (resource, name)))
@@ -175,6 +177,24 @@ struct KubeAPIRouter {
         forwarded.headers = request.headers.filter { !["authorization", "cookie"].contains($0.0.lowercased()) }
         forwarded.remoteIsLoopback = false
         return .podProxy(pod: pod, port: podPort, request: forwarded)
+    }
+
+    /// The one Service with something behind it: the Prometheus of `--kube-prometheus`.
+    func serviceProxy(_ request: SimRequest, target: KubePath) -> KubeAnswer {
+        let prometheus = KubeObjects.prometheusService
+        guard let (name, port) = target.proxyTarget, target.namespace == prometheus.namespace, name == prometheus.name,
+              let url = cluster.simulator.options.kube?.prometheusURL else {
+            let name = target.proxyTarget?.name ?? target.name ?? ""
+            return .response(Self.status(404, "NotFound", "services \"\(name)\" not found", details: (KubeResources.all[2], name)))
+        }
+        guard port == nil || port == prometheus.port else {
+            return .response(Self.status(503, "ServiceUnavailable", "no endpoints available for service \"\(name):\(port ?? 0)\""))
+        }
+        var forwarded = request
+        let query = request.uri.firstIndex(of: "?").map { String(request.uri[$0...]) } ?? ""
+        forwarded.uri = target.rest + query
+        forwarded.headers = request.headers.filter { !["authorization", "cookie"].contains($0.0.lowercased()) }
+        return .relay(url: url.hasSuffix("/") ? String(url.dropLast()) : url, request: forwarded)
     }
 
     /// A `Status` failure as the API server writes it.

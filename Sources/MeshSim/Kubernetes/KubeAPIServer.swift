@@ -137,6 +137,13 @@ final class KubeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch KubeAPIRouter(cluster: cluster, serverAddress: serverAddress).route(request, identity: identity) {
         case let .response(response): responder.send(response, head: requestHead)
         case let .podProxy(pod, port, forwarded): responder.answer(forwarded, head: requestHead, role: .pod(pod, port: port, fromLocalhost: false))
+        case let .relay(url, forwarded):
+            let bound = NIOLoopBound((responder, requestHead), eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            Task {
+                let response = await KubeServiceRelay.fetch(url + forwarded.uri, headers: forwarded.headers)
+                eventLoop.execute { bound.value.0.send(response, head: bound.value.1) }
+            }
         case let .watch(watch): startWatch(watch, request: request, head: requestHead, context: context)
         }
     }

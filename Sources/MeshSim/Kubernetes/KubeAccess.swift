@@ -12,7 +12,8 @@ public enum KubeSimContext: String, Sendable, CaseIterable {
     case simExec = "sim-exec"
     /// get/list/watch plus `get pods/proxy`: the pod-metrics tier, no port-forward.
     case simMetrics = "sim-metrics"
-    /// get/list/watch only, like the built-in `view` role.
+    /// get/list/watch, like the built-in `view` role, and `get services/proxy` in istio-system
+    /// (to read the Prometheus there): the prometheus-only tier.
     case simView = "sim-view"
     /// get/list/watch everywhere; the pod proxy and port-forwards only in `default`, as a team's
     /// RoleBinding gives them (nothing in istio-system): a tier per namespace.
@@ -46,7 +47,9 @@ enum KubeRights: Sendable {
         if resource == "selfsubjectaccessreviews" || resource == "selfsubjectrulesreviews" { return verb == "create" }
         switch self {
         case .everything: return true
-        case .readOnly: return subresource == nil && Self.readVerbs.contains(verb)
+        case .readOnly:
+            if resource == "services", subresource == "proxy" { return verb == "get" && namespace == "istio-system" }
+            return subresource == nil && Self.readVerbs.contains(verb)
         case .readAndPodProxy:
             if resource == "pods", subresource == "proxy" { return verb == "get" }
             return subresource == nil && Self.readVerbs.contains(verb)

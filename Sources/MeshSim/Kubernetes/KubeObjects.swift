@@ -132,7 +132,7 @@ struct KubeObjects {
     }
 
     func services() -> [JSONValue] {
-        Self.sorted(state.topology.services.map { service in
+        var services = state.topology.services.map { service in
             let key = "svc/\(service.namespace)/\(service.name)"
             let selector = service.isGateway ? obj(("istio", "ingressgateway")) : obj(("app", .string(service.name)))
             return obj(("kind", "Service"), ("apiVersion", "v1"),
@@ -144,7 +144,25 @@ struct KubeObjects {
                                     ("ports", [obj(("name", "http"), ("port", .int(service.port)), ("protocol", "TCP"),
                                                    ("targetPort", .int(service.port)))]))),
                        ("status", obj(("loadBalancer", obj()))))
-        })
+        }
+        if state.options.kube?.prometheusURL != nil { services.append(prometheusService()) }
+        return Self.sorted(services)
+    }
+
+    static let prometheusService = (namespace: "istio-system", name: "prometheus", port: 9090)
+
+    /// Istio's Prometheus addon as its Service looks (samples/addons/prometheus.yaml).
+    func prometheusService() -> JSONValue {
+        let (namespace, name, port) = Self.prometheusService
+        let key = "svc/\(namespace)/\(name)"
+        return obj(("kind", "Service"), ("apiVersion", "v1"),
+                   ("metadata", obj(("name", .string(name)), ("namespace", .string(namespace)), ("uid", .string(Self.uid(key))),
+                                    ("resourceVersion", .string(String(resourceVersion(key)))), ("creationTimestamp", .string(created)),
+                                    ("labels", obj(("app", "prometheus"), ("app.kubernetes.io/name", "prometheus"), ("app.kubernetes.io/component", "server"))))),
+                   ("spec", obj(("type", "ClusterIP"), ("clusterIP", "10.96.0.90"), ("clusterIPs", ["10.96.0.90"]),
+                                ("selector", obj(("app.kubernetes.io/name", "prometheus"))),
+                                ("ports", [obj(("name", "http"), ("port", .int(port)), ("protocol", "TCP"), ("targetPort", .int(port)))]))),
+                   ("status", obj(("loadBalancer", obj()))))
     }
 
     func endpointSlices() -> [JSONValue] {

@@ -15,6 +15,8 @@ actor KubeAccessPlan {
     let refusals: KubeRefusals
     /// The session's scope: one namespace (`-n`), or nil for all.
     let namespace: String?
+    /// What was found of a Prometheus in the cluster (prometheus-only tier without --prometheus).
+    private var prometheus: KubePrometheus.Outcome?
     private var asked: [String: (rights: PodRights, at: Date)] = [:]
     static let reaskSeconds: TimeInterval = 300
 
@@ -51,19 +53,24 @@ actor KubeAccessPlan {
         return result
     }
 
+    func setPrometheus(_ outcome: KubePrometheus.Outcome) { prometheus = outcome }
+
     /// Whether istiod's debug API can be reached (a port-forward into its namespace).
     var istiodReachable: Bool { answers.forwardIstiod && !refusals.refused(.portForward, namespace: KubeInventory.istiodNamespace) }
 
     /// The access to show for these rights (nil for a cluster whose pods are not listed yet:
     /// the scope's answers stand for every namespace).
     func access(context: String, cluster: String, rights: [String: PodRights]) -> ClusterAccess {
-        Self.access(context: context, cluster: cluster, namespace: namespace, answers: answers, istiod: istiodReachable, rights: rights)
+        var access = Self.access(context: context, cluster: cluster, namespace: namespace, answers: answers, istiod: istiodReachable, rights: rights,
+                                 prometheusFound: prometheus.map { if case .found = $0 { true } else { false } } ?? false)
+        if case let .unusable(words)? = prometheus { access.missing.append(words) }
+        return access
     }
 
     static let noIstiodSuffix = ": istiod's sync state and config through its debug API unavailable"
 
     static func access(context: String, cluster: String, namespace: String?, answers: KubeAccessProbe.Answers, istiod: Bool,
-                       rights: [String: PodRights]) -> ClusterAccess {
+                       rights: [String: PodRights], prometheusFound: Bool = false) -> ClusterAccess {
         guard answers.listPods else {
             let list = KubeAccessProbe.Question(verb: "list", resource: "pods", namespace: namespace)
             return ClusterAccess(context: context, cluster: cluster, namespace: namespace, tier: .none,
@@ -93,7 +100,8 @@ actor KubeAccessPlan {
         // Without a port-forward the stats need the pod proxy; with one they come through it.
         let unmeasured = known.filter { !$0.value.portForward && !$0.value.podProxy }.keys.sorted()
         if !unmeasured.isEmpty {
-            missing.append("no `get pods/proxy` \(scope(unmeasured)): no RED metrics from the pods — give --prometheus")
+            missing.append("no `get pods/proxy` \(scope(unmeasured)): no RED metrics from the pods — "
+                           + (prometheusFound ? "they come from the cluster's Prometheus" : "give --prometheus"))
         }
         let tier: ClusterAccess.Tier = !forwarded.isEmpty ? .portForward : known.values.contains { $0.podProxy } ? .podMetrics : .prometheusOnly
         return ClusterAccess(context: context, cluster: cluster, namespace: namespace, tier: tier, missing: missing)

@@ -8,6 +8,9 @@ import MeshModel
 public final class KubeMeshInventory: TargetInventory {
     /// The access the reviews gave before any pod was seen (the tier an empty cluster shows).
     public let access: ClusterAccess
+    /// A Prometheus found in the cluster and reachable through the service proxy, for the
+    /// prometheus-only tier (`findPrometheus`).
+    public let prometheus: MeshEndpoint?
     let plan: KubeAccessPlan
     let configs: KubeConfigObjects
     let pods: KubeInventory
@@ -15,8 +18,9 @@ public final class KubeMeshInventory: TargetInventory {
     /// meshtop runs in the cluster: pod IPs answer directly, no pod proxy needed.
     let podNetwork: Bool
 
-    init(access: ClusterAccess, plan: KubeAccessPlan, pods: KubeInventory, server: String, podNetwork: Bool) {
+    init(access: ClusterAccess, prometheus: MeshEndpoint?, plan: KubeAccessPlan, pods: KubeInventory, server: String, podNetwork: Bool) {
         self.access = access
+        self.prometheus = prometheus
         self.plan = plan
         self.pods = pods
         self.server = server
@@ -30,15 +34,24 @@ public final class KubeMeshInventory: TargetInventory {
     /// `kubernetes` source's error in the polls, retried. `refusals` are the 403s the session's
     /// transport meets later (`KubernetesTransport.refusals`). `podNetwork`: meshtop runs in a
     /// pod of the cluster, so the pod-IP ports (:15090, :15020) are read from the pod IPs.
+    /// `findPrometheus`: no `--prometheus` was given; in the prometheus-only tier one is looked
+    /// for in the cluster (`KubePrometheus`).
     public static func start(client: MeshClient, context: String, cluster: String, server: String, namespace: String?,
-                             refusals: KubeRefusals = KubeRefusals(), podNetwork: Bool = false) async throws(SourceError) -> KubeMeshInventory {
+                             refusals: KubeRefusals = KubeRefusals(), podNetwork: Bool = false,
+                             findPrometheus: Bool = false) async throws(SourceError) -> KubeMeshInventory {
         let probe = KubeAccessProbe(client: client)
         let answers = try await probe.answers(namespace: namespace)
         let plan = KubeAccessPlan(probe: probe, answers: answers, refusals: refusals, namespace: namespace, podNetwork: podNetwork)
         let pods = KubeInventory(client: client, namespace: namespace)
         if answers.listPods { await pods.follow() }
+        var prometheus: MeshEndpoint?
+        if findPrometheus, await plan.access(context: context, cluster: cluster, rights: [:]).tier == .prometheusOnly {
+            let outcome = await KubePrometheus.find(client: client, probe: probe)
+            if case let .found(endpoint) = outcome { prometheus = endpoint }
+            await plan.setPrometheus(outcome)
+        }
         let access = await plan.access(context: context, cluster: cluster, rights: [:])
-        return KubeMeshInventory(access: access, plan: plan, pods: pods, server: server, podNetwork: podNetwork)
+        return KubeMeshInventory(access: access, prometheus: prometheus, plan: plan, pods: pods, server: server, podNetwork: podNetwork)
     }
 
     public func snapshot() async -> InventorySnapshot {

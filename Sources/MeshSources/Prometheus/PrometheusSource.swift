@@ -24,7 +24,10 @@ public struct PrometheusRound: Sendable {
 public struct PrometheusSource: Sendable {
     /// The source's name in statuses and errors.
     public static let sourceName = "prometheus"
-    public let baseURL: String
+    /// Where it answers: a base URL, or a Service through the Kubernetes API's service proxy.
+    public let endpoint: MeshEndpoint
+    /// The endpoint as statuses and errors show it (`http://…:9090`, `serviceproxy://istio-system/prometheus:9090`).
+    public var baseURL: String { endpoint.description }
     /// Prometheus has its own transport (its token and CA, not istiod's).
     public let client: MeshClient
 
@@ -35,7 +38,11 @@ public struct PrometheusSource: Sendable {
     static let reporters = "reporter=~\"source|destination|waypoint\""
 
     public init(baseURL: String, client: MeshClient) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.init(endpoint: .url(baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL), client: client)
+    }
+
+    public init(endpoint: MeshEndpoint, client: MeshClient) {
+        self.endpoint = endpoint
         self.client = client
     }
 
@@ -109,10 +116,10 @@ public struct PrometheusSource: Sendable {
     /// GET and decode; errors name the source (not the long query URL) and carry Prometheus's
     /// own message.
     func decode(_ path: String) async throws(SourceError) -> [PrometheusAPI.Series] {
-        let source = "\(Self.sourceName) \(SecretRedaction.url(baseURL))"
+        let source = "\(Self.sourceName) \(baseURL)"
         let response: MeshResponse
         do {
-            response = try await client.send(MeshRequest(.GET, .url(baseURL), path, source: Self.sourceName, accept: "application/json",
+            response = try await client.send(MeshRequest(.GET, endpoint, path, source: Self.sourceName, accept: "application/json",
                                                          authenticate: true, alsoAccept: PrometheusAPI.errorStatuses))
         } catch {
             throw error.named(source)

@@ -80,6 +80,9 @@ public final class KubernetesTransport: MeshTransport {
             }
         case let .portForward(namespace, pod, port):
             return try await pool.send(request, to: PortForwardKey(namespace: namespace, pod: pod, port: port), limit: bodyLimit)
+        case let .serviceProxy(namespace, service, port):
+            let prefix = "/api/v1/namespaces/\(namespace)/services/\(service):\(port)/proxy"
+            return try await throughAPI(permitted.rerouted(to: .url(apiBase), path: prefix + request.path), original: request)
         case .kubernetesAPI:
             return try await throughAPI(permitted.rerouted(to: .url(apiBase), path: request.path), original: request)
         }

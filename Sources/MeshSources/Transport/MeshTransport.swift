@@ -9,6 +9,8 @@ public enum MeshEndpoint: Sendable, Hashable, CustomStringConvertible {
     case podProxy(namespace: String, pod: String, port: Int)
     /// A port of the pod's localhost through a Kubernetes port-forward (:15000, istiod's :15014).
     case portForward(namespace: String, pod: String, port: Int)
+    /// A Service's port through the API server's service proxy (a Prometheus in the cluster).
+    case serviceProxy(namespace: String, service: String, port: Int)
     /// The Kubernetes API server itself (discovery, lists, watches, access reviews).
     case kubernetesAPI
 
@@ -20,20 +22,26 @@ public enum MeshEndpoint: Sendable, Hashable, CustomStringConvertible {
         case let .url(base): SecretRedaction.url(base)
         case let .podProxy(namespace, pod, port): "\(Self.podProxyScheme)\(namespace)/\(pod):\(port)"
         case let .portForward(namespace, pod, port): "\(Self.portForwardScheme)\(namespace)/\(pod):\(port)"
+        case let .serviceProxy(namespace, service, port): "\(Self.serviceProxyScheme)\(namespace)/\(service):\(port)"
         case .kubernetesAPI: "kubernetes-api"
         }
     }
 
     static let portForwardScheme = "portforward://"
     static let podProxyScheme = "podproxy://"
+    static let serviceProxyScheme = "serviceproxy://"
 
     /// The endpoint an address names: a Kubernetes route written by `description`, else a URL.
     public init(address: String) {
-        for (scheme, isForward) in [(Self.portForwardScheme, true), (Self.podProxyScheme, false)] where address.hasPrefix(scheme) {
+        for scheme in [Self.portForwardScheme, Self.podProxyScheme, Self.serviceProxyScheme] where address.hasPrefix(scheme) {
             let rest = address.dropFirst(scheme.count)
             if let slash = rest.firstIndex(of: "/"), let colon = rest.lastIndex(of: ":"), colon > slash, let port = Int(rest[rest.index(after: colon)...]) {
-                let namespace = String(rest[..<slash]), pod = String(rest[rest.index(after: slash)..<colon])
-                self = isForward ? .portForward(namespace: namespace, pod: pod, port: port) : .podProxy(namespace: namespace, pod: pod, port: port)
+                let namespace = String(rest[..<slash]), name = String(rest[rest.index(after: slash)..<colon])
+                switch scheme {
+                case Self.portForwardScheme: self = .portForward(namespace: namespace, pod: name, port: port)
+                case Self.podProxyScheme: self = .podProxy(namespace: namespace, pod: name, port: port)
+                default: self = .serviceProxy(namespace: namespace, service: name, port: port)
+                }
                 return
             }
         }
