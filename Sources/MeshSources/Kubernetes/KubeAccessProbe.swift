@@ -16,6 +16,8 @@ public struct KubeAccessProbe: Sendable {
         var subresource: String?
         /// nil: every namespace.
         var namespace: String?
+        /// One object (a rule with resourceNames allows only what names it).
+        var name: String? = nil
 
         var words: String {
             "`\(verb) \(subresource.map { "\(resource)/\($0)" } ?? resource)` \(namespace.map { "in \($0)" } ?? "cluster-wide")"
@@ -55,6 +57,7 @@ public struct KubeAccessProbe: Sendable {
         var attributes: [String: String] = ["verb": question.verb, "resource": question.resource]
         if let subresource = question.subresource { attributes["subresource"] = subresource }
         if let namespace = question.namespace { attributes["namespace"] = namespace }
+        if let name = question.name { attributes["name"] = name }
         let review: [String: Any] = ["apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": ["resourceAttributes": attributes]]
         let body = (try? JSONSerialization.data(withJSONObject: review)).map { Array($0) } ?? []
         let request = MeshRequest(.POST, .kubernetesAPI, RequestPolicy.accessReviewPath, source: "kubernetes", accept: "application/json",

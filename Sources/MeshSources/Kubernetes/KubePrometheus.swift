@@ -35,7 +35,7 @@ enum KubePrometheus {
         guard let found else {
             return .unusable("no Prometheus found in the cluster (no Service labelled \(selectors.joined(separator: ", "))) — give --prometheus URL")
         }
-        let question = KubeAccessProbe.Question(verb: "get", resource: "services", subresource: "proxy", namespace: found.namespace)
+        let question = KubeAccessProbe.Question(verb: "get", resource: "services", subresource: "proxy", namespace: found.namespace, name: found.name)
         guard (try? await probe.allowed(question)) == true else {
             return .unusable("a Prometheus is at \(found.namespace)/\(found.name):\(found.port), but no \(question.words) — give --prometheus URL "
                              + "(after `kubectl port-forward -n \(found.namespace) svc/\(found.name) \(found.port)`)")
