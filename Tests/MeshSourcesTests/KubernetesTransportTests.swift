@@ -194,4 +194,55 @@ struct KubernetesTransportTests {
             #expect(await inventory.pauseAfterFailure == 2)
         }
     }
+
+    @Test("an exec plugin that issues client certificates: when one expires the plugin runs again and new connections present the next")
+    func rotatedClientCertificate() async throws {
+        try await InProcessSim.with(adminAddressBase: "127.0.73.160", { $0.kube = KubeSimOptions() }) { sim in
+            let kubernetes = try #require(sim.server.kubernetes)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-certplugin-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // Two certificates; the plugin hands out the next one each run, valid by its
+            // expirationTimestamp for 11 s (fresh for 1 s after the 10 s margin).
+            for index in 0..<2 {
+                let (certificate, key) = try kubernetes.issueClientCertificate(lifetime: 3600)
+                let status: [String: String] = ["clientCertificateData": certificate, "clientKeyData": key, "expirationTimestamp": "EXPIRY"]
+                let body = String(decoding: try JSONSerialization.data(withJSONObject: ["kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1", "status": status]), as: UTF8.self)
+                try body.write(to: directory.appendingPathComponent("credential-\(index).json"), atomically: true, encoding: .utf8)
+            }
+            let plugin = directory.appendingPathComponent("plugin").path
+            try """
+            #!/bin/sh
+            runs=$(cat '\(directory.path)/runs' 2>/dev/null || echo 0)
+            echo $((runs + 1)) > '\(directory.path)/runs'
+            expiry=$(date -u -d "@$(( $(date +%s) + 11 ))" +%Y-%m-%dT%H:%M:%SZ)
+            sed "s/EXPIRY/$expiry/" '\(directory.path)/credential-'$((runs % 2))'.json'
+
+            """.write(toFile: plugin, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plugin)
+            let file = directory.appendingPathComponent("config").path
+            try kubernetes.writeKubeconfig(to: file)
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            try text.replacingOccurrences(of: "command: \(KubeconfigWriter.pluginPath(forKubeconfig: file))", with: "command: \(plugin)")
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            let (access, _) = try await KubeAPIAccess.load(kubeconfig: file, context: "sim-exec")
+            let transport = KubernetesTransport(api: access, timeout: 5)
+            let client = MeshClient(transport: transport, policy: .readOnly)
+            let runs = { (try? String(contentsOfFile: directory.appendingPathComponent("runs").path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) }
+            do {
+                #expect(try await client.send(MeshRequest(.GET, .kubernetesAPI, "/api/v1/namespaces", source: "test")).status == 200)
+                #expect(transport.apiGeneration == 0 && runs() == "1")
+                try await Task.sleep(for: .seconds(1.5))
+                #expect(try await client.send(MeshRequest(.GET, .kubernetesAPI, "/api/v1/namespaces", source: "test")).status == 200)
+                #expect(runs() == "2", "the plugin ran again once its certificate's credential expired")
+                #expect(transport.apiGeneration == 1, "API requests go out on connections with the new certificate")
+                let proxy = sim.simulator.topology.proxies[0]
+                #expect(try await client.send(MeshRequest(.GET, .portForward(namespace: proxy.namespace, pod: proxy.podName, port: 15000), "/ready", source: "test")).status == 200)
+            } catch {
+                await transport.shutdown()
+                throw error
+            }
+            await transport.shutdown()
+        }
+    }
 }

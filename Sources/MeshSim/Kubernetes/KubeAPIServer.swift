@@ -83,6 +83,11 @@ public final class KubeAPIServer: Sendable {
         cluster.revoke(context, subresource: subresource, namespace: namespace)
     }
 
+    /// A new client certificate of the `sim-cert` user, valid for `lifetime` seconds from now.
+    public func issueClientCertificate(lifetime: TimeInterval) throws -> (certificatePEM: String, keyPEM: String) {
+        try cluster.certificates.issueClientCertificate(lifetime: lifetime)
+    }
+
     /// A context's bearer token, for tests that talk to the server without a kubeconfig.
     public func token(for context: KubeSimContext) -> String? { cluster.credentials.tokens[context] }
 

@@ -12,6 +12,9 @@ struct KubeCertificates: Sendable {
     let serverKeyPEM: String
     let clientCertificatePEM: String
     let clientKeyPEM: String
+    /// Kept to issue more client certificates (`issueClientCertificate`).
+    private let caKey: Data
+    private let caName: DistinguishedName
 
     init(now: Date = Date()) throws {
         let caKey = P256.Signing.PrivateKey()
@@ -28,6 +31,8 @@ struct KubeCertificates: Sendable {
                 SubjectKeyIdentifier(hash: Certificate.PublicKey(caKey.publicKey))
             }, issuerPrivateKey: Certificate.PrivateKey(caKey))
         caPEM = try ca.serializeAsPEM().pemString + "\n"
+        self.caKey = caKey.rawRepresentation
+        self.caName = caName
 
         let serverKey = P256.Signing.PrivateKey()
         let server = try Certificate(
@@ -44,6 +49,17 @@ struct KubeCertificates: Sendable {
         serverCertificatePEM = try server.serializeAsPEM().pemString + "\n"
         serverKeyPEM = serverKey.pemRepresentation + "\n"
 
+        (clientCertificatePEM, clientKeyPEM) = try Self.clientCertificate(caKey: caKey, caName: caName, notBefore: notBefore, notAfter: notAfter)
+    }
+
+    /// Another certificate of the `sim-cert` user, valid from an hour ago for `lifetime` seconds
+    /// from now (what a certificate-issuing exec plugin hands out).
+    func issueClientCertificate(lifetime: TimeInterval, now: Date = Date()) throws -> (certificatePEM: String, keyPEM: String) {
+        try Self.clientCertificate(caKey: try P256.Signing.PrivateKey(rawRepresentation: caKey), caName: caName, notBefore: now.addingTimeInterval(-3600), notAfter: now.addingTimeInterval(lifetime))
+    }
+
+    private static func clientCertificate(caKey: P256.Signing.PrivateKey, caName: DistinguishedName, notBefore: Date,
+                                          notAfter: Date) throws -> (String, String) {
         let clientKey = P256.Signing.PrivateKey()
         let client = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PublicKey(clientKey.publicKey),
@@ -57,8 +73,7 @@ struct KubeCertificates: Sendable {
                 try ExtendedKeyUsage([.clientAuth])
                 Critical(BasicConstraints.notCertificateAuthority)
             }, issuerPrivateKey: Certificate.PrivateKey(caKey))
-        clientCertificatePEM = try client.serializeAsPEM().pemString + "\n"
-        clientKeyPEM = clientKey.pemRepresentation + "\n"
+        return (try client.serializeAsPEM().pemString + "\n", clientKey.pemRepresentation + "\n")
     }
 
     /// The common name of a client certificate presented in DER, if it has one.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOSSL
+import Synchronization
 
 /// How to reach one cluster's API server: its URL, TLS (CA, client certificate, server name)
 /// and where bearer tokens come from (a kubeconfig user: a token, a token file, an exec
@@ -13,6 +14,10 @@ public struct KubeAPIAccess: Sendable {
     public var identity: String
     public var bearer: @Sendable () async throws(SourceError) -> Credential?
     public var rejected: @Sendable () async -> Void
+    /// The TLS configuration for the client identity in force now, and its generation: an exec
+    /// plugin that issues client certificates (Teleport's, OpenShift's) hands out a new one when
+    /// the last expires, and connections from then on present it. Default: `tls`, forever.
+    public var tlsNow: @Sendable () async throws(SourceError) -> (tls: TLSConfiguration, generation: Int)
 
     public init(server: String, tls: TLSConfiguration, tlsServerName: String? = nil, identity: String = "the kubeconfig's credential",
                 bearer: @escaping @Sendable () async throws(SourceError) -> Credential?, rejected: @escaping @Sendable () async -> Void = {}) {
@@ -22,6 +27,7 @@ public struct KubeAPIAccess: Sendable {
         self.identity = identity
         self.bearer = bearer
         self.rejected = rejected
+        tlsNow = { (tls, 0) }
     }
 
     /// A 401 again, with a credential fetched after the first: the error says whose credential
@@ -47,7 +53,9 @@ public final class KubernetesTransport: MeshTransport {
     /// Where API requests are sent: the server URL, or with `tls-server-name` the same URL
     /// under that name (the client connects to the real host and verifies the name).
     let apiBase: String
-    let apiClient: DirectHTTPTransport
+    let apiDNSOverride: [String: String]
+    /// The API client of the current TLS generation (a new client identity means new connections).
+    private let apiClients: Mutex<(generation: Int, client: DirectHTTPTransport)>
     let direct: DirectHTTPTransport
     let pool: PortForwardPool
     let timeout: Double
@@ -61,7 +69,8 @@ public final class KubernetesTransport: MeshTransport {
         self.bodyLimit = bodyLimit
         let named = Self.named(server: api.server, tlsServerName: api.tlsServerName)
         apiBase = named.base
-        apiClient = DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: api.tls, dnsOverride: named.dnsOverride)
+        apiDNSOverride = named.dnsOverride
+        apiClients = Mutex((0, DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: api.tls, dnsOverride: named.dnsOverride)))
         self.direct = direct ?? DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: nil)
         pool = PortForwardPool(api: api, limit: maxPortForwards, timeout: .milliseconds(Int64(timeout * 1000)), refusals: refusals)
     }
@@ -95,8 +104,9 @@ public final class KubernetesTransport: MeshTransport {
         while true {
             attempt += 1
             let token = try await api.bearer()
+            let client = try await apiClient()
             do {
-                return try await apiClient.send(permitted, bearer: token)
+                return try await client.send(permitted, bearer: token)
             } catch {
                 let renamed = error.named(original.failureSource)
                 switch error.reason {
@@ -111,6 +121,29 @@ public final class KubernetesTransport: MeshTransport {
                 }
             }
         }
+    }
+
+    /// The TLS generation API requests go out with (tests).
+    var apiGeneration: Int { apiClients.withLock { $0.generation } }
+
+    /// The client for the TLS configuration in force; when it changed, a new one (the old one
+    /// closes once the requests it carries have had their deadline).
+    func apiClient() async throws(SourceError) -> DirectHTTPTransport {
+        let (tls, generation) = try await api.tlsNow()
+        let (client, retired) = apiClients.withLock { current -> (DirectHTTPTransport, DirectHTTPTransport?) in
+            guard current.generation != generation else { return (current.client, nil) }
+            let retired = current.client
+            current = (generation, DirectHTTPTransport(timeout: timeout, bodyLimit: bodyLimit, tls: tls, dnsOverride: apiDNSOverride))
+            return (current.client, retired)
+        }
+        if let retired {
+            let grace = timeout
+            Task {
+                try? await Task.sleep(for: .seconds(grace))
+                await retired.shutdown()
+            }
+        }
+        return client
     }
 
     /// The API server's URL under `tls-server-name`, and the override that connects that name to
@@ -128,7 +161,7 @@ public final class KubernetesTransport: MeshTransport {
 
     public func shutdown() async {
         await pool.closeAll()
-        await apiClient.shutdown()
+        await apiClients.withLock { $0.client }.shutdown()
         await direct.shutdown()
     }
 }

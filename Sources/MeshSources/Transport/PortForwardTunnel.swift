@@ -31,7 +31,8 @@ final class PortForwardTunnel: Sendable {
         guard let url = URL(string: api.server), let host = url.host else { throw failure(.other("bad API server URL \(api.server)")) }
         let port = url.port ?? (url.scheme == "http" ? 80 : 443)
         let context: NIOSSLContext?
-        do { context = url.scheme == "https" ? try NIOSSLContext(configuration: api.tls) : nil } catch {
+        let tls = try await api.tlsNow().tls
+        do { context = url.scheme == "https" ? try NIOSSLContext(configuration: tls) : nil } catch {
             throw failure(.tls("\(error)"))
         }
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
