@@ -117,6 +117,46 @@ struct KubernetesRealClientTests {
         #expect(lines.contains { $0.hasPrefix("closed-port-error ") && $0.contains("connection refused") }, "\(lines)")
     }
 
+    @Test("websocket-client (the Python client's WebSocket library) port-forwards with v4.base64.channel.k8s.io: text frames, a channel digit and base64",
+          .enabled(if: KubeSim.pythonClient, "the Python kubernetes client is not installed (pip install kubernetes)"))
+    func base64PortForward() async throws {
+        let sim = try await KubeSim.start(addressBase: "127.0.70.120")
+        defer { Task { await sim.stop() } }
+        let outcome = try await sim.python(Self.base64Script)
+        try #require(outcome.status == 0, "python failed: \(outcome.stderr.suffix(2000))")
+        let lines = outcome.text.split(separator: "\n").map(String.init)
+        #expect(lines.contains("subprotocol v4.base64.channel.k8s.io"), "\(lines)")
+        #expect(lines.contains("port-frames 0:15000 1:15000"), "\(lines)")
+        #expect(lines.contains("status HTTP/1.1 200 OK"), "\(lines)")
+    }
+
+    static let base64Script = #"""
+        import base64, ssl, struct, sys, websocket
+        from kubernetes import client, config
+        config.load_kube_config(config_file=sys.argv[1], context=sys.argv[2])
+        configuration = client.Configuration.get_default_copy()
+        api = client.CoreV1Api()
+        pod = api.list_namespaced_pod("default", label_selector="app=ratings").items[0].metadata.name
+        url = configuration.host.replace("https://", "wss://") + f"/api/v1/namespaces/default/pods/{pod}/portforward?ports=15000"
+        token = configuration.api_key.get("BearerToken") or configuration.api_key.get("authorization")
+        ws = websocket.create_connection(url, subprotocols=["v4.base64.channel.k8s.io"], header=[f"Authorization: {token}"],
+                                         sslopt={"ca_certs": configuration.ssl_ca_cert, "cert_reqs": ssl.CERT_REQUIRED})
+        print("subprotocol", ws.getsubprotocol())
+        frames = []
+        for _ in range(2):
+            message = ws.recv()
+            frames.append(f"{message[0]}:{struct.unpack('<H', base64.b64decode(message[1:]))[0]}")
+        print("port-frames", " ".join(sorted(frames)))
+        ws.send("0" + base64.b64encode(b"GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").decode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            message = ws.recv()
+            if message[0] == "0":
+                data += base64.b64decode(message[1:])
+        print("status", data.split(b"\r\n")[0].decode())
+        ws.close()
+        """#
+
     static let portForwardScript = #"""
         import json, sys
         from kubernetes import client, config

@@ -194,6 +194,12 @@ struct KubernetesSnapshotTests {
         }
         let (named, export) = try await Self.snapshot(sim, context: .sim)
         try #require(named.status == 0, "\(named.stderr)")
+        // insecure-skip-tls-verify instead of the CA: no verification at all, as kubectl does it.
+        let insecure = sim.directory.appendingPathComponent("insecure").path
+        let ca = try #require(text.split(separator: "\n").first { $0.contains("certificate-authority-data") })
+        try text.replacingOccurrences(of: String(ca), with: "    insecure-skip-tls-verify: true").write(toFile: insecure, atomically: true, encoding: .utf8)
+        let unverified = try await MeshtopProcess.run(["snapshot", "--kubeconfig", insecure, "--context", "sim", "--interval", "1", "-o", "json"])
+        #expect(unverified.status == 0, "\(unverified.stderr)")
         #expect(Self.access(export)?["tier"] as? String == "port-forward")
         let sources = try #require(export["sources"] as? [[String: Any]])
         #expect(sources.allSatisfy { $0["ok"] as? Bool == true }, "port-forwards too: \(sources.filter { $0["ok"] as? Bool != true })")

@@ -245,4 +245,36 @@ struct KubernetesTransportTests {
             await transport.shutdown()
         }
     }
+
+    @Test("in a pod: the service account's token and CA reach the API server, and a rotated token is read again")
+    func inClusterServiceAccount() async throws {
+        try await InProcessSim.with(adminAddressBase: "127.0.73.180", { $0.kube = KubeSimOptions() }) { sim in
+            let kubernetes = try #require(sim.server.kubernetes)
+            let port = try #require(URL(string: kubernetes.url.withLock { $0 })?.port)
+            let account = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-sa-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: account, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: account) }
+            try (kubernetes.token(for: .simView) ?? "").write(to: account.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+            try kubernetes.caPEM.write(to: account.appendingPathComponent("ca.crt"), atomically: true, encoding: .utf8)
+            try "meshtop".write(to: account.appendingPathComponent("namespace"), atomically: true, encoding: .utf8)
+            let context = try #require(try InClusterConfig.detect(environment: ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(port)],
+                                                                  serviceAccountDirectory: account.path))
+            let access = try await KubeAPIAccess.make(context, credentials: KubeCredentialProvider(context: context))
+            let transport = KubernetesTransport(api: access, timeout: 5)
+            let probe = KubeAccessProbe(client: MeshClient(transport: transport, policy: .readOnly))
+            do {
+                let view = try await probe.answers(namespace: nil)
+                #expect(view.listPods && !view.pods.podProxy && !view.pods.portForward)
+                // The kubelet rotates the token under a running pod: the next request reads the new one.
+                try await Task.sleep(for: .milliseconds(20))
+                try (kubernetes.token(for: .sim) ?? "").write(to: account.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+                let admin = try await probe.answers(namespace: nil)
+                #expect(admin.pods.podProxy && admin.pods.portForward, "the rotated token's rights")
+            } catch {
+                await transport.shutdown()
+                throw error
+            }
+            await transport.shutdown()
+        }
+    }
 }
