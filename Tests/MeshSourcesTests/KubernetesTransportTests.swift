@@ -2,6 +2,7 @@ import Foundation
 @testable import MeshSim
 @testable import MeshSources
 import MeshTestSupport
+import Synchronization
 import Testing
 
 /// The Kubernetes transport against the simulated API: what an operator meets when a cluster
@@ -202,8 +203,9 @@ struct KubernetesTransportTests {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meshtop-certplugin-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            // Two certificates; the plugin hands out the next one each run, valid by its
-            // expirationTimestamp for 11 s (fresh for 1 s after the 10 s margin).
+            // Two certificates; the plugin hands out the next one each run, the first valid by its
+            // expirationTimestamp for 11 s — fresh for 1 s of the test's clock (10 s margin) —
+            // the next for 20 s more.
             for index in 0..<2 {
                 let (certificate, key) = try kubernetes.issueClientCertificate(lifetime: 3600)
                 let status: [String: String] = ["clientCertificateData": certificate, "clientKeyData": key, "expirationTimestamp": "EXPIRY"]
@@ -215,7 +217,7 @@ struct KubernetesTransportTests {
             #!/bin/sh
             runs=$(cat '\(directory.path)/runs' 2>/dev/null || echo 0)
             echo $((runs + 1)) > '\(directory.path)/runs'
-            expiry=$(date -u -d "@$(( $(date +%s) + 11 ))" +%Y-%m-%dT%H:%M:%SZ)
+            expiry=$(date -u -d "@$(( $(date +%s) + 11 + 20 * runs ))" +%Y-%m-%dT%H:%M:%SZ)
             sed "s/EXPIRY/$expiry/" '\(directory.path)/credential-'$((runs % 2))'.json'
 
             """.write(toFile: plugin, atomically: true, encoding: .utf8)
@@ -225,14 +227,17 @@ struct KubernetesTransportTests {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             try text.replacingOccurrences(of: "command: \(KubeconfigWriter.pluginPath(forKubeconfig: file))", with: "command: \(plugin)")
                 .write(toFile: file, atomically: true, encoding: .utf8)
-            let (access, _) = try await KubeAPIAccess.load(kubeconfig: file, context: "sim-exec")
+            // The credentials' clock is the test's: the certificate expires when the test says.
+            let clock = Mutex(Date())
+            let resolved = try Kubeconfig.load(paths: [file]).resolve(context: "sim-exec", namespace: nil)
+            let access = try await KubeAPIAccess.make(resolved, credentials: KubeCredentialProvider(context: resolved, now: { clock.withLock { $0 } }))
             let transport = KubernetesTransport(api: access, timeout: 5)
             let client = MeshClient(transport: transport, policy: .readOnly)
             let runs = { (try? String(contentsOfFile: directory.appendingPathComponent("runs").path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) }
             do {
                 #expect(try await client.send(MeshRequest(.GET, .kubernetesAPI, "/api/v1/namespaces", source: "test")).status == 200)
                 #expect(transport.apiGeneration == 0 && runs() == "1")
-                try await Task.sleep(for: .seconds(1.5))
+                clock.withLock { $0 = $0.addingTimeInterval(2) }
                 #expect(try await client.send(MeshRequest(.GET, .kubernetesAPI, "/api/v1/namespaces", source: "test")).status == 200)
                 #expect(runs() == "2", "the plugin ran again once its certificate's credential expired")
                 #expect(transport.apiGeneration == 1, "API requests go out on connections with the new certificate")
