@@ -38,14 +38,7 @@ final class PortForwardTunnel: Sendable {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let opened = eventLoop.makePromise(of: Void.self)
         let errorText = TunnelErrorText()
-        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 24, automaticErrorHandling: true) { channel, _ in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(PortForwardFraming(ready: opened, errorText: errorText))
-                try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                try channel.pipeline.syncOperations.addHandler(TunnelExchange())
-            }
-        }
+        let requestKey = PortForwardHandshake.randomKey()
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
@@ -53,25 +46,19 @@ final class PortForwardTunnel: Sendable {
                     if let context {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: api.tlsServerName ?? (host.first?.isNumber == true ? nil : host)))
                     }
-                    // The port frames may arrive in the same read as the 101: forward, not drop, what follows it.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
-                                                                              withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                        context.pipeline.removeHandler(name: UpgradeRefusal.name, promise: nil)
-                    }))
-                    try channel.pipeline.syncOperations.addHandler(UpgradeRefusal(opened: opened), name: UpgradeRefusal.name)
+                    try channel.pipeline.syncOperations.addHandler(PortForwardHandshake(
+                        opened: opened, requestKey: requestKey,
+                        stream: { [PortForwardFraming(ready: opened, errorText: errorText), HTTPRequestEncoder(),
+                                   ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)), TunnelExchange()] }))
                 }
             }
         let channel: any Channel
         do { channel = try await bootstrap.connect(host: host, port: port).get() } catch {
             throw failure(DirectHTTPTransport.reason(error))
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "\(host):\(port)")
-        headers.add(name: "Sec-WebSocket-Protocol", value: "v4.channel.k8s.io")
-        if let token { headers.add(name: "Authorization", value: "Bearer \(token.revealed)") }
         let path = "/api/v1/namespaces/\(key.namespace)/pods/\(key.pod)/portforward?ports=\(key.port)"
-        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        let request = PortForwardHandshake.request(path: path, host: "\(host):\(port)", key: requestKey, token: token)
+        channel.writeAndFlush(ByteBuffer(bytes: request), promise: nil)
         let deadline = eventLoop.scheduleTask(in: timeout) { opened.fail(TunnelFailure.timedOut) }
         do {
             try await opened.futureResult.get()
@@ -79,12 +66,9 @@ final class PortForwardTunnel: Sendable {
         } catch {
             deadline.cancel()
             channel.close(promise: nil)
-            // The kubelet may close right after saying why (a port nothing listens on): its
-            // words can be replayed just after the close was seen.
-            if case TunnelFailure.closed = error {
-                if errorText.text == nil { try? await Task.sleep(for: .milliseconds(100)) }
-                if let text = errorText.text { throw failure(Self.reason(TunnelFailure.portForward(text))) }
-            }
+            // The kubelet closes right after saying why (a port nothing listens on): its words
+            // arrive before the close, and name the cause.
+            if case TunnelFailure.closed = error, let text = errorText.text { throw failure(Self.reason(TunnelFailure.portForward(text))) }
             throw failure(Self.reason(error))
         }
         return PortForwardTunnel(channel: channel, key: key, errorText: errorText)
@@ -186,41 +170,6 @@ struct TunnelAnswer: Sendable {
     var body: [UInt8]
 }
 
-/// Before the upgrade: an answer other than 101 reaches here, and fails the opening with the
-/// API server's status and Status message (`pods "x" is forbidden: …`).
-final class UpgradeRefusal: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    static let name = "upgrade-refusal"
-    let opened: EventLoopPromise<Void>
-    private var status = 0
-    private var retryAfter: Double?
-    private var body: [UInt8] = []
-
-    init(opened: EventLoopPromise<Void>) { self.opened = opened }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case let .head(head):
-            status = Int(head.status.code)
-            retryAfter = head.headers.first(name: "Retry-After").flatMap(Double.init)
-        case var .body(buffer): if body.count < 4096 { body += buffer.readBytes(length: min(buffer.readableBytes, 4096)) ?? [] }
-        case .end:
-            let text = String(decoding: body, as: UTF8.self)
-            let message = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message"] as? String
-            opened.fail(TunnelFailure.refused(status, message ?? text, retryAfter: retryAfter))
-            context.close(promise: nil)
-        }
-    }
-
-    /// Closed before any answer: the opening fails, after what is already on its way (a 101
-    /// and the frames behind it are replayed by the upgrade, which may succeed it first).
-    func channelInactive(context: ChannelHandlerContext) {
-        let opened = opened
-        context.eventLoop.execute { opened.fail(TunnelFailure.closed) }
-        context.fireChannelInactive()
-    }
-}
-
 /// WebSocket frames of channels 0 and 1 in, the stream's bytes out as masked frames of channel 0.
 final class PortForwardFraming: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
@@ -269,6 +218,12 @@ final class PortForwardFraming: ChannelDuplexHandler {
         default:
             break
         }
+    }
+
+    /// Closed before both port frames came: the opening fails now, not at its deadline.
+    func channelInactive(context: ChannelHandlerContext) {
+        ready.fail(TunnelFailure.closed)
+        context.fireChannelInactive()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
