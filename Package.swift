@@ -52,7 +52,10 @@ let package = Package(
         // The test wing: launchers (simulator in process and as a child, Prometheus, the meshtop
         // binary), the fixtures locator, the tmux driver and golden diffs, for every test target
         // and the benchmarks.
-        .target(name: "MeshTestSupport", dependencies: ["MeshSim", "MeshSources", "MeshModel", .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        .target(name: "MeshTestSupport", dependencies: ["MeshSim", "MeshSources", "MeshModel", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                                                   .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                                                   .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                   .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "MeshTerminal", dependencies: ["MeshUI", "MeshModel", "CNCurses"]),
         .target(
             name: "MeshSim",

@@ -72,6 +72,12 @@ public struct CertificateAuthority: Sendable {
     /// Issues a workload certificate (empty subject, critical SPIFFE URI SAN, as istiod does).
     public func issueLeaf(namespace: String, serviceAccount: String, notBefore: Date, lifetime: TimeInterval,
                           random: inout SimRandom) throws -> IssuedCertificate {
+        try issueLeafWithKey(namespace: namespace, serviceAccount: serviceAccount, notBefore: notBefore, lifetime: lifetime, random: &random).certificate
+    }
+
+    /// A workload certificate and its private key (PEM, SEC 1), for a real proxy to serve with.
+    public func issueLeafWithKey(namespace: String, serviceAccount: String, notBefore: Date, lifetime: TimeInterval,
+                                 random: inout SimRandom) throws -> (certificate: IssuedCertificate, keyPEM: String) {
         let key = try Self.makeKey(&random)
         let intermediateKey = try P256.Signing.PrivateKey(rawRepresentation: intermediateKeyBytes)
         let spiffe = "spiffe://\(trustDomain)/ns/\(namespace)/sa/\(serviceAccount)"
@@ -86,7 +92,7 @@ public struct CertificateAuthority: Sendable {
                 Critical(SubjectAlternativeNames([.uniformResourceIdentifier(spiffe)]))
             })
         leaf.spiffeID = spiffe
-        return leaf
+        return (leaf, key.pemRepresentation + "\n")
     }
 
     /// The chain a workload presents: its leaf followed by the intermediate (Istio's cert-chain.pem).
