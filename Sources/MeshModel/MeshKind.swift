@@ -15,6 +15,15 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
     case linkerd
     /// A SOFAMosn admin API (`kind: mosn`, `:34901`).
     case mosn
+    /// An Envoy without Istio (no `ISTIO_VERSION`, no `istio_requests_total`): RED from Envoy's
+    /// own cluster and HTTP stats (mesh-apis.md §11). The flavours name their clusters their way.
+    case envoy = "envoy"
+    /// Kuma's data plane (`kuma.io/service` or `kri_…` cluster names).
+    case kuma = "kuma/envoy"
+    /// Consul's Envoy (`svc.ns.dc.internal.td.consul` cluster names).
+    case consul = "consul/envoy"
+    /// Envoy Gateway (`httproute/NS/NAME/rule/N` clusters).
+    case envoyGateway = "eg/envoy"
 
     /// The mesh, as exports name it: `istio`, `linkerd` or `mosn`.
     public var mesh: String {
@@ -22,13 +31,17 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
         case .istioEnvoy, .istioPrometheus, .istiod: "istio"
         case .linkerd: "linkerd"
         case .mosn: "mosn"
+        case .envoy: "envoy"
+        case .kuma: "kuma"
+        case .consul: "consul"
+        case .envoyGateway: "envoy-gateway"
         }
     }
 
     /// The source of the numbers, as exports name it.
     public var dataSource: String {
         switch self {
-        case .istioEnvoy: "envoy"
+        case .istioEnvoy, .envoy, .kuma, .consul, .envoyGateway: "envoy"
         case .istioPrometheus: "prometheus"
         case .istiod: "istiod"
         case .linkerd: "linkerd-proxy"
@@ -36,15 +49,34 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// The compact form for tables (≤ 11 columns).
+    /// The compact form for tables (≤ 12 columns).
     public var label: String { rawValue }
+
+    /// An Envoy read through its admin API, whichever mesh it serves.
+    public var isEnvoy: Bool { [.istioEnvoy, .envoy, .kuma, .consul, .envoyGateway].contains(self) }
+
+    /// The kind of an Envoy of `flavour` (a targets file's `flavour:` label, or what its cluster
+    /// names show): nil for a word no flavour has.
+    public init?(envoyFlavour flavour: String) {
+        switch flavour {
+        case "istio": self = .istioEnvoy
+        case "envoy", "plain": self = .envoy
+        case "kuma": self = .kuma
+        case "consul": self = .consul
+        case "envoy-gateway", "eg": self = .envoyGateway
+        default: return nil
+        }
+    }
+
+    /// The words a targets file's `flavour:` label may use.
+    public static let envoyFlavours = ["istio", "envoy", "kuma", "consul", "envoy-gateway"]
 
     /// The word a targets file's `kind:` label uses; nil for what no target is (istiod).
     public var targetLabel: String? {
         switch self {
         case .istioEnvoy: "envoy"
         case .istioPrometheus: "prometheus"
-        case .istiod: nil
+        case .istiod, .envoy, .kuma, .consul, .envoyGateway: nil
         case .linkerd: "linkerd"
         case .mosn: "mosn"
         }
@@ -64,7 +96,7 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
     /// admin client (MeshSources); a test holds the two together.
     public func supports(_ action: OperatorAction.Kind) -> Bool {
         switch (self, action) {
-        case (.istioEnvoy, _), (.linkerd, .setLogLevel), (.mosn, .setLogLevel): true
+        case (.istioEnvoy, _), (.envoy, _), (.kuma, _), (.consul, _), (.envoyGateway, _), (.linkerd, .setLogLevel), (.mosn, .setLogLevel): true
         case (.linkerd, _), (.mosn, _), (.istioPrometheus, _), (.istiod, _): false
         }
     }

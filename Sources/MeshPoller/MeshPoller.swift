@@ -133,7 +133,7 @@ public actor MeshPoller {
         switch kind {
         case .linkerd: linkerd
         case .mosn: mosn
-        case .istioEnvoy, .istioPrometheus, .istiod: envoy
+        case .istioEnvoy, .istioPrometheus, .istiod, .envoy, .kuma, .consul, .envoyGateway: envoy
         }
     }
 

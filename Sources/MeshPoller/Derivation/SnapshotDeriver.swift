@@ -130,7 +130,7 @@ public struct SnapshotDeriver: Sendable {
         }
         var known = Set(out.map { "\($0.namespace)/\($0.name)" })
         var versions: [String: Set<String>] = [:]
-        for observation in round.proxies.values where observation.target.kind != .istioEnvoy {
+        for observation in round.proxies.values where observation.kind != .istioEnvoy {
             let labels = observation.target.labels
             if let app = labels["app"], let namespace = labels["namespace"], let version = labels["version"] { versions["\(namespace)/\(app)", default: []].insert(version) }
         }
@@ -144,10 +144,11 @@ public struct SnapshotDeriver: Sendable {
         return out.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 
-    /// `namespace/app` → the mesh of the proxies a targets file lists for it (non-Envoy kinds).
+    /// `namespace/app` → the mesh of the proxies a targets file lists for it (every kind but an
+    /// Istio sidecar, whose services istiod's registry lists: Linkerd, MOSN, Envoys without Istio).
     func meshesByService(_ round: PollRound) -> [String: MeshKind] {
         var out: [String: MeshKind] = [:]
-        for observation in round.proxies.values where observation.target.kind != .istioEnvoy {
+        for observation in round.proxies.values where observation.kind != .istioEnvoy {
             guard let app = observation.target.labels["app"], let namespace = observation.target.labels["namespace"] else { continue }
             out["\(namespace)/\(app)"] = observation.kind
         }

@@ -175,7 +175,9 @@ struct TrafficAggregation {
             let total = edge.accumulator.requests
             let shares = total > 0 ? edge.accumulator.byVersion.mapValues { $0 / total } : [:]
             return Edge(source: edge.source, destination: edge.destination, protocol: "http",
-                        mtls: (edgeTLS[key] ?? 0) > 0,
+                        // The destination reports mTLS (Istio's connection_security_policy); an
+                        // Envoy without Istio says it on its client side (TLS handshakes).
+                        mtls: (edgeTLS[key] ?? 0) > 0 || edge.accumulator.mutualTLS > 0,
                         traffic: edge.accumulator.metrics(boundSets: boundSets), versionShare: shares, origin: edgeOrigins[key])
         }
     }

@@ -52,7 +52,7 @@ public struct OperatorActionClient: Sendable {
     /// has no such action.
     static func template(_ kind: OperatorAction.Kind, mesh: MeshKind) -> ActionRequest? {
         switch mesh {
-        case .istioEnvoy: EnvoyAdminClient.actionRequest(kind)
+        case .istioEnvoy, .envoy, .kuma, .consul, .envoyGateway: EnvoyAdminClient.actionRequest(kind)
         case .linkerd: LinkerdAdminClient.actionRequest(kind)
         case .mosn: MosnAdminClient.actionRequest(kind, logger: "stdout")
         case .istioPrometheus, .istiod: nil

@@ -65,6 +65,7 @@ public final class EnvoyAdminClient: ProxyAdminClient {
         if target.agentOnly { return try await readAgent(target, plan: plan, source, into: &reading) }
         // The server state from the stats' `server.state` gauge, when they carried it.
         var stateFromStats: String?
+        var statsBody: [UInt8]?
         if plan.readTraffic {
             // Stamped when asked, as Prometheus stamps a scrape: the proxy counts up to about
             // then, and an answer that is slow to arrive (a loaded poller, a large body) would
@@ -77,6 +78,7 @@ public final class EnvoyAdminClient: ProxyAdminClient {
                 let (counters, state) = try scanner.withLock { scanner in (try scanner.counters(at: at, body: stats.body), scanner.lastServerState) }
                 reading.observation.counters = counters
                 stateFromStats = state.flatMap(Self.serverStateName)
+                statsBody = stats.body
             } catch {
                 reading.observation.errors.append(request.failure(SourceError.decoding(error)))
             }
@@ -84,30 +86,69 @@ public final class EnvoyAdminClient: ProxyAdminClient {
         if let cached = plan.cachedDetails {
             reading.observation.secrets = cached.secrets
             reading.observation.certificates = cached.certificates
+            reading.observation.servesOnlyStats = cached.servesOnlyStats
             var info = cached.serverInfo
             if let stateFromStats {
                 info.state = stateFromStats
-            } else {
+            } else if !cached.servesOnlyStats {
                 info.state = try await readyState(target, source, into: &reading)
             }
             info.uptimeSeconds = info.uptimeSeconds.map { $0 + clock().timeIntervalSince(cached.readAt) }
-            reading.observation.serverInfo = info
+            reading.observation.serverInfo = cached.servesOnlyStats && info.state.isEmpty ? nil : info
         } else {
-            let (secretsRequest, secrets) = try await client.read(target, Paths.secrets, source, into: &reading.observation)
-            reading.observation.secrets = try SourceError.decode(secretsRequest.failureSource) { try ConfigDumpDecoder.decode(secrets.body).secrets }
-            if !reading.observation.secrets.contains(where: { $0.certificatePEM != nil && !$0.warming }) {
-                let (certsRequest, certs) = try await client.read(target, Paths.certs, source, into: &reading.observation)
-                reading.observation.certificates = try SourceError.decode(certsRequest.failureSource) { try EnvoyFormats.certs(certs.body) }
+            do {
+                try await readDetails(target, source, into: &reading)
+            } catch where statsBody != nil && Self.servesOnlyStats(error) {
+                // Istio's :15090 listener (or any port in front of `/stats/prometheus` alone):
+                // the stats are this proxy's whole story, its state from their gauge.
+                reading.observation.servesOnlyStats = true
+                reading.observation.serverInfo = stateFromStats.map { ServerInfo(version: "", state: $0) }
+                reading.freshDetails = ProxyDetails(readAt: clock(), secrets: [], certificates: [],
+                                                    serverInfo: ServerInfo(version: "", state: ""), servesOnlyStats: true)
             }
-            let (infoRequest, info) = try await client.read(target, Paths.serverInfo, source, into: &reading.observation)
-            let serverInfo = try SourceError.decode(infoRequest.failureSource) { try EnvoyFormats.serverInfo(info.body) }
-            reading.observation.serverInfo = serverInfo
-            reading.freshDetails = ProxyDetails(readAt: clock(), secrets: reading.observation.secrets,
-                                                certificates: reading.observation.certificates, serverInfo: serverInfo)
         }
-        if plan.readConfigs {
+        if plan.readConfigs, !reading.observation.servesOnlyStats {
             reading.observation.configs = try await readConfigs(target, source, into: &reading)
             reading.freshConfigs = true
+        }
+        if let statsBody { readEnvoyTraffic(statsBody, target: target, into: &reading.observation) }
+    }
+
+    /// Certificates (SDS secrets, else `/certs`) and `/server_info`.
+    private func readDetails(_ target: ScrapeTarget, _ source: String, into reading: inout ProxyReading) async throws(SourceError) {
+        let (secretsRequest, secrets) = try await client.read(target, Paths.secrets, source, into: &reading.observation)
+        reading.observation.secrets = try SourceError.decode(secretsRequest.failureSource) { try ConfigDumpDecoder.decode(secrets.body).secrets }
+        if !reading.observation.secrets.contains(where: { $0.certificatePEM != nil && !$0.warming }) {
+            let (certsRequest, certs) = try await client.read(target, Paths.certs, source, into: &reading.observation)
+            reading.observation.certificates = try SourceError.decode(certsRequest.failureSource) { try EnvoyFormats.certs(certs.body) }
+        }
+        let (infoRequest, info) = try await client.read(target, Paths.serverInfo, source, into: &reading.observation)
+        let serverInfo = try SourceError.decode(infoRequest.failureSource) { try EnvoyFormats.serverInfo(info.body) }
+        reading.observation.serverInfo = serverInfo
+        reading.freshDetails = ProxyDetails(readAt: clock(), secrets: reading.observation.secrets,
+                                            certificates: reading.observation.certificates, serverInfo: serverInfo)
+    }
+
+    /// A 404 with an empty body, Istio's :15090 listener's answer to every path but `/stats/prometheus`.
+    static func servesOnlyStats(_ error: SourceError) -> Bool {
+        if case let .httpStatus(404, body) = error.reason { return body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        return false
+    }
+
+    /// An Envoy without Istio (no `ISTIO_VERSION` in its node, no `istio_requests_total`): its
+    /// traffic from Envoy's own cluster and HTTP statistics in the same body, and its kind —
+    /// plain Envoy, or the flavour its target names or its cluster names show.
+    private func readEnvoyTraffic(_ body: [UInt8], target: ScrapeTarget, into observation: inout ProxyObservation) {
+        guard observation.serverInfo?.istioVersion == nil, observation.counters?.requests.isEmpty ?? true, target.kind.isEnvoy else { return }
+        guard let exposition = try? ExpositionParser.parse(body, format: .prometheus) else { return }
+        let naming = target.kind != .istioEnvoy ? target.kind : EnvoyTraffic.flavour(exposition) ?? .istioEnvoy
+        let kind = naming == .istioEnvoy ? MeshKind.envoy : naming
+        // Only what the stats show: an Istio sidecar on :15090 whose request metrics are idle
+        // stays Istio until its Envoy statistics (or its server info) say otherwise.
+        let counters = EnvoyTraffic.counters(exposition, at: observation.at, target: target, flavour: naming)
+        if !counters.requests.isEmpty || observation.serverInfo != nil {
+            observation.detectedKind = kind
+            if !counters.requests.isEmpty { observation.counters = counters }
         }
     }
 

@@ -24,6 +24,8 @@ public struct ProxyDetails: Sendable {
     public var secrets: [ConfigDump.Secret]
     public var certificates: [CertificateDetail]
     public var serverInfo: ServerInfo
+    /// The target answered only `/stats/prometheus`: asked again when the details are next due.
+    public var servesOnlyStats = false
 }
 
 /// One proxy read: the observation, and what was read afresh for the poller to keep — also

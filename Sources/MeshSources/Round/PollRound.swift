@@ -20,14 +20,20 @@ public struct ProxyObservation: Sendable {
     public var errors: [SourceError] = []
     /// Time the proxy took to answer this poll's requests, summed (ms).
     public var latencyMs: Double = 0
+    /// What the proxy showed itself to be, when not what its target says: an Envoy without
+    /// Istio (plain, Kuma, Consul, Envoy Gateway), its traffic from Envoy's own statistics.
+    public var detectedKind: MeshKind?
+    /// The target answers `/stats/prometheus` only (Istio's :15090 listener): no certificates,
+    /// config or server info can be read through it.
+    public var servesOnlyStats = false
 
     public init(target: ScrapeTarget, at: Date) {
         self.target = target
         self.at = at
     }
 
-    /// The mesh and API of the target.
-    public var kind: MeshKind { target.kind }
+    /// The mesh and API of the proxy: as detected, else as its target says.
+    public var kind: MeshKind { detectedKind ?? target.kind }
 }
 
 /// Everything one poll collected from istiod replicas and proxies, before derivation.
