@@ -33,6 +33,11 @@ public struct EnvoyRequestStat: Sendable, Equatable {
     public var scope: Scope
     public var stat: Stat
 
+    public init(scope: Scope, stat: Stat) {
+        self.scope = scope
+        self.stat = stat
+    }
+
     /// The request statistic a sample is, or nil for every other metric.
     public init?(_ sample: Sample) {
         let name = sample.name

@@ -66,7 +66,10 @@ public enum EnvoyTraffic {
     public static func flavour(_ exposition: Exposition) -> MeshKind? {
         for family in exposition.families where family.name.hasPrefix("envoy_cluster_") {
             for sample in family.samples {
-                if case let .cluster(name)? = EnvoyRequestStat(sample).map(\.scope), let flavour = EnvoyClusterNames.flavour(of: name) { return flavour }
+                // The whole name where a request statistic gives it back, else the tag (cut at its first dot).
+                let name: String? = if case let .cluster(full)? = EnvoyRequestStat(sample).map(\.scope) { full }
+                    else { sample.label("envoy_cluster_name") ?? sample.label("cluster_name") }
+                if let name, let flavour = EnvoyClusterNames.flavour(of: name) { return flavour }
             }
         }
         return nil

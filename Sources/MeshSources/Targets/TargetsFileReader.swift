@@ -6,8 +6,9 @@ import Yams
 public struct ScrapeTarget: Sendable, Hashable {
     public var url: String
     public var labels: [String: String]
-    /// The admin API it is read through, from the `kind` label (none: Envoy). A label no kind
-    /// has is refused when the targets file is read.
+    /// The admin API it is read through, from the `kind` label (none: Envoy), and for an Envoy
+    /// the mesh its `flavour` label names (istio, envoy, kuma, consul, envoy-gateway; none: what
+    /// the proxy shows). A label no kind or flavour has is refused when the targets file is read.
     public let kind: MeshKind
 
     /// How the admin API is reached when not at `url` (a port-forward into the pod); then
@@ -22,7 +23,8 @@ public struct ScrapeTarget: Sendable, Hashable {
         self.labels = labels
         self.route = route
         self.statsRoute = statsRoute
-        kind = MeshKind(targetLabel: labels["kind"]) ?? .istioEnvoy
+        let kind = MeshKind(targetLabel: labels["kind"]) ?? .istioEnvoy
+        self.kind = kind == .istioEnvoy ? labels["flavour"].flatMap(MeshKind.init(envoyFlavour:)) ?? kind : kind
     }
 
     /// A target reached through routes only, named after its admin route.
@@ -46,11 +48,13 @@ public struct ScrapeTarget: Sendable, Hashable {
 
 /// Reads the targets file `meshtop sim --targets-file` writes: a YAML list of `{url, labels}`.
 public enum TargetsFileReader {
-    /// A `kind:` label no mesh kind has: a mistake in the user's file, not a source failure.
+    /// A `kind:` or `flavour:` label no mesh kind has: a mistake in the user's file, not a source failure.
     public struct UnknownKind: Error, CustomStringConvertible {
         public var file: String, kind: String, url: String
+        public var label = "kind"
         public var description: String {
-            "targets file \(file): kind \(kind) of \(url) is not \(MeshKind.targetLabels.joined(separator: ", "))"
+            let known = label == "kind" ? MeshKind.targetLabels : MeshKind.envoyFlavours
+            return "targets file \(file): \(label) \(kind) of \(url) is not \(known.joined(separator: ", "))"
         }
     }
 
@@ -80,6 +84,9 @@ public enum TargetsFileReader {
             for (key, value) in entry["labels"] as? [String: Any] ?? [:] { labels[key] = "\(value)" }
             if let kind = labels["kind"], MeshKind(targetLabel: kind) == nil {
                 throw UnknownKind(file: name, kind: kind, url: url)
+            }
+            if let flavour = labels["flavour"], MeshKind(envoyFlavour: flavour) == nil {
+                throw UnknownKind(file: name, kind: flavour, url: url, label: "flavour")
             }
             targets.append(ScrapeTarget(url: url.hasSuffix("/") ? String(url.dropLast()) : url, labels: labels))
         }
