@@ -69,7 +69,7 @@ public enum EventDeriver {
             guard let wasOK = before["\(source.name) \(source.url)"], wasOK != source.ok else { return nil }
             return source.ok
                 ? MeshEvent(at: at, kind: .source, subject: source.name, message: "recovered (\(source.url))", severity: .info)
-                : MeshEvent(at: at, kind: .source, subject: source.name, message: source.error ?? "failing", severity: .warning)
+                : MeshEvent(at: at, kind: .source, subject: source.name, message: source.error.map(FailureText.causeFirst) ?? "failing", severity: .warning)
         }
     }
 

@@ -233,4 +233,42 @@ struct AppStateTests {
         _ = state.update(.actionResult(MeshEvent(at: Fixture.now, kind: .action, subject: "proxy p", message: "counters reset: done", severity: .info)))
         #expect(state.events.last?.kind == .action)
     }
+
+    @Test("a source that keeps failing is one warning event, not one per poll; after a poll that answers, a new failure is a new event")
+    func pollFailureEventsOnce() {
+        var state = Fixture.state()
+        let before = state.events.count
+        var failing = state.snapshot!
+        failing.sources = [SourceStatus(name: "proxy ratings.default", url: "http://127.0.0.1:15090", ok: false, error: "HTTP 404")]
+        for second in 1...4 {
+            failing.generatedAt = Fixture.now.addingTimeInterval(Double(second))
+            _ = state.update(.snapshot(failing))
+            _ = state.update(.pollFailed("proxy ratings.default http://127.0.0.1:15090/certs: HTTP 404"))
+        }
+        #expect(state.events.count == before + 1, "\(state.events.suffix(4).map(\.message))")
+        var answering = failing
+        answering.sources[0].ok = true
+        answering.generatedAt = Fixture.now.addingTimeInterval(10)
+        _ = state.update(.snapshot(answering))
+        _ = state.update(.snapshot(failing))
+        _ = state.update(.pollFailed("again"))
+        #expect(state.events.count == before + 2)
+    }
+
+    @Test("Enter on an event shows its whole text, the cause of a failure first")
+    func eventDetail() {
+        var state = Fixture.state(width: 80, height: 24)
+        let long = "proxy ratings-v1-8f4d6b2c9-t5w1z.default http://127.0.81.4:15090/config_dump?resource=dynamic_active_secrets: HTTP 404"
+        state.events.append(MeshEvent(at: Fixture.now, kind: .source, subject: "proxy ratings-v1-8f4d6b2c9-t5w1z.default",
+                                      message: FailureText.causeFirst(long), severity: .warning))
+        _ = state.update(.key(.character("7")))
+        _ = state.update(.key(.enter))
+        guard case let .raw(_, text, _)? = state.overlay else {
+            Issue.record("no overlay: \(String(describing: state.overlay))")
+            return
+        }
+        #expect(text.replacingOccurrences(of: "\n", with: " ").contains("HTTP 404 — proxy ratings-v1-8f4d6b2c9-t5w1z.default http://127.0.81.4:15090/config_dump"), "\(text)")
+        #expect(!text.contains("?resource"))
+        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 72 })
+    }
 }

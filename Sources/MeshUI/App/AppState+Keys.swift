@@ -181,8 +181,22 @@ extension AppState {
     }
 
     mutating func openDetail() {
-        guard let row = selectedRow, view == .services || view == .proxies else { return }
+        guard let row = selectedRow else { return }
+        if view == .events, let event = timeline.first(where: { ViewModels.eventKey($0) == row.key }) {
+            // An event's whole text: a table row cuts a long cause off.
+            overlay = .raw(title: "event", text: Self.eventText(event, width: max(20, width - 8)), offset: 0)
+            return
+        }
+        guard view == .services || view == .proxies else { return }
         detail = (view, row.key)
+    }
+
+    static func eventText(_ event: MeshEvent, width: Int) -> String {
+        var lines = ["\(ViewModels.dateFormatter.string(from: event.at)):\(ViewModels.timeFormatter.string(from: event.at).suffix(2)) UTC · "
+                     + "\(event.severity.rawValue.uppercased()) · \(event.kind.rawValue)", event.subject, ""]
+        lines += FailureText.wrap(event.message, width: width)
+        if let diff = event.diff, !diff.isEmpty { lines += [""] + diff.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        return lines.joined(separator: "\n")
     }
 
     mutating func handleInput(_ key: Key, mode: InputMode) -> [Effect] {

@@ -27,12 +27,14 @@ extension AppState {
             // The first derived snapshot has no rates yet (rates need two polls): not a data point.
             snapshot = next
             now = max(now, next.generatedAt)
-            lastPollError = nil
+            // A snapshot in which no source answered is followed by its `.pollFailed`: the
+            // failure goes on (one event for it, not one per poll) until a source answers again.
+            if next.sources.isEmpty || next.sources.contains(where: \.ok) { lastPollError = nil }
             clampSelections()
             return []
         case let .pollFailed(message):
             if lastPollError == nil {
-                events.append(MeshEvent(at: now, kind: .source, subject: "poll", message: message, severity: .warning))
+                events.append(MeshEvent(at: now, kind: .source, subject: "poll", message: FailureText.causeFirst(message), severity: .warning))
             }
             lastPollError = message
             return []

@@ -21,7 +21,7 @@ enum OverviewView {
         var lines: [(String, String, Role)] = [
             ("Services", "\(snapshot.services.count)   Workloads \(snapshot.workloads.count)   Proxies \(snapshot.proxies.count)", .text),
             ("Traffic", String(format: "%.1f rps   success %@", total, total > 0 ? String(format: "%.2f%%", (1 - errors / total) * 100) : "-"), .text),
-            ("xDS sync", syncText.isEmpty ? "-" : syncText, counts.keys.contains { $0.severityRank >= 3 } ? .stale : .healthy),
+            ("xDS sync", syncText.isEmpty ? "-" : syncText, counts.keys.contains { $0.severityRank >= 3 } ? .stale : counts.isEmpty ? .muted : .healthy),
         ]
         if let soonest = snapshot.soonestExpiring {
             let left = soonest.timeLeft(at: state.now)

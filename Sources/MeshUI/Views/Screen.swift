@@ -107,12 +107,16 @@ public enum Screen {
         if !state.filter.isEmpty { parts.append("filter /\(state.filter)") }
         let left = " " + parts.joined(separator: " · ")
         let end = buffer.put(left, x: area.x, y: area.y, role: .statusBar, clip: area)
+        // The cause of a failure stays in view: when the words do not fit, the reason comes first.
+        let room = area.width - 10 - end - 4
         if let error = state.lastPollError {
-            buffer.put("  ⚠ " + error, x: end, y: area.y, role: .warning, clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
+            buffer.put("  ⚠ " + FailureText.compact(error, width: room), x: end, y: area.y, role: .warning,
+                       clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
         } else if let snapshot = state.snapshot, let failing = snapshot.sources.first(where: { !$0.ok }) {
             // One format whatever the count: how many fail, then the first one's error.
             let count = snapshot.sources.filter { !$0.ok }.count
-            buffer.put("  ⚠ \(count) failing · \(failing.error ?? failing.name)", x: end, y: area.y, role: .warning,
+            let prefix = "  ⚠ \(count) failing · "
+            buffer.put(prefix + FailureText.compact(failing.error ?? failing.name, width: room - prefix.count + 4), x: end, y: area.y, role: .warning,
                        clip: Rect(x: area.x, y: area.y, width: area.width - 10, height: 1))
         }
         buffer.put("? help ", x: area.maxX - 7, y: area.y, role: .statusBar, bold: true)

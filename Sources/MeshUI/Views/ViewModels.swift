@@ -181,7 +181,7 @@ public enum ViewModels {
         case .events:
             return state.timeline.reversed().map { event in
                 let role: Role = event.severity == .critical ? .critical : (event.severity == .warning ? .warning : .text)
-                return TableRow(key: "\(event.at.timeIntervalSince1970)/\(event.subject)",
+                return TableRow(key: eventKey(event),
                                 cells: [Self.timeFormatter.string(from: event.at), event.severity.rawValue.uppercased(), event.kind.rawValue, event.subject, event.message],
                                 roles: [.muted, role, nil, nil, nil],
                                 sortKeys: [.number(event.at.timeIntervalSince1970), .text(event.severity.rawValue), .text(event.kind.rawValue), .text(event.subject), .text(event.message)])
@@ -204,6 +204,9 @@ public enum ViewModels {
         let data = age.map { "data \($0) old" } ?? "no data yet"
         return (age.map { "FAIL \($0)" } ?? "FAIL", "FAILING — \(source.error ?? "unknown error") — \(data)", true)
     }
+
+    /// An event's row key in the Events view.
+    static func eventKey(_ event: MeshEvent) -> String { "\(event.at.timeIntervalSince1970)/\(event.subject)" }
 
     /// The host of an istiod address (`http://10.0.0.5:15014` → `10.0.0.5`; a Kubernetes route
     /// `portforward://istio-system/istiod-…:15014` → the pod), on bytes: Foundation's URL
