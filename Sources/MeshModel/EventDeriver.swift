@@ -54,13 +54,24 @@ public enum EventDeriver {
                 let severity: Severity = level == .critical ? .critical : (level >= .warning ? .warning : .info)
                 out.append(MeshEvent(at: at, kind: .certificate, subject: subject,
                                      message: "\(oldLevel.rawValue) → \(level.rawValue): \(certificate.health.reason)", severity: severity))
-            } else if let spiffe = certificate.spiffeID, let replaced = serialsBySpiffe[spiffe]?.first, certificate.kind == .leaf {
+            } else if let spiffe = certificate.spiffeID, certificate.kind == .leaf, let replaced = Self.replaced(by: certificate, among: serialsBySpiffe[spiffe] ?? []) {
+                // Pods of one workload share an identity: the one replaced is the one this
+                // certificate's proxies held (the first with that identity named another pod's).
+                let proxies = certificate.proxyIDs.isEmpty ? "" : " on " + certificate.proxyIDs.prefix(3).joined(separator: ", ") + (certificate.proxyIDs.count > 3 ? ", …" : "")
                 out.append(MeshEvent(at: at, kind: .certificate, subject: subject,
-                                     message: "rotated: replaces \(replaced.serial), valid until \(ISO8601DateFormatter().string(from: certificate.notAfter))",
+                                     message: "rotated\(proxies): replaces \(replaced.serial), valid until \(ISO8601DateFormatter().string(from: certificate.notAfter))",
                                      severity: .info))
             }
         }
         return out
+    }
+
+    /// The earlier certificate of the same identity that `certificate` replaced: the one its
+    /// proxies held; with no proxy in common, the only one there was (else none can be named).
+    static func replaced(by certificate: Certificate, among earlier: [Certificate]) -> Certificate? {
+        let holders = Set(certificate.proxyIDs)
+        if let held = earlier.first(where: { !holders.isDisjoint(with: $0.proxyIDs) }) { return held }
+        return earlier.count == 1 ? earlier.first : nil
     }
 
     static func sources(_ previous: MeshSnapshot, _ next: MeshSnapshot, _ at: Date) -> [MeshEvent] {
