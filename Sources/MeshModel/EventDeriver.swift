@@ -30,8 +30,14 @@ public enum EventDeriver {
     static func proxies(_ previous: MeshSnapshot, _ next: MeshSnapshot, _ at: Date) -> [MeshEvent] {
         let wasDegraded = Set(previous.proxies.filter { $0.health.health >= .degraded }.map(\.id))
         let known = Set(previous.proxies.map(\.id))
+        let states = Dictionary(previous.proxies.compactMap { proxy in proxy.serverState.map { (proxy.id, $0) } }, uniquingKeysWith: { a, _ in a })
         var out: [MeshEvent] = []
         for proxy in next.proxies where known.contains(proxy.id) {
+            // Its server state as Envoy says it (a drain, a restart); not answering is the source's event.
+            if let state = proxy.serverState, let old = states[proxy.id], old != state {
+                out.append(MeshEvent(at: at, kind: .proxyState, subject: "proxy \(proxy.id)", message: "state \(old) → \(state)",
+                                     severity: state == "LIVE" ? .info : .warning))
+            }
             let degraded = proxy.health.health >= .degraded
             if degraded, !wasDegraded.contains(proxy.id) {
                 out.append(MeshEvent(at: at, kind: .sync, subject: "proxy \(proxy.id)", message: proxy.health.reason, severity: .warning))

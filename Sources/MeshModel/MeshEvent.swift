@@ -17,6 +17,8 @@ public struct MeshEvent: Sendable, Codable, Hashable {
         case source
         /// An operator action from the console, with its result.
         case action
+        /// A proxy's server state changed (LIVE → DRAINING after a drain, back after a restore).
+        case proxyState = "state"
     }
 
     public var at: Date

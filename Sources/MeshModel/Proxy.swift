@@ -34,6 +34,8 @@ public struct Proxy: Sendable, Codable, Hashable, Identifiable {
     public var health: HealthVerdict
     /// Which mesh the proxy belongs to and which API was read (Envoy admin, Linkerd, MOSN).
     public var origin: MeshKind?
+    /// What cannot be read of it, in words (a port that serves only `/stats/prometheus`).
+    public var note: String?
 
     public init(
         id: String, namespace: String, podName: String, clusterID: String = "Kubernetes",

@@ -124,7 +124,9 @@ public actor MeshPoller {
             round.sources.append(SourceStatus(name: "proxy \(target.proxyID)", url: SecretRedaction.url(target.url), ok: false,
                                               error: "\(state?.schedule.lastError?.description ?? "failed") (retrying after \(count) failure\(count == 1 ? "" : "s"))",
                                               lastSuccess: state?.lastGood?.at))
-            if let previous = state?.lastGood { round.proxies[target.proxyID] = previous }
+            var kept = state?.lastGood ?? ProxyObservation(target: target, at: now)
+            kept.unanswered = true
+            round.proxies[target.proxyID] = kept
         }
         return round
     }
@@ -184,8 +186,11 @@ public actor MeshPoller {
         if let error = observation.errors.first {
             state.schedule.failed(error, at: now, backoff: TargetSchedule.Backoff(base: options.backoffBase, ceiling: options.backoffMax),
                                   jitter: Double.random(in: 0.5...1.5))
-            // Keep what the proxy said last time (its rows show their age), never lose it.
-            if let previous = state.lastGood { round.proxies[observation.target.proxyID] = previous }
+            // Keep what the proxy said last time (its rows show their age), never lose it; a
+            // proxy never read yet is still listed. Either way its present state is unknown.
+            var kept = state.lastGood ?? ProxyObservation(target: observation.target, at: observation.at)
+            kept.unanswered = true
+            round.proxies[observation.target.proxyID] = kept
         } else {
             state.schedule.succeeded(at: observation.at)
             var kept = observation

@@ -201,26 +201,40 @@ public struct SnapshotDeriver: Sendable {
                 sync[type] = SyncState(status: status, sentAt: state.sentTime, lastError: state.lastError)
             }
             let observation = round.proxies[row.proxyID]
+            let answered = observation?.unanswered == true ? nil : observation
             let parts = row.proxyID.split(separator: ".", maxSplits: 1).map(String.init)
             out.append(Proxy(id: row.proxyID, namespace: parts.count > 1 ? parts[1] : "", podName: parts.first ?? row.proxyID,
                              clusterID: row.clusterID, type: row.proxyType, workload: observation?.target.labels["workload"],
                              adminURL: observation?.target.url, istioVersion: row.versionColumn,
                              proxyVersion: observation?.serverInfo?.envoyVersion, istiod: row.istiod, sync: sync,
-                             serverState: observation?.serverInfo?.state, uptimeSeconds: observation?.serverInfo?.uptimeSeconds,
+                             serverState: answered?.serverInfo?.state, uptimeSeconds: answered?.serverInfo?.uptimeSeconds,
                              health: HealthRules.proxy(sync: sync, inSyncz: true, now: now, thresholds: thresholds),
                              origin: observation?.kind ?? .istioEnvoy))
+            out[out.count - 1].note = observation.flatMap(Self.note)
         }
         for (id, observation) in round.proxies.sorted(by: { $0.key < $1.key }) where !seen.contains(id) {
-            out.append(Proxy(id: id, namespace: observation.target.labels["namespace"] ?? "", podName: observation.target.labels["pod"] ?? id,
+            // A proxy that did not answer: its versions stand, its state is unknown.
+            let state = observation.unanswered ? nil : observation.serverInfo?.state
+            out.append(Proxy(id: id, namespace: observation.target.labels["namespace"] ?? observation.target.namespace,
+                             podName: observation.target.labels["pod"] ?? observation.target.pod,
                              workload: observation.target.labels["workload"], adminURL: observation.target.url,
                              istioVersion: observation.serverInfo?.istioVersion, proxyVersion: observation.serverInfo?.envoyVersion,
-                             serverState: observation.serverInfo?.state, uptimeSeconds: observation.serverInfo?.uptimeSeconds,
-                             health: observation.kind == .istioEnvoy
+                             serverState: state, uptimeSeconds: observation.unanswered ? nil : observation.serverInfo?.uptimeSeconds,
+                             health: observation.unanswered
+                                 ? HealthVerdict(.unknown, reason: "not answering")
+                                 : observation.kind == .istioEnvoy
                                  ? HealthRules.proxy(sync: [:], inSyncz: false, now: now)
-                                 : HealthRules.meshProxy(state: observation.serverInfo?.state, kind: observation.kind),
+                                 : HealthRules.meshProxy(state: state, kind: observation.kind),
                              origin: observation.kind))
+            out[out.count - 1].note = Self.note(observation)
         }
         return out
+    }
+
+    /// What the poller could not read of a proxy, in words.
+    static func note(_ observation: ProxyObservation) -> String? {
+        guard observation.servesOnlyStats else { return nil }
+        return "its target serves only /stats/prometheus (Istio's :15090): traffic and state, no certificates, config or server info"
     }
 
     /// Every certificate seen, deduplicated by serial: from SDS secrets (whole chain, with kinds),

@@ -26,6 +26,9 @@ public struct ProxyObservation: Sendable {
     /// The target answers `/stats/prometheus` only (Istio's :15090 listener): no certificates,
     /// config or server info can be read through it.
     public var servesOnlyStats = false
+    /// The proxy did not answer this poll: what is here is from its last good poll (or nothing),
+    /// and its present state is unknown.
+    public var unanswered = false
 
     public init(target: ScrapeTarget, at: Date) {
         self.target = target

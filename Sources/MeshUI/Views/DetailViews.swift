@@ -103,8 +103,9 @@ enum DetailViews {
         buffer.put(scrape.long, x: area.x + 10, y: y, role: scrape.failing ? .failure : .muted, clip: area)
         y += 2
         let facts = [("type", proxy.type.rawValue), ("cluster", proxy.clusterID), ("istio", proxy.istioVersion ?? "-"), ("envoy", proxy.proxyVersion ?? "-"),
-                     ("state", proxy.serverState ?? "-"), ("uptime", proxy.uptimeSeconds.map { ViewModels.duration($0) } ?? "-"),
-                     ("istiod", proxy.istiod ?? "-"), ("admin", proxy.adminURL ?? "-")]
+                     ("state", proxy.serverState.flatMap { $0.isEmpty ? nil : $0 } ?? (scrape.failing ? "unknown (not answering)" : "unknown")),
+                     ("uptime", proxy.uptimeSeconds.map { ViewModels.duration($0) } ?? "-"),
+                     ("istiod", proxy.istiod ?? "-"), ("admin", proxy.adminURL ?? "-")] + (proxy.note.map { [("note", $0)] } ?? [])
         for (label, value) in facts where y < area.maxY {
             buffer.put(label, x: area.x + 1, y: y, role: .header, clip: area)
             buffer.put(value, x: area.x + 10, y: y, clip: area)

@@ -27,7 +27,7 @@ public enum ViewModels {
              TableColumn("CLUSTER", width: 10, priority: 2),
              TableColumn("CDS", width: 8, priority: 8), TableColumn("LDS", width: 8, priority: 7), TableColumn("EDS", width: 8, priority: 7),
              TableColumn("RDS", width: 8, priority: 8), TableColumn("ECDS", width: 8, priority: 4), TableColumn("ISTIOD", width: 8, priority: 1),
-             TableColumn("VERSION", width: 7, priority: 3), TableColumn("SCRAPE", width: 11, priority: 6)]
+             TableColumn("VERSION", width: 7, priority: 3), TableColumn("STATE", width: 9, priority: 7), TableColumn("SCRAPE", width: 11, priority: 6)]
         case .events:
             [TableColumn("TIME", width: 8, priority: 9), TableColumn("SEVERITY", width: 8, priority: 8), TableColumn("KIND", width: 14, priority: 6),
              TableColumn("SUBJECT", width: 20, flexible: true, priority: 9), TableColumn("MESSAGE", width: 20, flexible: true, priority: 7)]
@@ -171,12 +171,19 @@ public enum ViewModels {
                 let version = proxy.istioVersion ?? proxy.proxyVersion ?? "-"
                 let mesh = proxy.origin?.label ?? "-"
                 let scrape = Self.scrape(sources.status(of: proxy), now: state.now)
+                // Envoy's own word (LIVE, DRAINING, …); unknown while it does not answer.
+                let serverState = proxy.serverState.map { $0.isEmpty ? "unknown" : $0 } ?? "unknown"
+                let stateRole: Role = switch proxy.serverState {
+                case "LIVE"?: .healthy
+                case nil, ""?: .muted
+                default: .warning
+                }
                 return TableRow(key: proxy.id,
-                                cells: [proxy.id, mesh, proxy.clusterID] + cells + [proxy.istiod.map(Self.host) ?? "-", version, scrape.short],
+                                cells: [proxy.id, mesh, proxy.clusterID] + cells + [proxy.istiod.map(Self.host) ?? "-", version, serverState, scrape.short],
                                 roles: [Role.health(proxy.health.health.rawValue) == .healthy ? nil : Role.health(proxy.health.health.rawValue), .muted, .muted]
-                                    + roles + [.muted, .muted, scrape.failing ? .failure : .muted],
+                                    + roles + [.muted, .muted, stateRole, scrape.failing ? .failure : .muted],
                                 sortKeys: [.text(proxy.id), .text(mesh), .text(proxy.clusterID)] + cells.map { .text($0) }
-                                    + [.text(proxy.istiod ?? ""), .text(version), .text(scrape.short)])
+                                    + [.text(proxy.istiod ?? ""), .text(version), .text(serverState), .text(scrape.short)])
             }
         case .events:
             return state.timeline.reversed().map { event in
