@@ -45,7 +45,7 @@ public struct OperatorAction: Sendable, Hashable {
     public var question: String {
         switch kind {
         case let .setLogLevel(level): "Set the log level of \(proxyID) to \(level)?"
-        case .failHealthCheck: "Fail the health check of \(proxyID) (drain it: no new traffic)?"
+        case .failHealthCheck: "Fail the health check of \(proxyID)? Envoy then answers /ready with 503 and reports DRAINING; traffic stops only where a readiness probe or a load balancer acts on it."
         case .restoreHealthCheck: "Restore the health check of \(proxyID) (back in rotation)?"
         case .resetCounters: "Reset the counters of \(proxyID) (its rates restart)?"
         }

@@ -51,6 +51,7 @@ struct GoldenTests {
             _ = state.update(.key(.character("/"))) // ignored: the dashboard takes navigation keys only
         }),
         ("confirm", { state in _ = state.update(.key(.character("6"))); _ = state.update(.key(.character("X"))) }),
+        ("confirm-drain", { state in _ = state.update(.key(.character("6"))); _ = state.update(.key(.character("D"))) }),
         ("filter", { state in _ = state.update(.key(.character("2"))); for c in "/re" { _ = state.update(.key(.character(c))) } }),
     ]
 

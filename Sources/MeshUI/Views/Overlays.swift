@@ -1,3 +1,4 @@
+import MeshModel
 /// Help, raw JSON and "why" boxes drawn over the current view.
 enum Overlays {
     static func render(_ overlay: Overlay, state: AppState, area: Rect, _ buffer: inout CellBuffer) {
@@ -12,8 +13,8 @@ enum Overlays {
         case let .why(title, text):
             box(title: "Why: \(title)", lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), state: state, area: area, &buffer)
         case let .confirm(action):
-            let question = action.question
-            box(title: "Confirm", lines: [question, "", "y  yes, do it        any other key  cancel"], state: state, area: area, &buffer)
+            let question = FailureText.wrap(action.question, width: min(76, area.width - 8))
+            box(title: "Confirm", lines: question + ["", "y  yes, do it        any other key  cancel"], state: state, area: area, &buffer)
         }
     }
 

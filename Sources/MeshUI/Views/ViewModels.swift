@@ -19,11 +19,11 @@ public enum ViewModels {
              TableColumn("FINDINGS", width: 10, flexible: true, priority: 6)]
         case .certificates:
             [TableColumn("KIND", width: 12, priority: 9), TableColumn("IDENTITY", width: 20, flexible: true, priority: 8),
-             TableColumn("SERIAL", width: 10, priority: 2), TableColumn("NOT AFTER", width: 16, priority: 6),
+             TableColumn("SERIAL", width: 11, flexible: true, priority: 2, cutMiddle: true), TableColumn("NOT AFTER", width: 16, priority: 6),
              TableColumn("LEFT", width: 9, alignRight: true, priority: 9), TableColumn("USED", width: 5, alignRight: true, priority: 5),
              TableColumn("HEALTH", width: 8, priority: 9)]
         case .proxies:
-            [TableColumn("NAME", width: 20, flexible: true, priority: 9), TableColumn("MESH", width: 11, priority: 5),
+            [TableColumn("NAME", width: 20, flexible: true, priority: 9, cutMiddle: true), TableColumn("MESH", width: 12, priority: 5),
              TableColumn("CLUSTER", width: 10, priority: 2),
              TableColumn("CDS", width: 8, priority: 8), TableColumn("LDS", width: 8, priority: 7), TableColumn("EDS", width: 8, priority: 7),
              TableColumn("RDS", width: 8, priority: 8), TableColumn("ECDS", width: 8, priority: 4), TableColumn("ISTIOD", width: 8, priority: 1),

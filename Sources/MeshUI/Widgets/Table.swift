@@ -8,13 +8,17 @@ public struct TableColumn: Sendable, Equatable {
     public var alignRight: Bool
     /// Lower numbers are dropped first when the terminal is narrow.
     public var priority: Int
+    /// Too long, the text loses its middle, not its end: where the end is what tells rows apart
+    /// (a certificate serial, a pod's hash).
+    public var cutMiddle: Bool
 
-    public init(_ title: String, width: Int, flexible: Bool = false, alignRight: Bool = false, priority: Int = 5) {
+    public init(_ title: String, width: Int, flexible: Bool = false, alignRight: Bool = false, priority: Int = 5, cutMiddle: Bool = false) {
         self.title = title
         self.width = max(width, title.count)
         self.flexible = flexible
         self.alignRight = alignRight
         self.priority = priority
+        self.cutMiddle = cutMiddle
     }
 }
 
@@ -106,7 +110,8 @@ public enum TableWidget {
             for (index, width) in layout {
                 let text = index < row.cells.count ? TerminalText.clean(row.cells[index]) : ""
                 let role = (index < row.roles.count ? row.roles[index] : nil) ?? .text
-                buffer.put(pad(fit(text, width, glyphs: glyphs), width, right: columns[index].alignRight), x: x, y: y, role: role, clip: area)
+                let fitted = columns[index].cutMiddle ? fitMiddle(text, width, glyphs: glyphs) : fit(text, width, glyphs: glyphs)
+                buffer.put(pad(fitted, width, right: columns[index].alignRight), x: x, y: y, role: role, clip: area)
                 x += width + 1
             }
             if rowIndex == selected { buffer.paint(Rect(x: area.x, y: y, width: area.width, height: 1), role: .selection) }
@@ -122,6 +127,14 @@ public enum TableWidget {
         guard text.count > width else { return text }
         guard width > glyphs.ellipsis.count else { return String(text.prefix(width)) }
         return String(text.prefix(width - glyphs.ellipsis.count)) + glyphs.ellipsis
+    }
+
+    /// Shortens text to `width` by an ellipsis in its middle, keeping its start and its end.
+    public static func fitMiddle(_ text: String, _ width: Int, glyphs: Glyphs) -> String {
+        guard text.count > width else { return text }
+        guard width > glyphs.ellipsis.count + 1 else { return fit(text, width, glyphs: glyphs) }
+        let kept = width - glyphs.ellipsis.count
+        return String(text.prefix(kept - kept / 2)) + glyphs.ellipsis + String(text.suffix(kept / 2))
     }
 
     static func pad(_ text: String, _ width: Int, right: Bool) -> String {
