@@ -36,6 +36,8 @@ public struct Proxy: Sendable, Codable, Hashable, Identifiable {
     public var origin: MeshKind?
     /// What cannot be read of it, in words (a port that serves only `/stats/prometheus`).
     public var note: String?
+    /// Its clusters and their endpoints' health, as `/clusters` last said (nil: not read).
+    public var clusters: [ProxyCluster]?
 
     public init(
         id: String, namespace: String, podName: String, clusterID: String = "Kubernetes",
@@ -60,5 +62,18 @@ public struct Proxy: Sendable, Codable, Hashable, Identifiable {
         self.serverState = serverState
         self.uptimeSeconds = uptimeSeconds
         self.health = health
+    }
+}
+
+/// One of a proxy's clusters: how many endpoints it has and how many are healthy.
+public struct ProxyCluster: Sendable, Codable, Hashable {
+    public var name: String
+    public var endpoints: Int
+    public var healthy: Int
+
+    public init(name: String, endpoints: Int, healthy: Int) {
+        self.name = name
+        self.endpoints = endpoints
+        self.healthy = healthy
     }
 }

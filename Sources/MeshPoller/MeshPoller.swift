@@ -43,7 +43,7 @@ public actor MeshPoller {
         /// second, unpacked copy here was ~23 KB per proxy, 115 MB at 5,000 (`meshtop-bench poll`).
         var lastGood: ProxyObservation?
         var details: ProxyDetails?
-        var configs: [ConfigDocument] = []
+        var configs = ProxyConfigs()
     }
 
     /// Polls over direct HTTP with the options' deadline, body cap, token and CA files. Both CA
@@ -180,7 +180,7 @@ public actor MeshPoller {
             state.schedule.detailsRead(at: details.readAt, refresh: options.certsRefresh, spread: Double.random(in: 0.5...1))
         }
         if reading.freshConfigs, let version = plan?.configVersion {
-            state.configs = observation.configs
+            state.configs = ProxyConfigs(documents: observation.configs, routeTables: observation.routeTables, clusters: observation.clusterStatuses)
             state.schedule.configsRead(version: version, at: now)
         }
         if let error = observation.errors.first {

@@ -33,7 +33,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? EnvoyFormats.certs(bytes)
             _ = try? EnvoyFormats.clusters(bytes)
             _ = try? EnvoyFormats.statsJSON(bytes)
-            _ = try? ConfigText.proxyRoutes(bytes, namespace: "ns", pod: "pod")
+            _ = try? ConfigText.proxyRoutes([bytes], namespace: "ns", pod: "pod")
         case .istiod:
             _ = try? IstiodFormats.syncz(bytes)
             _ = try? IstiodFormats.registryz(bytes)

@@ -118,6 +118,24 @@ struct RealEnvoyTests {
             #expect((proxies[ratings.id]?["note"] as? String)?.contains("only /stats/prometheus") == true)
             #expect(proxies[frontend.id]?["envoyVersion"] as? String == EnvoyBinary.version)
 
+            // Routes from the Envoys' own route tables: the 80/20 split beside what was observed.
+            let routes = (export["routes"] as? [[String: Any]]) ?? []
+            let split = try #require(routes.first { ($0["destinations"] as? [[String: Any]])?.count == 2 }, "\(routes)")
+            let destinations = (split["destinations"] as? [[String: Any]]) ?? []
+            let v1 = try #require(destinations.first { $0["subset"] as? String == "v1" })
+            #expect(v1["weight"] as? Int == 80)
+            let v1Truth = after.increase(frontend, "cluster.outbound|9080|v1|reviews.default.svc.cluster.local.upstream_rq_completed", since: before)
+            let v2Truth = after.increase(frontend, "cluster.outbound|9080|v2|reviews.default.svc.cluster.local.upstream_rq_completed", since: before)
+            let observed = (v1["observedShare"] as? Double) ?? -1
+            #expect(abs(observed - v1Truth / (v1Truth + v2Truth)) < 0.08, "observed \(observed) vs Envoy's \(v1Truth / (v1Truth + v2Truth))")
+
+            // Clusters, the static Envoy's too, with their endpoints' health.
+            for sidecar in mesh.sidecars where sidecar.layout != .statsOnly {
+                let clusters = (proxies[sidecar.id]?["clusters"] as? [[String: Any]]) ?? []
+                let ratingsCluster = clusters.first { $0["name"] as? String == "outbound|9080||ratings.default.svc.cluster.local" }
+                #expect(ratingsCluster?["endpoints"] as? Int == 1 && ratingsCluster?["healthy"] as? Int == 1, "\(sidecar.id): \(clusters)")
+            }
+
             // Certificates: the leaves of the SDS and static sidecars, the intermediate and the root,
             // serials and expiry to the second as openssl reads them.
             let certs = (export["certs"] as? [[String: Any]]) ?? []

@@ -14,7 +14,7 @@ struct SecretRedactionTests {
                 "request_headers_to_add":[{"header":{"key":"proxy-authorization","value":"Basic dXNlcjpwYXNzd29yZA=="}}]}]}],
               "tls":{"private_key":{"inline_bytes":"LS0tLS1CRUdJTi=="},"password":"hunter2"}}}]}
             """
-        let document = try ConfigText.proxyRoutes(Array(dump.utf8), namespace: "default", pod: "reviews-v1")
+        let document = try ConfigText.proxyRoutes([Array(dump.utf8)], namespace: "default", pod: "reviews-v1")
         for secret in ["eyJhbGciOiJSUzI1NiJ9", "dXNlcjpwYXNzd29yZA", "LS0tLS1CRUdJTi", "hunter2"] {
             #expect(!document.text.contains(secret), "\(secret) in\n\(document.text)")
         }

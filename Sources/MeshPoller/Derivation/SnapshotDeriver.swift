@@ -105,7 +105,9 @@ public struct SnapshotDeriver: Sendable {
         snapshot.workloads = workloads(round)
         snapshot.proxies = proxies(round, now: now)
         snapshot.certificates = certificates(round, now: now)
-        let (routes, policies, routeFindings) = RouteDerivation.derive(configs: round.configs, registry: round.registry)
+        var (routes, policies, routeFindings) = RouteDerivation.derive(configs: round.configs, registry: round.registry)
+        // No VirtualService anywhere (no istiod, no API): the Envoys' own route tables.
+        if routes.isEmpty { routes = EnvoyRouteDerivation.routes(round) }
         snapshot.routes = routes.map { $0.withObservedShares(edges: snapshot.edges, policies: policies) }
         snapshot.destinationPolicies = policies
         snapshot.findings = routeFindings + HealthRules.findings(snapshot)
@@ -211,6 +213,7 @@ public struct SnapshotDeriver: Sendable {
                              health: HealthRules.proxy(sync: sync, inSyncz: true, now: now, thresholds: thresholds),
                              origin: observation?.kind ?? .istioEnvoy))
             out[out.count - 1].note = observation.flatMap(Self.note)
+            out[out.count - 1].clusters = Self.clusters(observation)
         }
         for (id, observation) in round.proxies.sorted(by: { $0.key < $1.key }) where !seen.contains(id) {
             // A proxy that did not answer: its versions stand, its state is unknown.
@@ -227,8 +230,17 @@ public struct SnapshotDeriver: Sendable {
                                  : HealthRules.meshProxy(state: state, kind: observation.kind),
                              origin: observation.kind))
             out[out.count - 1].note = Self.note(observation)
+            out[out.count - 1].clusters = Self.clusters(observation)
         }
         return out
+    }
+
+    /// A proxy's clusters from `/clusters`, when read.
+    static func clusters(_ observation: ProxyObservation?) -> [ProxyCluster]? {
+        guard let statuses = observation?.clusterStatuses, !statuses.isEmpty else { return nil }
+        return statuses.map { status in
+            ProxyCluster(name: status.name, endpoints: status.hosts.count, healthy: status.hosts.filter { $0.health == "HEALTHY" }.count)
+        }.sorted { $0.name < $1.name }
     }
 
     /// What the poller could not read of a proxy, in words.

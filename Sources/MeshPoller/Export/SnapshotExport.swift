@@ -27,8 +27,9 @@ public struct SnapshotExport: Codable, Sendable {
     public struct ProxyRow: Codable, Sendable {
         var id: String; var cluster: String; var type: String; var istiod: String?; var version: String?
         var envoyVersion: String?; var state: String?; var sync: [String: SyncCell]; var health: String; var healthReason: String
-        var mesh: String?; var dataSource: String?; var note: String?
+        var mesh: String?; var dataSource: String?; var note: String?; var clusters: [ClusterRow]?
     }
+    public struct ClusterRow: Codable, Sendable { var name: String; var endpoints: Int; var healthy: Int }
     public struct CertRow: Codable, Sendable {
         var serial: String?; var kind: String; var spiffeId: String?; var subject: String?; var notBefore: Date?; var notAfter: Date
         var timeLeftSeconds: Double; var lifetimeUsed: Double?; var rotationOverdue: Bool; var proxies: [String]
@@ -94,7 +95,8 @@ public struct SnapshotExport: Codable, Sendable {
             }
             return ProxyRow(id: proxy.id, cluster: proxy.clusterID, type: proxy.type.rawValue, istiod: proxy.istiod, version: proxy.istioVersion,
                             envoyVersion: proxy.proxyVersion, state: proxy.serverState, sync: sync, health: proxy.health.health.rawValue,
-                            healthReason: proxy.health.reason, mesh: proxy.origin?.mesh, dataSource: proxy.origin?.dataSource, note: proxy.note)
+                            healthReason: proxy.health.reason, mesh: proxy.origin?.mesh, dataSource: proxy.origin?.dataSource, note: proxy.note,
+                            clusters: proxy.clusters?.map { ClusterRow(name: $0.name, endpoints: $0.endpoints, healthy: $0.healthy) })
         }
         certs = snapshot.certificates.map { certificate in
             // Unknown start (pilot-agent's expiry gauge): no notBefore, no share used.

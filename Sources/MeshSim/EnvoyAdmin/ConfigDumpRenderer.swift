@@ -171,6 +171,8 @@ enum ConfigDumpRenderer {
                 }
             }
             configs = elements
+            // What Envoy answers when the field has nothing in it.
+            if configs.isEmpty { return obj() }
         }
         if let regex {
             configs = configs.map { filterByName($0, regex: regex) }.compactMap { $0 }

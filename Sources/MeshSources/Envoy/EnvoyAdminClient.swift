@@ -37,6 +37,12 @@ public final class EnvoyAdminClient: ProxyAdminClient {
         static let ready = "/ready"
         static let routes = "/config_dump?resource=dynamic_route_configs"
         static let clusters = "/config_dump?resource=dynamic_active_clusters&mask=cluster.name,cluster.type"
+        /// A static Envoy's (and Istio's bootstrap) routes and clusters: read too, or a static
+        /// Envoy's config is empty.
+        static let staticRoutes = "/config_dump?resource=static_route_configs"
+        static let staticClusters = "/config_dump?resource=static_clusters&mask=cluster.name,cluster.type"
+        /// Every cluster with its endpoints and their health.
+        static let clusterStatuses = "/clusters?format=json"
     }
 
     /// The request of an operator action (Envoy has all four).
@@ -51,7 +57,9 @@ public final class EnvoyAdminClient: ProxyAdminClient {
 
     public func observe(_ target: ScrapeTarget, plan: ObservationPlan) async -> ProxyReading {
         var reading = ProxyReading(ProxyObservation(target: target, at: clock()))
-        reading.observation.configs = plan.cachedConfigs
+        reading.observation.configs = plan.cachedConfigs.documents
+        reading.observation.routeTables = plan.cachedConfigs.routeTables
+        reading.observation.clusterStatuses = plan.cachedConfigs.clusters
         do {
             try await read(target, plan: plan, into: &reading)
         } catch {
@@ -108,7 +116,7 @@ public final class EnvoyAdminClient: ProxyAdminClient {
             }
         }
         if plan.readConfigs, !reading.observation.servesOnlyStats {
-            reading.observation.configs = try await readConfigs(target, source, into: &reading)
+            try await readConfigs(target, source, into: &reading)
             reading.freshConfigs = true
         }
         if let statsBody { readEnvoyTraffic(statsBody, target: target, into: &reading.observation) }
@@ -158,18 +166,19 @@ public final class EnvoyAdminClient: ProxyAdminClient {
     private func readAgent(_ target: ScrapeTarget, plan: ObservationPlan, _ source: String, into reading: inout ProxyReading) async throws(SourceError) {
         reading.observation.at = clock()
         let at = reading.observation.at
-        let (request, stats) = try await client.read(target, Paths.agentStats, source, accept: "text/plain;version=0.0.4", into: &reading.observation)
+        let (request, merged) = try await client.read(target, Paths.agentStats, source, accept: "text/plain;version=0.0.4", into: &reading.observation)
+        let body = AgentMetrics.withoutRepeatedMetadata(merged.body)
         do {
-            let (counters, state) = try scanner.withLock { scanner in (try scanner.counters(at: at, body: stats.body), scanner.lastServerState) }
+            let (counters, state) = try scanner.withLock { scanner in (try scanner.counters(at: at, body: body), scanner.lastServerState) }
             reading.observation.counters = plan.readTraffic ? counters : nil
             if let state = state.flatMap(Self.serverStateName) {
-                let version = AgentMetrics.istioVersion(stats.body)
+                let version = AgentMetrics.istioVersion(body)
                 reading.observation.serverInfo = ServerInfo(version: version ?? "", state: state, istioVersion: version)
             }
         } catch {
             reading.observation.errors.append(request.failure(SourceError.decoding(error)))
         }
-        if let seconds = AgentMetrics.certificateExpirySeconds(stats.body) {
+        if let seconds = AgentMetrics.certificateExpirySeconds(body) {
             reading.observation.certificates = [CertificateDetail(serial: "", sans: [], validFrom: nil, expiration: at.addingTimeInterval(seconds), isCA: false)]
         }
     }
@@ -185,15 +194,27 @@ public final class EnvoyAdminClient: ProxyAdminClient {
         return state.isEmpty ? (ready.status == 200 ? "LIVE" : "NOT READY") : state
     }
 
-    /// The proxy's route configurations and cluster set as documents.
-    private func readConfigs(_ target: ScrapeTarget, _ source: String, into reading: inout ProxyReading) async throws(SourceError) -> [ConfigDocument] {
-        let (routesRequest, routes) = try await client.read(target, Paths.routes, source, into: &reading.observation)
-        let (clustersRequest, clusters) = try await client.read(target, Paths.clusters, source, into: &reading.observation)
+    /// The proxy's route configurations and cluster set, dynamic and static (a static Envoy has
+    /// only the latter): documents for the history, the route tables, and `/clusters` for every
+    /// cluster's endpoints and their health. A resource Envoy has none of answers `{}`.
+    private func readConfigs(_ target: ScrapeTarget, _ source: String, into reading: inout ProxyReading) async throws(SourceError) {
+        var routeBodies: [[UInt8]] = [], routeTables: [ConfigDump.RouteConfig] = [], clusters = ConfigDump()
+        for path in [Paths.routes, Paths.staticRoutes] {
+            let (request, answer) = try await client.read(target, path, source, into: &reading.observation)
+            routeTables += try SourceError.decode(request.failureSource) { try ConfigDumpDecoder.decode(answer.body).routeConfigs }
+            routeBodies.append(answer.body)
+        }
+        for path in [Paths.clusters, Paths.staticClusters] {
+            let (request, answer) = try await client.read(target, path, source, into: &reading.observation)
+            clusters.clusters += try SourceError.decode(request.failureSource) { try ConfigDumpDecoder.decode(answer.body).clusters }
+        }
+        let (statusRequest, statuses) = try await client.read(target, Paths.clusterStatuses, source, into: &reading.observation)
+        reading.observation.clusterStatuses = try SourceError.decode(statusRequest.failureSource) { try EnvoyFormats.clusterStatuses(statuses.body) }
+        reading.observation.routeTables = routeTables
         let (namespace, pod) = (target.namespace, target.pod)
-        return [
-            try SourceError.decode(routesRequest.failureSource) { try ConfigText.proxyRoutes(routes.body, namespace: namespace, pod: pod) },
-            ConfigText.proxyClusters(try SourceError.decode(clustersRequest.failureSource) { try ConfigDumpDecoder.decode(clusters.body) },
-                                     namespace: namespace, pod: pod),
+        reading.observation.configs = [
+            try SourceError.decode("\(source) route configurations") { try ConfigText.proxyRoutes(routeBodies, namespace: namespace, pod: pod) },
+            ConfigText.proxyClusters(clusters, namespace: namespace, pod: pod),
         ]
     }
 

@@ -48,6 +48,12 @@ public struct ClusterHostStatus: Sendable, Equatable {
     public var stats: [String: Double]
 }
 
+/// One cluster of `/clusters?format=json` with its endpoints.
+public struct ClusterStatus: Sendable, Equatable {
+    public var name: String
+    public var hosts: [ClusterHostStatus]
+}
+
 public enum EnvoyFormats {
     public static func serverInfo(_ bytes: [UInt8]) throws -> ServerInfo {
         let root = try JSON.parse(bytes)
@@ -82,22 +88,33 @@ public enum EnvoyFormats {
         return details
     }
 
+    /// `/clusters?format=json`: every endpoint of every cluster.
     public static func clusters(_ bytes: [UInt8]) throws -> [ClusterHostStatus] {
+        try clusterStatuses(bytes).flatMap(\.hosts)
+    }
+
+    /// `/clusters?format=json`: every cluster, with its endpoints (none for a cluster without).
+    /// Counters are strings in Envoy 1.40, and a zero counter has no `value`.
+    public static func clusterStatuses(_ bytes: [UInt8]) throws -> [ClusterStatus] {
         let root = try JSON.parse(bytes)
         guard case .array = root["cluster_statuses"] ?? .null else { throw FormatError("clusters: no cluster_statuses") }
-        var hosts: [ClusterHostStatus] = []
-        for cluster in root["cluster_statuses"]?.array ?? [] {
-            for host in cluster["host_statuses"]?.array ?? [] {
+        return (root["cluster_statuses"]?.array ?? []).map { cluster in
+            let name = cluster["name"]?.string ?? ""
+            let hosts = (cluster["host_statuses"]?.array ?? []).map { host in
                 let socket = host["address"]?["socket_address"]
                 var stats: [String: Double] = [:]
-                for stat in host["stats"]?.array ?? [] { stats[stat["name"]?.string ?? ""] = stat["value"]?.number ?? 0 }
-                hosts.append(ClusterHostStatus(
-                    cluster: cluster["name"]?.string ?? "",
-                    address: "\(socket?["address"]?.string ?? "?"):\(socket?["port_value"]?.int ?? 0)",
-                    health: host["health_status"]?["eds_health_status"]?.string ?? "UNKNOWN", stats: stats))
+                for stat in host["stats"]?.array ?? [] {
+                    let value = stat["value"].flatMap { $0.number ?? $0.string.flatMap(Double.init) } ?? 0
+                    stats[stat["name"]?.string ?? ""] = value
+                }
+                // Health: EDS's word, else failed by a health check flag, else healthy.
+                let health = host["health_status"]?["eds_health_status"]?.string
+                    ?? (host["health_status"]?.members.contains { $0.key.hasPrefix("failed") && $0.value.bool == true } == true ? "UNHEALTHY" : "HEALTHY")
+                return ClusterHostStatus(cluster: name, address: "\(socket?["address"]?.string ?? "?"):\(socket?["port_value"]?.int ?? 0)",
+                                         health: health, stats: stats)
             }
+            return ClusterStatus(name: name, hosts: hosts)
         }
-        return hosts
     }
 }
 

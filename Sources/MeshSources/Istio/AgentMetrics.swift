@@ -16,6 +16,33 @@ public enum AgentMetrics {
         return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }
 
+    /// The merged scrape with each family's `# HELP` and `# TYPE` kept once: pilot-agent writes
+    /// Envoy's exposition and then its own registry's, and both carry families such as
+    /// `istio_build`; a second TYPE line is an error to a strict parser (mesh-apis.md §4.1) but
+    /// says nothing new, and one shared family should not lose the proxy its metrics.
+    public static func withoutRepeatedMetadata(_ body: [UInt8]) -> [UInt8] {
+        var seen = Set<ArraySlice<UInt8>>()
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count)
+        var start = 0
+        while start < body.count {
+            let end = body[start...].firstIndex(of: 0x0A) ?? body.count
+            let line = body[start..<end]
+            // `# HELP name …` / `# TYPE name …`: the keyword and the name are the key.
+            if line.starts(with: Array("# HELP ".utf8)) || line.starts(with: Array("# TYPE ".utf8)) {
+                let nameEnd = line.dropFirst(7).firstIndex(of: 0x20) ?? line.endIndex
+                if !seen.insert(line[line.startIndex..<nameEnd]).inserted {
+                    start = end + 1
+                    continue
+                }
+            }
+            out += line
+            if end < body.count { out.append(0x0A) }
+            start = end + 1
+        }
+        return out
+    }
+
     /// The first sample line of `name` whose labels contain `labelled`, and its value.
     static func sample(_ body: [UInt8], name: String, labelled: String) -> (line: Substring, value: Substring)? {
         let text = String(decoding: body, as: UTF8.self)

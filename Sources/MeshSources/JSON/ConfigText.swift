@@ -21,9 +21,10 @@ public enum ConfigText {
 
     /// A proxy's route configurations from `/config_dump?resource=dynamic_route_configs`
     /// (each `route_config`, without `version_info` and `last_updated`), sorted by name.
-    public static func proxyRoutes(_ body: [UInt8], namespace: String, pod: String) throws -> ConfigDocument {
-        let dump = try JSON.parse(body)
-        let configs = dump["configs"]?.array ?? []
+    public static func proxyRoutes(_ bodies: [[UInt8]], namespace: String, pod: String) throws -> ConfigDocument {
+        var configs: [JSON] = []
+        // `?resource=` with nothing to show answers `{}`: no configs.
+        for body in bodies { configs += try JSON.parse(body)["configs"]?.array ?? [] }
         let routes = configs.compactMap { $0["route_config"] }
             .sorted { ($0["name"]?.string ?? "") < ($1["name"]?.string ?? "") }
         return make(kind: ConfigDocument.proxyRoutes, namespace: namespace, name: pod, text: yaml(.array(routes)))

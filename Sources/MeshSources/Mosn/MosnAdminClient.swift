@@ -42,7 +42,7 @@ public struct MosnAdminClient: ProxyAdminClient {
     public func observe(_ target: ScrapeTarget, plan: ObservationPlan) async -> ProxyReading {
         var observation = ProxyObservation(target: target, at: clock())
         let source = "mosn \(target.proxyID)"
-        observation.configs = plan.cachedConfigs
+        observation.configs = plan.cachedConfigs.documents
         var freshConfigs = false
         do throws(SourceError) {
             observation.at = clock() // stamped when asked, as for Envoy

@@ -12,9 +12,24 @@ public struct ObservationPlan: Sendable {
     public var cachedDetails: ProxyDetails?
     /// Re-read the route and cluster sets; else `cachedConfigs` are the proxy's configs.
     public var readConfigs = false
-    public var cachedConfigs: [ConfigDocument] = []
+    public var cachedConfigs = ProxyConfigs()
 
     public init() {}
+}
+
+/// A proxy's route and cluster configuration as last read: documents for the history store's
+/// revisions, its route tables (the Routes view of a mesh without istiod) and its clusters with
+/// their endpoints' health (the proxy's detail).
+public struct ProxyConfigs: Sendable {
+    public var documents: [ConfigDocument] = []
+    public var routeTables: [ConfigDump.RouteConfig] = []
+    public var clusters: [ClusterStatus] = []
+
+    public init(documents: [ConfigDocument] = [], routeTables: [ConfigDump.RouteConfig] = [], clusters: [ClusterStatus] = []) {
+        self.documents = documents
+        self.routeTables = routeTables
+        self.clusters = clusters
+    }
 }
 
 /// The slowly changing part of a proxy's answers (certificates change on rotation, versions on

@@ -17,6 +17,10 @@ public struct ProxyObservation: Sendable {
     public var hosts: [ClusterHostStatus] = []
     /// The proxy's route and cluster sets as documents (read when they change, else cached).
     public var configs: [ConfigDocument] = []
+    /// Its route configurations (RDS and static) and its clusters with their endpoints, read
+    /// with the documents.
+    public var routeTables: [ConfigDump.RouteConfig] = []
+    public var clusterStatuses: [ClusterStatus] = []
     public var errors: [SourceError] = []
     /// Time the proxy took to answer this poll's requests, summed (ms).
     public var latencyMs: Double = 0

@@ -126,5 +126,17 @@ enum DetailViews {
                        x: area.x + 1, y: y, role: Role.health(certificate.health.health.rawValue), clip: area)
             y += 1
         }
+        // Its clusters and their endpoints' health, as far as the screen goes.
+        if let clusters = proxy.clusters, y + 1 < area.maxY {
+            y += 1
+            buffer.put("clusters (\(clusters.count))", x: area.x + 1, y: y, role: .header, clip: area)
+            y += 1
+            for cluster in clusters where y < area.maxY {
+                let role: Role = cluster.endpoints == 0 ? .muted : (cluster.healthy < cluster.endpoints ? .warning : .healthy)
+                buffer.put("\(cluster.healthy)/\(cluster.endpoints)", x: area.x + 1, y: y, role: role, clip: area)
+                buffer.put(cluster.name, x: area.x + 10, y: y, clip: area)
+                y += 1
+            }
+        }
     }
 }

@@ -23,9 +23,11 @@ public enum ViewModels {
              TableColumn("LEFT", width: 9, alignRight: true, priority: 9), TableColumn("USED", width: 5, alignRight: true, priority: 5),
              TableColumn("HEALTH", width: 8, priority: 9)]
         case .proxies:
-            [TableColumn("NAME", width: 20, flexible: true, priority: 9, cutMiddle: true), TableColumn("MESH", width: 12, priority: 5),
+            // At 80 columns: name, mesh, CDS, RDS, state and scrape (a draining proxy, a mixed mesh
+            // and a failing scrape must show there); LDS and EDS join from about 100.
+            [TableColumn("NAME", width: 20, flexible: true, priority: 9, cutMiddle: true), TableColumn("MESH", width: 12, priority: 6),
              TableColumn("CLUSTER", width: 10, priority: 2),
-             TableColumn("CDS", width: 8, priority: 8), TableColumn("LDS", width: 8, priority: 7), TableColumn("EDS", width: 8, priority: 7),
+             TableColumn("CDS", width: 8, priority: 8), TableColumn("LDS", width: 8, priority: 5), TableColumn("EDS", width: 8, priority: 5),
              TableColumn("RDS", width: 8, priority: 8), TableColumn("ECDS", width: 8, priority: 4), TableColumn("ISTIOD", width: 8, priority: 1),
              TableColumn("VERSION", width: 7, priority: 3), TableColumn("STATE", width: 9, priority: 7), TableColumn("SCRAPE", width: 11, priority: 6)]
         case .events:
