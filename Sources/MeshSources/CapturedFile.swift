@@ -58,10 +58,20 @@ public struct CapturedFile: Sendable {
         return CapturedFile(kind: try kind(of: try JSON.parse(converted), file: file), json: converted, yaml: true)
     }
 
+    /// Whether the first line with something on it reads as a Prometheus sample: a metric name,
+    /// then a label set (blanks before `{` allowed), or blanks and a value. Blank lines before
+    /// it are skipped, as the exposition parser skips them; a malformed label set still counts,
+    /// so that the exposition parser names what is wrong rather than the YAML reader.
     static func looksLikeExposition(_ bytes: [UInt8]) -> Bool {
-        guard let newline = bytes.firstIndex(of: 0x0A) ?? Optional(bytes.count) else { return false }
-        let line = String(decoding: bytes[..<newline], as: UTF8.self)
-        return line.range(of: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?\s+\S+"#, options: .regularExpression) != nil
+        var index = 0
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0D || bytes[index] == 0x0A { index += 1 }
+        guard index < bytes.count, LineScanner.isNameStart(bytes[index]) else { return false }
+        while index < bytes.count, LineScanner.isNameByte(bytes[index]) { index += 1 }
+        var next = index
+        while next < bytes.count, bytes[next] == 0x20 || bytes[next] == 0x09 { next += 1 }
+        guard next < bytes.count else { return false }
+        if bytes[next] == 0x7B { return true } // '{'
+        return next > index && bytes[next] != 0x0A && bytes[next] != 0x0D
     }
 
     static func kind(of root: JSON, file: String) throws -> CapturedFileKind {

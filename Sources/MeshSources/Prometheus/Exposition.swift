@@ -76,10 +76,11 @@ public struct Exposition: Sendable {
     public var sampleCount: Int { families.reduce(0) { $0 + $1.samples.count } }
 }
 
-/// A parse failure with the 1-based line where it happened.
+/// A parse failure with the 1-based line and column where it happened.
 public struct ExpositionError: Error, CustomStringConvertible, Equatable {
     public var line: Int
-    /// Where on the line the text stops being an exposition (1 when the whole line is wrong).
+    /// Where on the line the text stops being an exposition, 1-based and counted in bytes from
+    /// the line's first byte (1 when the whole line is wrong).
     public var column: Int
     public var reason: String
 

@@ -1,8 +1,10 @@
 import Foundation
 
 /// Our own parser for Prometheus text 0.0.4 and OpenMetrics 1.0 (a hot path: every proxy scrape
-/// goes through it). It scans bytes, interns repeated strings, and in OpenMetrics mode enforces
-/// the rules of the OpenMetrics conformance suite; every error names its line.
+/// goes through it). It scans bytes and interns repeated strings. Prometheus text is read as
+/// mesh-apis.md §4.1 states it and as the Prometheus Go parser reads it (`TextLineReader`);
+/// OpenMetrics mode enforces the rules of the OpenMetrics conformance suite. Every error names
+/// its line and column.
 public enum ExpositionParser {
     /// Parses an exposition. `strict` applies every OpenMetrics rule of the conformance suite
     /// (for validation); the default accepts what real producers emit and Prometheus itself
@@ -13,10 +15,15 @@ public enum ExpositionParser {
 
     public static func parse(_ bytes: [UInt8], format: ExpositionFormat? = nil, strict: Bool = false) throws -> Exposition {
         let format = format ?? ExpositionFormat.detect(bytes)
-        let openMetrics = format == .openMetrics
         return try bytes.withUnsafeBufferPointer { buffer in
-            var scanner = LineScanner(buffer: buffer, openMetrics: openMetrics, strict: strict && openMetrics)
-            if strict && openMetrics {
+            guard format == .openMetrics else {
+                var lines = PrometheusTextLines(buffer: buffer)
+                var builder = PrometheusBuilder()
+                try lines.run { line, number in try builder.accept(line, lineNumber: number) }
+                return Exposition(format: format, families: builder.finish())
+            }
+            var scanner = LineScanner(buffer: buffer, strict: strict)
+            if strict {
                 var builder = OpenMetricsBuilder()
                 try scanner.run { line, number in try builder.accept(line, lineNumber: number) }
                 return Exposition(format: format, families: try builder.finish(line: scanner.lineNumber))
@@ -37,11 +44,563 @@ enum ExpositionLine {
     case sample(Sample)
 }
 
-/// Splits the input into lines and parses each one.
+// MARK: - Prometheus text 0.0.4
+
+/// Prometheus text 0.0.4 (§4.1), one line at a time, as byte ranges: the grammar and the
+/// per-family rules shared by the parser (`PrometheusTextLines`, which makes Strings of the
+/// ranges) and the Istio stats scanner (which reads the few labels it needs from the ranges), so
+/// that the two accept and reject exactly the same input.
+///
+/// It follows the Prometheus Go parser (prometheus/common `expfmt/text_parse.go`, what
+/// `promtool check metrics` runs) except where §4.1 says otherwise:
+/// - trailing blanks after the value, the timestamp or the type are ignored (§4.1: "leading/
+///   trailing blanks ignored"; Go rejects them) and so is the `\r` of a CRLF line end;
+/// - tokens must be separated by blanks: Go reads `a{}1` and even `a-1` (as `a` = -1);
+/// - `# HELP` escapes are `\\` and `\n` only (Go also takes `\"` since it reads UTF-8 names;
+///   before, promtool 2.42's among them, it refused it as §4.1 does);
+/// - a label name may not repeat, `le` and `quantile` included (Go lets a histogram's `le` and a
+///   summary's `quantile` repeat, the last one winning);
+/// - quoted UTF-8 names (`{"my.metric"}`, `{"label.x"="v"}`) are refused: §4.1 allows them only
+///   when negotiated, and meshtop asks for plain 0.0.4 (Go's parser takes any quoted name whose
+///   text is a valid name).
+///
+/// As in Go, TYPE is read in any case and also takes `gauge_histogram`/`gaugehistogram`; and
+/// neither checks a histogram's or summary's structure (increasing `le`, a `+Inf` bucket equal
+/// to `_count`) nor that each series appears once, which §4.1 describes as what producers write.
+struct TextLineReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    private var position = 0
+    private(set) var lineNumber = 0
+    /// Where the current line starts, for the column of an error.
+    private(set) var lineStart = 0
+    /// The families met so far: at most one HELP and one TYPE each, TYPE before the samples.
+    private(set) var families = FamilyBook()
+    /// The label set of the last sample read (reused from line to line: no allocation per line).
+    private(set) var labels: [LabelSpan] = []
+    /// The name of the last sample read and what it resolved to: consecutive samples of one
+    /// family (nearly every line) skip the family lookup. Reset by every HELP or TYPE line.
+    private var lastSample: (start: Int, end: Int, family: Int, role: FamilyBook.Role)?
+
+    init(buffer: UnsafeBufferPointer<UInt8>) {
+        self.buffer = buffer
+        labels.reserveCapacity(32)
+    }
+
+    /// One line read: metadata or a sample, as ranges of the buffer.
+    enum Line {
+        /// Empty or blank lines, comments, and HELP or TYPE lines that set nothing (Go accepts
+        /// `# HELP name` and `# TYPE name` with nothing after the name).
+        case ignored
+        /// A docstring, escapes not yet decoded (they are valid).
+        case help(family: String, text: Range<Int>)
+        case type(family: String, MetricType)
+        /// Its labels are in `labels` until the next line is read.
+        case sample(TextSample)
+    }
+
+    struct TextSample {
+        var nameStart: Int
+        var nameEnd: Int
+        /// Index of its family in `families`.
+        var family: Int
+        var value: Double
+        var timestamp: Int64?
+        /// Whether its name is the previous sample's (the parser reuses the String).
+        var repeatsName: Bool
+    }
+
+    /// One `name="value"` of a label set; the value's range excludes the quotes.
+    struct LabelSpan {
+        var nameStart: Int
+        var nameEnd: Int
+        var valueStart: Int
+        var valueEnd: Int
+        /// Whether the value holds escapes (`\\`, `\"`, `\n`; others are refused).
+        var escaped: Bool
+        /// The last (up to) 8 bytes of the name, to compare names quickly.
+        var nameTail: UInt64
+    }
+
+    /// The next line, without its line feed nor the `\r` of a CRLF; nil at the end.
+    mutating func nextLine() -> (start: Int, end: Int)? {
+        guard position < buffer.count, let base = buffer.baseAddress else { return nil }
+        let start = position
+        let end = memchr(base + start, 0x0A, buffer.count - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? buffer.count
+        position = end + 1
+        lineNumber += 1
+        lineStart = start
+        return (start, end > start && buffer[end - 1] == 0x0D ? end - 1 : end)
+    }
+
+    /// An error on the current line at byte `index`.
+    func fail(_ reason: String, at index: Int) -> ExpositionError {
+        ExpositionError(line: lineNumber, column: index - lineStart + 1, reason: reason)
+    }
+
+    @inline(__always) private func isBlank(_ index: Int) -> Bool { buffer[index] == 0x20 || buffer[index] == 0x09 }
+
+    @inline(__always) private func skipBlanks(_ index: inout Int, _ end: Int) {
+        while index < end, isBlank(index) { index += 1 }
+    }
+
+    private func text(_ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+    }
+
+    /// Reads the line `start..<end` (from `nextLine`).
+    mutating func read(_ start: Int, _ end: Int) throws -> Line {
+        var index = start
+        skipBlanks(&index, end)
+        guard index < end else { return .ignored }
+        if buffer[index] == 0x23 { return try metadata(index, end) } // '#'
+        return .sample(try sample(index, end))
+    }
+
+    // MARK: Samples
+
+    /// `name [{labels}] value [timestamp]`.
+    private mutating func sample(_ start: Int, _ end: Int) throws -> TextSample {
+        guard LineScanner.isNameStart(buffer[start]) else {
+            if buffer[start] == 0x7B || buffer[start] == 0x22 { // '{' or '"'
+                throw fail("a quoted metric name (UTF-8 names are read only when negotiated; meshtop asks for plain text 0.0.4)", at: start)
+            }
+            throw fail("invalid metric name", at: start)
+        }
+        var index = start + 1
+        while index < end, LineScanner.isNameByte(buffer[index]) { index += 1 }
+        let nameEnd = index
+        let (family, role, repeatsName) = resolve(start, nameEnd)
+        let type = families.families[family].type
+        labels.removeAll(keepingCapacity: true)
+        var bucket = Double.nan
+        skipBlanks(&index, end)
+        if index < end, buffer[index] == 0x7B { // '{'
+            bucket = try labelSet(&index, end, type: type)
+        } else {
+            index = nameEnd
+        }
+        let (value, valueStart, timestamp) = try valueAndTimestamp(index, end)
+        // Go refuses negative histogram counts ("negative count", "negative bucket population").
+        if value < 0, type == .histogram || type == .gaugehistogram {
+            if role == .histogramCount { throw fail("negative count for histogram \(families.families[family].name)", at: valueStart) }
+            if role == .plain, !bucket.isNaN { throw fail("negative bucket count for histogram \(families.families[family].name)", at: valueStart) }
+        }
+        return TextSample(nameStart: start, nameEnd: nameEnd, family: family, value: value, timestamp: timestamp, repeatsName: repeatsName)
+    }
+
+    /// The family of the sample named `start..<end`: the previous sample's when the name repeats.
+    private mutating func resolve(_ start: Int, _ end: Int) -> (family: Int, role: FamilyBook.Role, repeatsName: Bool) {
+        if let last = lastSample, last.end - last.start == end - start, let base = buffer.baseAddress,
+           memcmp(base + start, base + last.start, end - start) == 0 {
+            return (last.family, last.role, true)
+        }
+        let (family, role) = families.resolve(buffer, start, end)
+        // Go: a family without a TYPE line is untyped from its first sample on.
+        if families.families[family].type == nil { families.families[family].type = .untyped }
+        lastSample = (start, end, family, role)
+        return (family, role, false)
+    }
+
+    /// `{name="value",…}` from the `{` at `index`, leaving `index` after the `}`. Blanks may
+    /// surround names, `=`, values and commas; a trailing comma is allowed. Returns the `le`
+    /// bound of a histogram's sample (NaN without one), which Go checks for negative counts.
+    private mutating func labelSet(_ index: inout Int, _ end: Int, type: MetricType?) throws -> Double {
+        var bucket = Double.nan
+        var seen: (UInt64, UInt64) = (0, 0)
+        index += 1 // '{'
+        while true {
+            skipBlanks(&index, end)
+            guard index < end else { throw fail("unterminated label set", at: index) }
+            if buffer[index] == 0x7D { // '}'
+                index += 1
+                return bucket
+            }
+            let nameStart = index
+            guard LineScanner.isLabelStart(buffer[index]) else {
+                if buffer[index] == 0x22 { throw fail("a quoted label name (UTF-8 names are read only when negotiated)", at: index) }
+                throw fail("invalid label name", at: index)
+            }
+            index += 1
+            while index < end, LineScanner.isLabelByte(buffer[index]) { index += 1 }
+            let nameEnd = index
+            skipBlanks(&index, end)
+            guard index < end, buffer[index] == 0x3D else { throw fail("expected '=' after label \(text(nameStart, nameEnd))", at: index) }
+            index += 1
+            skipBlanks(&index, end)
+            guard index < end, buffer[index] == 0x22 else { throw fail("label value of \(text(nameStart, nameEnd)) is not quoted", at: index) }
+            index += 1
+            let span = try labelValue(&index, end, nameStart: nameStart, nameEnd: nameEnd)
+            try checkName(span, seen: &seen)
+            if let bound = try boundOrQuantile(span, type: type) { bucket = bound }
+            labels.append(span)
+            skipBlanks(&index, end)
+            guard index < end else { throw fail("unterminated label set", at: index) }
+            if buffer[index] == 0x2C { // ','
+                index += 1
+            } else if buffer[index] != 0x7D {
+                throw fail("expected ',' or '}' after label \(text(nameStart, nameEnd))", at: index)
+            }
+        }
+    }
+
+    /// A quoted value from after its opening quote, leaving `index` after the closing one.
+    /// Escapes are `\\`, `\"` and `\n` only (Go: "invalid escape sequence"); the bytes must be
+    /// UTF-8 (Go: "invalid label value").
+    private func labelValue(_ index: inout Int, _ end: Int, nameStart: Int, nameEnd: Int) throws -> LabelSpan {
+        let valueStart = index
+        var escaped = false
+        var highBits: UInt8 = 0
+        // Eight bytes at a time while none is a quote, a backslash or a non-ASCII byte (values
+        // are most of a line's bytes); the byte loop below takes the rest.
+        if let base = buffer.baseAddress {
+            while index + 8 <= end, !Self.mayEndPlainText(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) { index += 8 }
+        }
+        while index < end {
+            let byte = buffer[index]
+            if byte == 0x22 { break }
+            if byte == 0x5C { // '\'
+                guard index + 1 < end, buffer[index + 1] == 0x5C || buffer[index + 1] == 0x22 || buffer[index + 1] == 0x6E else {
+                    let what = index + 1 < end ? "invalid escape '\\\(text(index + 1, min(end, index + 2)))'" : "a backslash at the end of the line"
+                    throw fail("\(what) in the label value of \(text(nameStart, nameEnd)) (escapes are \\\\, \\\" and \\n)", at: index)
+                }
+                escaped = true
+                index += 1
+            }
+            highBits |= byte
+            index += 1
+        }
+        guard index < end else { throw fail("unterminated label value of \(text(nameStart, nameEnd))", at: index) }
+        if highBits & 0x80 != 0, let invalid = Self.firstInvalidUTF8(buffer, valueStart, index) {
+            throw fail("the label value of \(text(nameStart, nameEnd)) is not UTF-8", at: invalid)
+        }
+        let valueEnd = index
+        index += 1
+        return LabelSpan(nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd, escaped: escaped,
+                         nameTail: Self.tail(buffer, nameStart, nameEnd))
+    }
+
+    /// `__name__` is reserved (Go: "label name is reserved"); a name may appear once per set.
+    /// `seen` has a bit per name of the set so far (by a hash of its tail): only a name whose
+    /// bit is already set is compared with the others (Istio's 25 labels: a few comparisons
+    /// per line, not 300).
+    private func checkName(_ span: LabelSpan, seen: inout (UInt64, UInt64)) throws {
+        let length = span.nameEnd - span.nameStart
+        guard let base = buffer.baseAddress else { return }
+        if length == 8, memcmp(base + span.nameStart, Self.reservedName, 8) == 0 {
+            throw fail("the label name __name__ is reserved", at: span.nameStart)
+        }
+        let hash = (span.nameTail ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15
+        let bit: UInt64 = 1 << (hash >> 58)
+        let wasSeen = (hash >> 57) & 1 == 0 ? seen.0 & bit != 0 : seen.1 & bit != 0
+        if (hash >> 57) & 1 == 0 { seen.0 |= bit } else { seen.1 |= bit }
+        guard wasSeen else { return }
+        for other in labels where other.nameTail == span.nameTail && other.nameEnd - other.nameStart == length {
+            if memcmp(base + other.nameStart, base + span.nameStart, length) == 0 {
+                throw fail("duplicate label \(text(span.nameStart, span.nameEnd))", at: span.nameStart)
+            }
+        }
+    }
+
+    private static let reservedName: [UInt8] = Array("__name__".utf8)
+
+    /// In a histogram's samples `le`, in a summary's `quantile`, must be float text (Go:
+    /// "expected float as value for 'le' label"). Returns a histogram's bound.
+    private func boundOrQuantile(_ span: LabelSpan, type: MetricType?) throws -> Double? {
+        let histogram = type == .histogram || type == .gaugehistogram
+        guard histogram || type == .summary else { return nil }
+        let label: StaticString = histogram ? "le" : "quantile"
+        guard Self.equals(buffer, span.nameStart, span.nameEnd, label) else { return nil }
+        // An escape leaves a backslash, quote or line feed in the value: never a float.
+        guard !span.escaped, let value = FloatSyntax.go(buffer, span.valueStart, span.valueEnd) else {
+            throw fail("\(label) must be a float, not '\(text(span.valueStart, span.valueEnd))'", at: span.valueStart)
+        }
+        return histogram ? value : nil
+    }
+
+    /// From `start`, just after the name or the label set: blanks, the value (Go's
+    /// ParseFloat), then optionally blanks and a timestamp (int64 milliseconds), then only
+    /// blanks. Shared with the Istio scanner's reading of bucket lines.
+    func valueAndTimestamp(_ start: Int, _ end: Int) throws -> (value: Double, valueStart: Int, timestamp: Int64?) {
+        var index = start
+        guard index < end, isBlank(index) else {
+            throw fail(index < end ? "expected a blank before the value" : "missing value", at: index)
+        }
+        skipBlanks(&index, end)
+        guard index < end else { throw fail("missing value", at: index) }
+        let valueStart = index
+        while index < end, !isBlank(index) { index += 1 }
+        guard let value = FloatSyntax.go(buffer, valueStart, index) else {
+            throw fail("invalid value '\(text(valueStart, index))'", at: valueStart)
+        }
+        skipBlanks(&index, end)
+        guard index < end else { return (value, valueStart, nil) }
+        let stampStart = index
+        while index < end, !isBlank(index) { index += 1 }
+        guard let timestamp = Self.int64(buffer, stampStart, index) else {
+            throw fail("invalid timestamp '\(text(stampStart, index))' (integer milliseconds expected)", at: stampStart)
+        }
+        skipBlanks(&index, end)
+        guard index == end else { throw fail("unexpected text after the timestamp", at: index) }
+        return (value, valueStart, timestamp)
+    }
+
+    // MARK: Metadata
+
+    /// `# HELP name docstring`, `# TYPE name type`, or a comment. As in Go, a line that ends
+    /// after `HELP`/`TYPE` or after the name sets nothing, and so does an empty docstring.
+    private mutating func metadata(_ hash: Int, _ end: Int) throws -> Line {
+        var index = hash + 1
+        skipBlanks(&index, end)
+        let keywordStart = index
+        while index < end, !isBlank(index) { index += 1 }
+        let isHelp = Self.equals(buffer, keywordStart, index, "HELP")
+        guard isHelp || Self.equals(buffer, keywordStart, index, "TYPE") else { return .ignored }
+        let kind = isHelp ? "HELP" : "TYPE"
+        skipBlanks(&index, end)
+        guard index < end else { return .ignored }
+        let nameStart = index
+        guard LineScanner.isNameStart(buffer[index]) else {
+            if buffer[index] == 0x22 { throw fail("a quoted metric name in \(kind) (UTF-8 names are read only when negotiated)", at: index) }
+            throw fail("invalid metric name in \(kind)", at: index)
+        }
+        while index < end, LineScanner.isNameByte(buffer[index]) { index += 1 }
+        guard index < end else { return .ignored }
+        guard isBlank(index) else { throw fail("invalid metric name in \(kind)", at: index) }
+        // A TYPE can change which family a name belongs to: the next sample is looked up again.
+        lastSample = nil
+        let (family, _) = families.resolve(buffer, nameStart, index)
+        skipBlanks(&index, end)
+        guard index < end else { return .ignored }
+        let name = families.families[family].name
+        if isHelp {
+            guard !families.families[family].hasHelp else { throw fail("a second HELP for \(name)", at: nameStart) }
+            try checkHelpEscapes(index, end)
+            families.families[family].hasHelp = true
+            return .help(family: name, text: index..<end)
+        }
+        guard families.families[family].type == nil else {
+            throw fail("a second TYPE for \(name), or a TYPE after its first sample", at: nameStart)
+        }
+        var typeEnd = end
+        while typeEnd > index, isBlank(typeEnd - 1) { typeEnd -= 1 }
+        guard let type = Self.metricType(buffer, index, typeEnd) else {
+            throw fail("invalid metric type '\(text(index, typeEnd))' for \(name)", at: index)
+        }
+        families.families[family].type = type
+        return .type(family: name, type)
+    }
+
+    /// §4.1: docstring escapes are `\\` and `\n` only.
+    private func checkHelpEscapes(_ start: Int, _ end: Int) throws {
+        var index = start
+        while index < end {
+            if buffer[index] == 0x5C {
+                guard index + 1 < end, buffer[index + 1] == 0x5C || buffer[index + 1] == 0x6E else {
+                    let what = index + 1 < end ? "invalid escape '\\\(text(index + 1, min(end, index + 2)))'" : "a backslash at the end of the line"
+                    throw fail("\(what) in HELP (escapes are \\\\ and \\n)", at: index)
+                }
+                index += 1
+            }
+            index += 1
+        }
+    }
+
+    /// The types of text 0.0.4, in any case as Go reads them, and Go's gauge histograms.
+    static func metricType(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> MetricType? {
+        for (spelling, type) in typeSpellings where equals(buffer, start, end, spelling, ignoringCase: true) { return type }
+        return nil
+    }
+
+    private static let typeSpellings: [(StaticString, MetricType)] = [
+        ("counter", .counter), ("gauge", .gauge), ("histogram", .histogram), ("summary", .summary), ("untyped", .untyped),
+        ("gauge_histogram", .gaugehistogram), ("gaugehistogram", .gaugehistogram),
+    ]
+
+    /// Whether `start..<end` holds `literal` (ASCII letters compared without case if asked).
+    static func equals(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ literal: StaticString, ignoringCase: Bool = false) -> Bool {
+        guard end - start == literal.utf8CodeUnitCount else { return false }
+        let bytes = literal.utf8Start
+        for offset in 0..<(end - start) {
+            var byte = buffer[start + offset]
+            if ignoringCase, byte >= 0x41, byte <= 0x5A { byte |= 0x20 }
+            if byte != bytes[offset] { return false }
+        }
+        return true
+    }
+
+    // MARK: Bytes
+
+    /// Whether any of eight bytes is a quote, a backslash or not ASCII (a byte is zero in
+    /// `word ^ repeated` exactly where `word` holds the repeated byte).
+    @inline(__always) static func mayEndPlainText(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes | word) & highs != 0
+    }
+
+    /// The last (up to) 8 bytes of a range as one integer.
+    @inline(__always) static func tail(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
+        if end - start >= 8, let base = buffer.baseAddress {
+            return UnsafeRawPointer(base + end - 8).loadUnaligned(as: UInt64.self)
+        }
+        var value: UInt64 = 0
+        for index in start..<end { value = value << 8 | UInt64(buffer[index]) }
+        return value
+    }
+
+    /// Go's `strconv.ParseInt(text, 10, 64)`: an optional sign and decimal digits, in range.
+    static func int64(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+        var index = start
+        let negative = index < end && buffer[index] == 0x2D
+        if index < end, negative || buffer[index] == 0x2B { index += 1 }
+        guard index < end else { return nil }
+        // Accumulated negatively: Int64.min has no positive counterpart.
+        var value: Int64 = 0
+        while index < end {
+            let digit = Int64(buffer[index]) &- 0x30
+            guard digit >= 0, digit <= 9 else { return nil }
+            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (next, underflow) = times.subtractingReportingOverflow(digit)
+            guard !overflow, !underflow else { return nil }
+            value = next
+            index += 1
+        }
+        if negative { return value }
+        return value == .min ? nil : -value
+    }
+
+    /// Where `start..<end` stops being UTF-8, if it does (Go's `utf8.ValidString`).
+    static func firstInvalidUTF8(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = UnsafeBufferPointer(rebasing: buffer[start..<end]).makeIterator()
+        var offset = start
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case let .valid(scalar): offset += scalar.count
+            case .error: return offset
+            case .emptyInput: return nil
+            }
+        }
+    }
+}
+
+/// Go's `metricFamiliesByName`: the families met so far, under the name each was met by, with
+/// what §4.1 allows once per family (one HELP, one TYPE, before the first sample). A name finds
+/// its family as in Go: a family of that very name first, then `x` for `x_count` and `x_sum`
+/// when `x` is a summary, then `x` for `x_count`, `x_sum` and `x_bucket` when `x` is a
+/// histogram; otherwise the name starts a family.
+struct FamilyBook {
+    struct Family {
+        var name: String
+        /// Set by a TYPE line, or untyped from the family's first sample on.
+        var type: MetricType?
+        var hasHelp = false
+    }
+
+    /// What a sample is to its family: Go checks a histogram's count, not its sum.
+    enum Role { case plain, histogramCount, histogramSum }
+
+    var families: [Family] = []
+    /// Family names interned: the family of an interned name by the name's id (-1: none).
+    private var names = StringInterner(capacity: 512)
+    private var familyByNameID: [Int32] = []
+    /// Families of names the interner no longer takes (beyond 65,536 distinct names).
+    private var familyByOverflowName: [String: Int] = [:]
+
+    /// Go's `setOrCreateCurrentMF`.
+    mutating func resolve(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (family: Int, role: Role) {
+        let own = find(buffer, start, end)
+        if let family = own.family { return (family, .plain) }
+        let length = end - start
+        let count = length > 6 && TextLineReader.equals(buffer, end - 6, end, "_count")
+        let sum = length > 4 && TextLineReader.equals(buffer, end - 4, end, "_sum")
+        let bucket = length > 7 && TextLineReader.equals(buffer, end - 7, end, "_bucket")
+        if count || sum || bucket, let base = find(buffer, start, end - (count ? 6 : sum ? 4 : 7)).family {
+            switch families[base].type {
+            case .summary where !bucket: return (base, .plain)
+            case .histogram, .gaugehistogram: return (base, count ? .histogramCount : sum ? .histogramSum : .plain)
+            default: break
+            }
+        }
+        return (add(own.name, id: own.id), .plain)
+    }
+
+    /// The family named exactly `start..<end`, if any, with the name and its interned id.
+    private mutating func find(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (family: Int?, name: String, id: Int) {
+        let (name, id) = names.intern(buffer, start, end)
+        guard id >= 0 else { return (familyByOverflowName[name], name, id) }
+        guard id < familyByNameID.count, familyByNameID[id] >= 0 else { return (nil, name, id) }
+        return (Int(familyByNameID[id]), name, id)
+    }
+
+    private mutating func add(_ name: String, id: Int) -> Int {
+        let family = families.count
+        families.append(Family(name: name))
+        if id < 0 {
+            familyByOverflowName[name] = family
+        } else {
+            while familyByNameID.count <= id { familyByNameID.append(-1) }
+            familyByNameID[id] = Int32(family)
+        }
+        return family
+    }
+
+    /// The family named `name`, if it was met (a linear search: for a few questions at the end).
+    func family(named name: String) -> Family? { families.first { $0.name == name } }
+}
+
+/// Prometheus text 0.0.4 as `ExpositionLine`s for the builder: the reader's ranges made Strings,
+/// interned (label names and most values repeat on every line of an Envoy scrape).
+struct PrometheusTextLines {
+    var reader: TextLineReader
+    var interner = StringInterner()
+    /// The previous sample's name: consecutive samples of one family reuse it.
+    var lastName = ""
+
+    init(buffer: UnsafeBufferPointer<UInt8>) {
+        reader = TextLineReader(buffer: buffer)
+    }
+
+    /// Hands every line that says something to `body` (blank lines and comments are left out).
+    mutating func run(_ body: (ExpositionLine, Int) throws -> Void) throws {
+        while let (start, end) = reader.nextLine() {
+            switch try reader.read(start, end) {
+            case .ignored:
+                continue
+            case let .help(family, text):
+                let docstring = String(decoding: UnsafeBufferPointer(rebasing: reader.buffer[text]), as: UTF8.self)
+                try body(.metadata(kind: "HELP", name: family, text: docstring), reader.lineNumber)
+            case let .type(family, type):
+                try body(.metadata(kind: "TYPE", name: family, text: type.rawValue), reader.lineNumber)
+            case let .sample(sample):
+                try body(.sample(makeSample(sample)), reader.lineNumber)
+            }
+        }
+    }
+
+    private mutating func makeSample(_ sample: TextLineReader.TextSample) -> Sample {
+        let buffer = reader.buffer
+        let name = sample.repeatsName ? lastName : interner.string(buffer, sample.nameStart, sample.nameEnd)
+        lastName = name
+        var labels: [Label] = []
+        labels.reserveCapacity(reader.labels.count)
+        for span in reader.labels {
+            let value = span.escaped ? LineScanner.unescape(buffer, span.valueStart, span.valueEnd)
+                : interner.string(buffer, span.valueStart, span.valueEnd)
+            labels.append(Label(name: interner.string(buffer, span.nameStart, span.nameEnd), value: value))
+        }
+        return Sample(name: name, labels: labels, value: sample.value, timestamp: sample.timestamp.map { Double($0) }, exemplar: nil,
+                      line: reader.lineNumber)
+    }
+}
+
+// MARK: - OpenMetrics 1.0
+
+/// Splits an OpenMetrics input into lines and parses each one.
 struct LineScanner {
     let buffer: UnsafeBufferPointer<UInt8>
-    /// OpenMetrics grammar: single spaces, exemplars, timestamps in seconds, `# EOF`.
-    let openMetrics: Bool
     /// OpenMetrics conformance: no blank lines, no free comments, `# EOF` required.
     let strict: Bool
     var interner = StringInterner()
@@ -49,9 +608,8 @@ struct LineScanner {
     /// Where the current line starts, for the column of an error.
     private(set) var lineStart = 0
 
-    init(buffer: UnsafeBufferPointer<UInt8>, openMetrics: Bool, strict: Bool) {
+    init(buffer: UnsafeBufferPointer<UInt8>, strict: Bool) {
         self.buffer = buffer
-        self.openMetrics = openMetrics
         self.strict = strict
     }
 
@@ -77,7 +635,7 @@ struct LineScanner {
             try body(line, lineNumber)
             start = end + 1
         }
-        if openMetrics, !sawEOF { throw ExpositionError(line: max(1, lineNumber), reason: "missing # EOF at the end (truncated exposition?)") }
+        if !sawEOF { throw ExpositionError(line: max(1, lineNumber), reason: "missing # EOF at the end (truncated exposition?)") }
     }
 
     private mutating func classify(_ start: Int, _ end: Int) throws -> ExpositionLine {
@@ -86,41 +644,22 @@ struct LineScanner {
             return .blank
         }
         if buffer[start] == 0x23 { return try metadata(start, end) } // '#'
-        if !openMetrics {
-            var first = start
-            while first < end, buffer[first] == 0x20 || buffer[first] == 0x09 { first += 1 }
-            if first == end { return .blank }
-            if buffer[first] == 0x23 { return try metadata(first, end) }
-            return .sample(try sample(first, end))
-        }
         return .sample(try sample(start, end))
     }
 
-    /// `# HELP name text`, `# TYPE name type`, `# UNIT name unit`, `# EOF`, or (Prometheus text
-    /// only) a free comment.
+    /// `# HELP name text`, `# TYPE name type`, `# UNIT name unit`, `# EOF`, or (not strict) a
+    /// free comment.
     private mutating func metadata(_ start: Int, _ end: Int) throws -> ExpositionLine {
         let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
-        if text == "# EOF" { return openMetrics ? .eof : .comment }
-        if openMetrics {
-            // Python's line.split(' ', 3): exactly "#", keyword, name and the rest.
-            let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 4, parts[0] == "#", ["HELP", "TYPE", "UNIT"].contains(parts[1]) else {
-                if !strict, parts.count < 2 || !["HELP", "TYPE", "UNIT"].contains(parts[1]) { return .comment }
-                throw fail("invalid line '\(text.prefix(80))'")
-            }
-            guard Self.isMetricName(parts[2]) else { throw fail("invalid metric name '\(parts[2])'") }
-            return .metadata(kind: parts[1], name: parts[2], text: parts[3])
+        if text == "# EOF" { return .eof }
+        // Python's line.split(' ', 3): exactly "#", keyword, name and the rest.
+        let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4, parts[0] == "#", ["HELP", "TYPE", "UNIT"].contains(parts[1]) else {
+            if !strict, parts.count < 2 || !["HELP", "TYPE", "UNIT"].contains(parts[1]) { return .comment }
+            throw fail("invalid line '\(text.prefix(80))'")
         }
-        var words = text.dropFirst().drop { $0 == " " || $0 == "\t" }
-        guard words.hasPrefix("HELP") || words.hasPrefix("TYPE") else { return .comment }
-        let kind = String(words.prefix(4))
-        words = words.dropFirst(4)
-        guard let firstSpace = words.first, firstSpace == " " || firstSpace == "\t" else { return .comment }
-        words = words.drop { $0 == " " || $0 == "\t" }
-        let name = String(words.prefix { $0 != " " && $0 != "\t" })
-        guard Self.isMetricName(name) else { throw fail("invalid metric name '\(name)' in \(kind)") }
-        let rest = words.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
-        return .metadata(kind: kind, name: name, text: kind == "TYPE" ? String(rest).trimmingTrailingBlanks : String(rest))
+        guard Self.isMetricName(parts[2]) else { throw fail("invalid metric name '\(parts[2])'") }
+        return .metadata(kind: parts[1], name: parts[2], text: parts[3])
     }
 
     static func isMetricName(_ name: String) -> Bool {
@@ -146,7 +685,7 @@ struct LineScanner {
 
     @inline(__always) private func isBlank(_ index: Int) -> Bool { buffer[index] == 0x20 || buffer[index] == 0x09 }
 
-    /// `name[{labels}] value [timestamp] [# {exemplar labels} value [timestamp]]`.
+    /// `name[{labels}] value [timestamp] [# {exemplar labels} value [timestamp]]`, single spaces.
     private mutating func sample(_ start: Int, _ end: Int) throws -> Sample {
         var index = start
         guard index < end, Self.isNameStart(buffer[index]) else { throw fail("invalid metric name", at: index) }
@@ -154,12 +693,10 @@ struct LineScanner {
         let name = interner.string(buffer, start, index)
         var labels: [Label] = []
         if index < end, buffer[index] == 0x7B { labels = try self.labels(&index, end) }
-        // Exactly one space before the value in OpenMetrics; any blanks in Prometheus text.
-        guard index < end, buffer[index] == 0x20 || (!openMetrics && buffer[index] == 0x09) else {
+        guard index < end, buffer[index] == 0x20 else {
             throw fail(index < end ? "expected a space after the metric name or labels" : "missing value", at: index)
         }
         index += 1
-        if !openMetrics { while index < end, isBlank(index) { index += 1 } }
         let valueStart = index
         while index < end, !isBlank(index) { index += 1 }
         guard index > valueStart else { throw fail("missing value", at: index) }
@@ -167,32 +704,18 @@ struct LineScanner {
         var timestamp: Double?
         var exemplar: Exemplar?
         if index < end {
-            if openMetrics {
-                guard buffer[index] == 0x20, index + 1 < end else { throw fail("trailing blank after the value", at: index) }
-                index += 1
-                if buffer[index] != 0x23 {
-                    let stampStart = index
-                    while index < end, buffer[index] != 0x20 { index += 1 }
-                    timestamp = try self.timestamp(stampStart, index)
-                    if index < end {
-                        guard index + 1 < end, buffer[index + 1] == 0x23 else { throw fail("unexpected text after the timestamp", at: index) }
-                        index += 1
-                    }
-                }
-                if index < end { exemplar = try self.exemplar(&index, end) }
-            } else {
-                while index < end, isBlank(index) { index += 1 }
+            guard buffer[index] == 0x20, index + 1 < end else { throw fail("trailing blank after the value", at: index) }
+            index += 1
+            if buffer[index] != 0x23 {
+                let stampStart = index
+                while index < end, buffer[index] != 0x20 { index += 1 }
+                timestamp = try self.timestamp(stampStart, index)
                 if index < end {
-                    let stampStart = index
-                    while index < end, !isBlank(index) { index += 1 }
-                    guard let millis = Int64(String(decoding: UnsafeBufferPointer(rebasing: buffer[stampStart..<index]), as: UTF8.self)) else {
-                        throw fail("invalid timestamp (milliseconds expected)", at: index)
-                    }
-                    timestamp = Double(millis)
-                    while index < end, isBlank(index) { index += 1 }
-                    guard index == end else { throw fail("unexpected text after the timestamp", at: index) }
+                    guard index + 1 < end, buffer[index + 1] == 0x23 else { throw fail("unexpected text after the timestamp", at: index) }
+                    index += 1
                 }
             }
+            if index < end { exemplar = try self.exemplar(&index, end) }
         }
         return Sample(name: name, labels: labels, value: value, timestamp: timestamp, exemplar: exemplar, line: lineNumber)
     }
@@ -207,10 +730,9 @@ struct LineScanner {
         index += 1 // '{'
         var expectLabel = false
         while true {
-            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
             guard index < end else { throw fail("unterminated label set", at: index) }
             if buffer[index] == 0x7D { // '}'
-                if expectLabel, openMetrics { throw fail("trailing comma in label set", at: index) }
+                if expectLabel { throw fail("trailing comma in label set", at: index) }
                 index += 1
                 return labels
             }
@@ -218,10 +740,8 @@ struct LineScanner {
             guard Self.isLabelStart(buffer[index]) else { throw fail("invalid label name", at: index) }
             while index < end, Self.isLabelByte(buffer[index]) { index += 1 }
             let (name, nameID) = interner.intern(buffer, nameStart, index)
-            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
             guard index < end, buffer[index] == 0x3D else { throw fail("expected '=' after label \(name)", at: index) }
             index += 1
-            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
             guard index < end, buffer[index] == 0x22 else { throw fail("label value of \(name) is not quoted", at: index) }
             index += 1
             let valueStart = index
@@ -238,7 +758,6 @@ struct LineScanner {
             }
             nameIDs.append(nameID)
             labels.append(Label(name: name, value: value))
-            if !openMetrics { while index < end, isBlank(index) { index += 1 } }
             guard index < end else { throw fail("unterminated label set", at: index) }
             if buffer[index] == 0x2C {
                 index += 1
@@ -251,7 +770,8 @@ struct LineScanner {
         }
     }
 
-    /// Label value escapes: `\\`, `\"`, `\n`; any other backslash pair is kept as written.
+    /// Label value escapes: `\\`, `\"`, `\n`; any other backslash pair is kept as written
+    /// (Prometheus text refuses those before they get here).
     static func unescape(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(end - start)
@@ -275,26 +795,10 @@ struct LineScanner {
     }
 
     private func number(_ start: Int, _ end: Int, what: String) throws -> Double {
-        if let fast = Self.fastInteger(buffer, start, end) { return fast }
+        if let fast = FloatSyntax.fastInteger(buffer, start, end) { return fast }
         let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
-        if openMetrics {
-            guard let value = FloatSyntax.python(text) else { throw fail("invalid \(what) '\(text)'", at: start) }
-            return value
-        }
-        guard let value = FloatSyntax.go(text) else { throw fail("invalid \(what) '\(text)'", at: start) }
+        guard let value = FloatSyntax.python(text) else { throw fail("invalid \(what) '\(text)'", at: start) }
         return value
-    }
-
-    /// Plain decimal integers (the common case in Envoy output) without allocating.
-    @inline(__always) static func fastInteger(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
-        guard end > start, end - start < 16 else { return nil }
-        var value = 0
-        for index in start..<end {
-            let digit = Int(buffer[index]) &- 0x30
-            guard digit >= 0, digit <= 9 else { return nil }
-            value = value &* 10 &+ digit
-        }
-        return Double(value)
     }
 
     private func timestamp(_ start: Int, _ end: Int) throws -> Double {
@@ -303,7 +807,7 @@ struct LineScanner {
         return value
     }
 
-    /// `# {labels} value [timestamp]` after a sample (OpenMetrics only).
+    /// `# {labels} value [timestamp]` after a sample.
     private mutating func exemplar(_ index: inout Int, _ end: Int) throws -> Exemplar {
         guard end - index >= 3, buffer[index] == 0x23, buffer[index + 1] == 0x20, buffer[index + 2] == 0x7B else {
             throw fail("invalid exemplar", at: index)
@@ -330,8 +834,10 @@ struct LineScanner {
     }
 }
 
+// MARK: - Numbers
+
 /// Number syntaxes: OpenMetrics follows Python's `float()` (no hex, no underscores); Prometheus
-/// text follows Go's `ParseFloat`.
+/// text follows Go's `ParseFloat` as expfmt calls it.
 enum FloatSyntax {
     static func python(_ text: String) -> Double? {
         let lower = text.lowercased()
@@ -358,20 +864,68 @@ enum FloatSyntax {
         return Double(text)
     }
 
-    static func go(_ text: String) -> Double? {
-        switch text {
-        case "+Inf", "Inf", "+inf", "inf": return .infinity
-        case "-Inf", "-inf": return -.infinity
-        case "NaN", "nan": return .nan
-        default: return Double(text.replacingOccurrences(of: "_", with: ""))
-        }
+    /// Go's `strconv.ParseFloat(text, 64)` as expfmt's `parseFloat` calls it: decimal digits
+    /// with an optional sign, point and exponent; `Inf`/`Infinity` with an optional sign and
+    /// `NaN`, in any case. expfmt refuses `p` and `_`, so no hexadecimal floats nor digit
+    /// separators; a value beyond the largest double is Go's range error.
+    static func go(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        if let integer = fastInteger(buffer, start, end) { return integer }
+        guard isDecimal(buffer, start, end) else { return special(buffer, start, end) }
+        // Short texts (most values) are stored inline: no allocation.
+        let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { return nil }
+        return value
     }
-}
 
-extension String {
-    var trimmingTrailingBlanks: String {
-        var copy = self
-        while let last = copy.last, last == " " || last == "\t" { copy.removeLast() }
-        return copy
+    /// Plain decimal integers (the common case in Envoy output) without allocating.
+    @inline(__always) static func fastInteger(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        guard end > start, end - start < 16 else { return nil }
+        var value = 0
+        for index in start..<end {
+            let digit = Int(buffer[index]) &- 0x30
+            guard digit >= 0, digit <= 9 else { return nil }
+            value = value &* 10 &+ digit
+        }
+        return Double(value)
+    }
+
+    /// `[+-]digits[.digits][e[+-]digits]`, with digits on at least one side of the point.
+    static func isDecimal(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var index = start
+        if index < end, buffer[index] == 0x2B || buffer[index] == 0x2D { index += 1 }
+        var digits = false
+        var point = false
+        while index < end {
+            let byte = buffer[index]
+            if byte >= 0x30, byte <= 0x39 {
+                digits = true
+            } else if byte == 0x2E, !point {
+                point = true
+            } else {
+                break
+            }
+            index += 1
+        }
+        guard digits else { return false }
+        if index < end, buffer[index] | 0x20 == 0x65 { // 'e' or 'E'
+            index += 1
+            if index < end, buffer[index] == 0x2B || buffer[index] == 0x2D { index += 1 }
+            guard index < end, buffer[index] >= 0x30, buffer[index] <= 0x39 else { return false }
+            while index < end, buffer[index] >= 0x30, buffer[index] <= 0x39 { index += 1 }
+        }
+        return index == end
+    }
+
+    /// Go's `special`: `inf` or `infinity` with an optional sign, `nan` without one, any case.
+    static func special(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        var index = start
+        let negative = index < end && buffer[index] == 0x2D
+        let signed = negative || (index < end && buffer[index] == 0x2B)
+        if signed { index += 1 }
+        if TextLineReader.equals(buffer, index, end, "inf", ignoringCase: true) || TextLineReader.equals(buffer, index, end, "infinity", ignoringCase: true) {
+            return negative ? -.infinity : .infinity
+        }
+        if !signed, TextLineReader.equals(buffer, index, end, "nan", ignoringCase: true) { return .nan }
+        return nil
     }
 }
