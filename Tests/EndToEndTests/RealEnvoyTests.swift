@@ -1,4 +1,7 @@
 import Foundation
+import MeshModel
+import MeshPoller
+import MeshSources
 import MeshTestSupport
 import Testing
 
@@ -173,5 +176,70 @@ struct RealEnvoyTests {
             }
         }
         return (serial, notAfter)
+    }
+
+    @Test("operator actions seen on Envoy's own admin API; a drain is a DRAINING state and an event; a killed Envoy is unknown, still listed, and back LIVE after a restart")
+    func actionsAndRestart() async throws {
+        let mesh = try await RealEnvoyMesh.start(base: "127.0.82.")
+        do {
+            let targets = try TargetsFileReader.parse(mesh.targetsFile(), name: "real mesh")
+            var options = PollerOptions()
+            options.targets = targets
+            options.backoffBase = 0.1
+            let poller = try MeshPoller(options: options)
+            var deriver = SnapshotDeriver()
+            func poll() async throws -> MeshSnapshot { deriver.derive(try #require(await poller.poll())) }
+            let frontend = try #require(mesh.sidecar("frontend")), reviews = try #require(mesh.sidecar("reviews", "v1"))
+            _ = try await poll()
+            let actions = OperatorActionClient(client: MeshClient(transport: try DirectHTTPTransport(timeout: 5), policy: .operatorActions))
+            func act(_ kind: OperatorAction.Kind) async -> MeshEvent {
+                await actions.perform(OperatorAction(kind: kind, proxyID: frontend.id, adminURL: frontend.adminURL, mesh: .envoy))
+            }
+
+            let level = await act(.setLogLevel("debug"))
+            #expect(level.severity == .info, "\(level.message)")
+            let logging = String(decoding: try await mesh.admin(frontend, "/logging", method: .POST).body, as: UTF8.self)
+            #expect(logging.contains("router: debug"), "\(logging.prefix(300))")
+
+            let drain = await act(.failHealthCheck)
+            #expect(drain.severity == .info, "\(drain.message)")
+            #expect(try await mesh.admin(frontend, "/ready").status == 503)
+            try await Task.sleep(for: .seconds(1.5)) // the state gauge follows at the next stats flush
+            let drained = try await poll()
+            #expect(drained.proxies.first { $0.id == frontend.id }?.serverState == "DRAINING")
+            #expect(drained.events.contains { $0.kind == .proxyState && $0.message == "state LIVE → DRAINING" }, "\(drained.events.map(\.message))")
+            _ = await act(.restoreHealthCheck)
+            #expect(try await mesh.admin(frontend, "/ready").status == 200)
+
+            let before = try await mesh.stats(frontend)["http.inbound_0.0.0.0_9080.downstream_rq_completed"] ?? 0
+            #expect(before > 0)
+            _ = await act(.resetCounters)
+            let after = try await mesh.stats(frontend)["http.inbound_0.0.0.0_9080.downstream_rq_completed"] ?? 0
+            #expect(after < before, "counters reset: \(before) → \(after)")
+
+            mesh.kill(reviews)
+            let down = try await poll()
+            let gone = try #require(down.proxies.first { $0.id == reviews.id }, "still listed while down")
+            #expect(gone.serverState == nil && gone.health.health == .unknown)
+            #expect(down.sources.first { $0.name == "proxy \(reviews.id)" }?.ok == false)
+            let (whileDown, export) = try await Self.snapshot(mesh, ["--timeout", "2"])
+            let listed = ((export["proxies"] as? [[String: Any]]) ?? []).first { $0["id"] as? String == reviews.id }
+            #expect(listed != nil && listed?["state"] == nil, "a snapshot taken while it is down lists it, state unknown (exit \(whileDown.status))")
+
+            try await mesh.restart(reviews)
+            try await Task.sleep(for: .seconds(0.5))
+            var back = try await poll()
+            for _ in 0..<10 where back.proxies.first(where: { $0.id == reviews.id })?.serverState != "LIVE" {
+                try await Task.sleep(for: .seconds(0.5))
+                back = try await poll()
+            }
+            #expect(back.proxies.first { $0.id == reviews.id }?.serverState == "LIVE")
+            await actions.client.shutdown()
+            await poller.shutdown()
+        } catch {
+            await mesh.stop()
+            throw error
+        }
+        await mesh.stop()
     }
 }

@@ -45,7 +45,9 @@ public final class RealEnvoyMesh: @unchecked Sendable {
     public let certificateAuthority: CertificateAuthority
     /// Leaf certificates by sidecar id, as issued.
     public let leaves: [String: IssuedCertificate]
-    private let processes: [ChildProcess]
+    /// The Envoy of each sidecar, in `sidecars` order (replaced by `restart`).
+    private let processes: Mutex<[ChildProcess]>
+    private let envoy: String
     private let apps: [MeshApp]
     private let client: HTTPClient
     private let group: MultiThreadedEventLoopGroup
@@ -91,11 +93,7 @@ public final class RealEnvoyMesh: @unchecked Sendable {
         do {
             for sidecar in sidecars {
                 let folder = directory.appendingPathComponent(sidecar.pod)
-                // Envoy exits with its parent (PR_SET_PDEATHSIG): `timeout` is that parent, alive
-                // as long as Envoy, and a bound on its life if the test process dies.
-                processes.append(try ChildProcess("/usr/bin/timeout", ["900", envoy, "-c", folder.appendingPathComponent("bootstrap.json").path,
-                                                                       "--disable-hot-restart", "--concurrency", "1", "--log-level", "warning"],
-                                                  stderr: folder.appendingPathComponent("envoy.log").path))
+                processes.append(try launch(envoy, folder: folder))
                 let behaviour: MeshApp.Behaviour = switch sidecar.service {
                 case "frontend": .call(service: "reviews", outbound: "http://\(sidecar.host):15001")
                 case "reviews": .call(service: "ratings", outbound: "http://\(sidecar.host):15001")
@@ -112,17 +110,18 @@ public final class RealEnvoyMesh: @unchecked Sendable {
             throw error
         }
         let mesh = RealEnvoyMesh(sidecars: sidecars, directory: directory, authority: authority, leaves: leaves, processes: processes, apps: apps,
-                                 client: client, group: group, rps: rps)
+                                 client: client, group: group, rps: rps, envoy: envoy)
         return mesh
     }
 
     private init(sidecars: [Sidecar], directory: URL, authority: CertificateAuthority, leaves: [String: IssuedCertificate], processes: [ChildProcess],
-                 apps: [MeshApp], client: HTTPClient, group: MultiThreadedEventLoopGroup, rps: Double) {
+                 apps: [MeshApp], client: HTTPClient, group: MultiThreadedEventLoopGroup, rps: Double, envoy: String) {
         self.sidecars = sidecars
         self.directory = directory
         certificateAuthority = authority
         self.leaves = leaves
-        self.processes = processes
+        self.processes = Mutex(processes)
+        self.envoy = envoy
         self.apps = apps
         self.client = client
         self.group = group
@@ -183,15 +182,36 @@ public final class RealEnvoyMesh: @unchecked Sendable {
         return values
     }
 
+    /// Envoy exits with its parent (PR_SET_PDEATHSIG): `timeout` is that parent, alive as long
+    /// as Envoy, and a bound on its life if the test process dies. Its log goes beside the config
+    /// folder, not into it: file xDS watches that folder, and at debug level (an operator action
+    /// sets it) every log line's inotify event was logged again — 260 MB in seconds, the admin
+    /// API starved.
+    static func launch(_ envoy: String, folder: URL) throws -> ChildProcess {
+        try ChildProcess("/usr/bin/timeout", ["-k", "5", "900", envoy, "-c", folder.appendingPathComponent("bootstrap.json").path,
+                                              "--disable-hot-restart", "--concurrency", "1", "--log-level", "warning"],
+                         stderr: logFile(folder).path)
+    }
+
+    static func logFile(_ folder: URL) -> URL { folder.deletingLastPathComponent().appendingPathComponent(folder.lastPathComponent + ".log") }
+
     /// Stops Envoy `sidecar` (SIGTERM to it and its `timeout` parent).
     public func kill(_ sidecar: Sidecar) {
         guard let index = sidecars.firstIndex(where: { $0.id == sidecar.id }) else { return }
-        processes[index].terminate(grace: 5)
+        processes.withLock { $0[index] }.terminate(grace: 5)
+    }
+
+    /// Starts Envoy `sidecar` again with the same configuration; returns once it is LIVE.
+    public func restart(_ sidecar: Sidecar) async throws {
+        guard let index = sidecars.firstIndex(where: { $0.id == sidecar.id }) else { return }
+        let process = try Self.launch(envoy, folder: directory.appendingPathComponent(sidecar.pod))
+        processes.withLock { $0[index] = process }
+        try await Self.waitUntilLive(sidecar, process: process, client: client, directory: directory)
     }
 
     public func stop() async {
         load.cancel()
-        for process in processes { process.terminate(grace: 5) }
+        for process in processes.withLock({ $0 }) { process.terminate(grace: 5) }
         for app in apps { await app.stop() }
         try? await client.shutdown()
         try? await group.shutdownGracefully()
@@ -272,7 +292,7 @@ public final class RealEnvoyMesh: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        let log = (try? String(contentsOf: directory.appendingPathComponent(sidecar.pod).appendingPathComponent("envoy.log"), encoding: .utf8)) ?? ""
+        let log = (try? String(contentsOf: logFile(directory.appendingPathComponent(sidecar.pod)), encoding: .utf8)) ?? ""
         throw SimProcess.Failed(description: "Envoy \(sidecar.pod) is not LIVE (\(process.isRunning ? "after 20 s" : "it exited")): \(log.suffix(3000))")
     }
 }
