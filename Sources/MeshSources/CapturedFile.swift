@@ -10,6 +10,14 @@ public enum CapturedFileKind: String, Sendable, CaseIterable {
     case serverInfo = "/server_info"
     case exposition = "exposition text"
     case syncz, registryz, configz, endpointz
+    /// `/stats?format=json`.
+    case statsJSON = "/stats?format=json"
+    /// `/stats` as text: `name: value` lines.
+    case statsText = "/stats"
+    /// `/clusters` as text: `cluster::host::field::value` lines.
+    case clustersText = "/clusters (text)"
+    /// `/ready`: the server state in a word.
+    case ready = "/ready"
 }
 
 /// A recognised, parsed capture, or an error as `file:line: reason`.
@@ -43,6 +51,8 @@ public struct CapturedFile: Sendable {
             return CapturedFile(kind: try kind(of: root, file: file), json: bytes, yaml: false)
         }
         guard let first else { throw Failure(file: file, line: 1, reason: "empty file") }
+        // Envoy's text answers before YAML, which would read them as strings or mappings.
+        if let kind = envoyText(bytes) { return CapturedFile(kind: kind, json: nil, yaml: false) }
         // Exposition text starts with a metric name or '#'; YAML config dumps with a key.
         if first == 0x23 || looksLikeExposition(bytes) { return CapturedFile(kind: .exposition, json: nil, yaml: false) }
         let text = String(decoding: bytes, as: UTF8.self)
@@ -74,9 +84,28 @@ public struct CapturedFile: Sendable {
         return next > index && bytes[next] != 0x0A && bytes[next] != 0x0D
     }
 
+    /// Envoy's plain-text answers: `/ready`'s word, `/clusters`'s `::` lines, `/stats`'s
+    /// `dotted.name: value` lines (its first lines are text readouts, also `name: "text"`).
+    static func envoyText(_ bytes: [UInt8]) -> CapturedFileKind? {
+        let lines = String(decoding: bytes.prefix(4096), as: UTF8.self).split(whereSeparator: \.isNewline).prefix(5).map(String.init)
+        guard let first = lines.first?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if lines.count == 1, ["LIVE", "DRAINING", "PRE_INITIALIZING", "INITIALIZING"].contains(first) { return .ready }
+        if first.contains("::"), !first.contains(" ") { return .clustersText }
+        let statLine = { (line: String) -> Bool in
+            guard let colon = line.range(of: ": ") else { return false }
+            let name = line[..<colon.lowerBound]
+            return name.contains(".") && !name.contains(" ") && !name.hasPrefix("-")
+        }
+        return lines.allSatisfy(statLine) ? .statsText : nil
+    }
+
     static func kind(of root: JSON, file: String) throws -> CapturedFileKind {
         switch root {
+        // `{}`: Envoy's answer to `?resource=X` when there is nothing to show.
+        case let .object(members) where members.isEmpty:
+            return .configDump
         case let .object(members):
+            if case .array? = members["stats"] { return .statsJSON }
             if members["configs"] != nil || members["bootstrap"] != nil || (root["@type"]?.string ?? "").contains("ConfigDump") { return .configDump }
             if members["certificates"] != nil { return .certs }
             if root["cluster_statuses"] != nil { return .clusters }
@@ -93,7 +122,7 @@ public struct CapturedFile: Sendable {
         default:
             break
         }
-        throw Failure(file: file, line: 1, reason: "JSON of an unrecognised shape (expected a config dump, /certs, /clusters, /listeners, /server_info, syncz, registryz, configz or endpointz)")
+        throw Failure(file: file, line: 1, reason: "JSON of an unrecognised shape (expected a config dump, /certs, /clusters, /listeners, /server_info, /stats, syncz, registryz, configz or endpointz)")
     }
 
     static func line(of error: YamlError) -> Int {

@@ -68,6 +68,15 @@ struct InspectCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
+    /// Completed requests per cluster that had any (`cluster.<name>.upstream_rq_completed`).
+    static func clusterRequests(_ values: [String: Double]) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for (name, value) in values where value > 0 {
+            if let (cluster, stat) = EnvoyStatName.cluster(name), stat == "upstream_rq_completed" { out[cluster] = Int(value) }
+        }
+        return out
+    }
+
     static func summary(file: String, bytes: [UInt8], strict: Bool) throws -> [String: Any] {
         let capture = try CapturedFile.detect(bytes, file: file)
         var out: [String: Any] = ["file": file, "kind": capture.kind.rawValue + (capture.yaml ? " (YAML)" : "")]
@@ -92,6 +101,8 @@ struct InspectCommand: ParsableCommand {
             out["listeners"] = dump.listeners.count
             out["routeConfigs"] = dump.routeConfigs.count
             out["virtualHosts"] = dump.routeConfigs.reduce(0) { $0 + $1.virtualHosts.count }
+            if dump.endpointConfigs > 0 { out["endpointConfigs"] = dump.endpointConfigs }
+            if dump.configCount == 0 { out["note"] = "nothing to show (what Envoy answers to ?resource= when that field is empty)" }
             var rejected: [String] = []
             for cluster in dump.clusters { if let error = cluster.error { rejected.append("cluster \(cluster.name): \(error)") } }
             for listener in dump.listeners { if let error = listener.error { rejected.append("listener \(listener.name): \(error)") } }
@@ -112,8 +123,10 @@ struct InspectCommand: ParsableCommand {
                 "\(detail.isCA ? "CA" : "chain") \(detail.serial) \(detail.sans.first ?? "") until \(detail.expiration.map { ISO8601DateFormatter().string(from: $0) } ?? "?")"
             }
         case .clusters:
-            let hosts = try EnvoyFormats.clusters(json)
-            out["clusters"] = Set(hosts.map(\.cluster)).count
+            let statuses = try EnvoyFormats.clusterStatuses(json)
+            let hosts = statuses.flatMap(\.hosts)
+            out["clusters"] = statuses.count
+            out["clustersWithoutHosts"] = statuses.filter(\.hosts.isEmpty).count
             out["hosts"] = hosts.count
             out["hostsByHealth"] = Dictionary(grouping: hosts, by: \.health).mapValues(\.count)
             out["requests"] = Int(hosts.reduce(0) { $0 + ($1.stats["rq_total"] ?? 0) })
@@ -142,6 +155,24 @@ struct InspectCommand: ParsableCommand {
             out["byKind"] = Dictionary(grouping: objects, by: \.kind).mapValues(\.count)
             let (_, _, findings) = RouteDerivation.derive(configs: objects, registry: [])
             if !findings.isEmpty { out["findings"] = findings.map { "\($0.severity.rawValue) \($0.code) \($0.subject): \($0.message)" } }
+        case .statsJSON:
+            let (values, quantiles) = try EnvoyFormats.statsJSON(json)
+            out["countersAndGauges"] = values.count
+            out["histograms"] = quantiles.count
+            out["clusterRequests"] = Self.clusterRequests(values)
+        case .statsText:
+            let (values, readouts, histograms) = try EnvoyFormats.statsText(bytes)
+            out["countersAndGauges"] = values.count
+            out["textReadouts"] = readouts
+            out["histograms"] = histograms
+            out["clusterRequests"] = Self.clusterRequests(values)
+        case .clustersText:
+            let (clusters, hosts) = try EnvoyFormats.clustersText(bytes)
+            out["clusters"] = clusters.count
+            out["hosts"] = hosts.count
+            out["hostsByHealth"] = Dictionary(grouping: hosts, by: \.health).mapValues(\.count)
+        case .ready:
+            out["state"] = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         case .endpointz:
             let endpoints = try IstiodFormats.endpointz(json)
             out["endpoints"] = endpoints.count

@@ -152,6 +152,29 @@ struct SnapshotCommandTests {
 
     static let fixtures = Fixtures.root.path
 
+    @Test("inspect takes every real Envoy 1.40 output: /stats (JSON and text), /clusters (JSON and text), /ready, {} and include_eds, nothing skipped",
+          .enabled(if: FileManager.default.fileExists(atPath: fixtures), "../shared/fixtures is absent"))
+    func inspectRealEnvoy() async throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString.prefix(6)).json")
+        try Data("{}\n".utf8).write(to: empty)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let base = "\(Self.fixtures)/envoy-1.40/reviews-v2/"
+        let files = [("stats.json", "/stats?format=json"), ("stats.txt", "/stats"), ("clusters.json", "/clusters"), ("clusters.txt", "/clusters (text)"),
+                     ("ready.txt", "/ready"), ("config_dump-include_eds.json", "config dump"), ("config_dump.json", "config dump"),
+                     ("certs.json", "/certs"), ("server_info.json", "/server_info"), ("stats-prometheus.txt", "exposition text")]
+        let result = try await Self.run(["inspect", "-o", "json"] + files.map { base + $0.0 } + [empty.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summaries = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
+        #expect(summaries.map { $0["kind"] as? String } == files.map { $0.1 } + ["config dump"])
+        #expect(summaries.allSatisfy { $0["skippedTypes"] == nil }, "\(summaries.compactMap { $0["skippedTypes"] })")
+        #expect(summaries[2]["clusters"] as? Int == 8 && summaries[2]["clustersWithoutHosts"] as? Int == 2, "every cluster, with hosts or not")
+        #expect(summaries[3]["clusters"] as? Int == 8)
+        #expect(summaries[4]["state"] as? String == "LIVE")
+        #expect(summaries[5]["endpointConfigs"] as? Int == 8)
+        #expect((summaries[0]["clusterRequests"] as? [String: Int])?["outbound|9080||ratings.default.svc.cluster.local"] == 42)
+        #expect(summaries.last?["note"] as? String != nil)
+    }
+
     @Test("inspect recognises captures (JSON and YAML config dumps, syncz, configz, exposition) and summarises them",
           .enabled(if: FileManager.default.fileExists(atPath: fixtures), "../shared/fixtures is absent"))
     func inspect() async throws {

@@ -60,6 +60,8 @@ public struct ConfigDump: Sendable, Equatable {
     public var listeners: [Listener] = []
     public var routeConfigs: [RouteConfig] = []
     public var secrets: [Secret] = []
+    /// Endpoint assignments (`?include_eds`'s EndpointsConfigDump), counted.
+    public var endpointConfigs = 0
     /// Type URLs that were present but not understood (skipped, as Envoy adds dumps over time).
     public var skippedTypes: [String] = []
     public var configCount = 0

@@ -58,6 +58,12 @@ public enum ConfigDumpDecoder {
                 try scanner.array { scanner in
                     if let config = try routeConfigWrapper(&scanner) { dump.routeConfigs.append(config) }
                 }
+            case "static_endpoint_configs", "dynamic_endpoint_configs":
+                understood = true
+                try scanner.array { scanner in
+                    dump.endpointConfigs += 1
+                    try scanner.skip()
+                }
             case "static_secrets", "dynamic_active_secrets", "dynamic_warming_secrets":
                 understood = true
                 try scanner.array { scanner in
@@ -82,10 +88,17 @@ public enum ConfigDumpDecoder {
             }
         } else if type.hasSuffix("ConfigDump.DynamicSecret") || type.hasSuffix("ConfigDump.StaticSecret") {
             dump.secrets.append(secretFrom(resourceFields, warming: false))
-        } else if !understood, !type.hasSuffix("ScopedRoutesConfigDump") {
+        } else if type.hasSuffix("ConfigDump.DynamicEndpointConfig") || type.hasSuffix("ConfigDump.StaticEndpointConfig") {
+            dump.endpointConfigs += 1
+        } else if !understood, !Self.knownDumps.contains(where: type.hasSuffix) {
             dump.skippedTypes.append(type)
         }
     }
+
+    /// Dumps meshtop knows, which Envoy writes bare when they hold nothing (a static Envoy's
+    /// secrets, scoped routes nobody uses): nothing skipped there.
+    static let knownDumps = ["BootstrapConfigDump", "ClustersConfigDump", "ListenersConfigDump", "ScopedRoutesConfigDump", "RoutesConfigDump",
+                             "SecretsConfigDump", "EndpointsConfigDump"]
 
     static func inferredType(_ fields: [String: JSON]) -> String? {
         if fields["cluster"] != nil { return "ClustersConfigDump.DynamicCluster" }

@@ -164,3 +164,39 @@ extension EnvoyFormats {
         return (values, quantiles)
     }
 }
+
+extension EnvoyFormats {
+    /// `/stats` as text: counters and gauges (`name: 12`), text readouts (`name: "…"`) and
+    /// histograms (`name: P0(…) …` or `No recorded values`), counted; the numbers by name.
+    public static func statsText(_ bytes: [UInt8]) throws -> (values: [String: Double], readouts: Int, histograms: Int) {
+        var values: [String: Double] = [:], readouts = 0, histograms = 0
+        for (index, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            guard let colon = line.range(of: ": ") else { throw FormatError("stats line \(index + 1): no `name: value`") }
+            let name = String(line[..<colon.lowerBound]), value = line[colon.upperBound...]
+            if value.hasPrefix("\"") { readouts += 1 } else if value.hasPrefix("P0(") || value == "No recorded values" { histograms += 1 } else if let number = Double(value) {
+                values[name] = number
+            } else {
+                throw FormatError("stats line \(index + 1): \(name) has no number, text or histogram")
+            }
+        }
+        return (values, readouts, histograms)
+    }
+
+    /// `/clusters` as text (`cluster::host::field::value`, and `cluster::setting::value` lines):
+    /// every cluster named, and each host's health flags.
+    public static func clustersText(_ bytes: [UInt8]) throws -> (clusters: [String], hosts: [(cluster: String, address: String, health: String)]) {
+        var clusters: [String] = [], seen = Set<String>(), hosts: [String: (cluster: String, address: String, health: String)] = [:], order: [String] = []
+        for (index, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
+            let parts = line.components(separatedBy: "::")
+            guard parts.count >= 3 else { throw FormatError("clusters line \(index + 1): not `cluster::…::value`") }
+            if seen.insert(parts[0]).inserted { clusters.append(parts[0]) }
+            // A host line's second part is its address (`10.1.2.3:9080`, `[::1]:80`).
+            guard parts.count == 4, let port = parts[1].split(separator: ":").last, Int(port) != nil else { continue }
+            let key = parts[0] + "::" + parts[1]
+            if hosts[key] == nil { hosts[key] = (parts[0], parts[1], "healthy"); order.append(key) }
+            if parts[2] == "health_flags" { hosts[key]?.health = parts[3] }
+        }
+        return (clusters, order.compactMap { hosts[$0] })
+    }
+}
