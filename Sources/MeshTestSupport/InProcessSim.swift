@@ -59,4 +59,9 @@ public enum TestHTTP {
                                                          alsoAccept: Set(100...599)))
         return (response.status, String(decoding: response.body, as: UTF8.self))
     }
+
+    /// The body of a GET, as bytes.
+    public static func getData(_ url: String, timeout: Double = 10) async throws -> Data {
+        Data(try await get(url, timeout: timeout).body.utf8)
+    }
 }

@@ -81,6 +81,8 @@ enum ConfigDumpRenderer {
     /// The secrets dump alone: all `?resource=` a secret needs (pollers read it every
     /// `certsRefresh` from every proxy), without building the O(services) clusters and routes.
     static func secretsDump(_ context: ProxyContext) -> JSONValue {
+        /// The Istio agent versions each SDS push `<generation time>/<count>`, as real dumps show.
+        func secretVersion(_ generated: Date) -> String { Timestamp.rfc3339(generated) + "/1" }
         var secrets: [JSONValue] = []
         if let leaf = context.runtime.leaf {
             let chain = Data(context.ca.chainPEM(leaf: leaf).utf8).base64EncodedString()
@@ -89,11 +91,11 @@ enum ConfigDumpRenderer {
                 name: "default",
                 body: ("tls_certificate", obj(("certificate_chain", obj(("inline_bytes", .string(chain)))),
                                               ("private_key", obj(("inline_bytes", "W3JlZGFjdGVkXQ=="))))),
-                lastUpdated: issued, versionInfo: nil))
+                lastUpdated: issued, versionInfo: secretVersion(issued)))
             secrets.append(ConfigDumpResources.secret(
                 name: "ROOTCA",
                 body: ("validation_context", obj(("trusted_ca", obj(("inline_bytes", .string(Data(context.ca.root.pem.utf8).base64EncodedString())))))),
-                lastUpdated: context.runtime.startedAt, versionInfo: nil))
+                lastUpdated: context.runtime.startedAt, versionInfo: secretVersion(context.runtime.startedAt)))
         }
         return obj(("@type", .string(prefix + "envoy.admin.v3.SecretsConfigDump")), ("dynamic_active_secrets", .array(secrets)))
     }

@@ -39,12 +39,19 @@ enum EnvoyAdminRenderer {
             ("extensions", []), ("client_features", ["envoy.lb.does_not_support_overprovisioning", "envoy.lrs.supports_send_all_clusters"]))
     }
 
+    /// The node as `/server_info` shows it: the bootstrap's node and what Envoy 1.40 adds at run
+    /// time (the config dump's bootstrap shows the node as configured, without these).
+    static func runningNode(_ context: ProxyContext) -> JSONValue {
+        guard case let .object(pairs) = node(context).resolved else { return node(context) }
+        return .object(pairs + [("listening_addresses", []), ("dynamic_parameters", .object([]))])
+    }
+
     static func serverInfo(_ context: ProxyContext) -> JSONValue {
         let uptime = "\(context.uptimeSeconds)s"
         return obj(
             ("version", .string("\(envoySHA)/\(context.envoyVersion)-dev/Clean/RELEASE/BoringSSL")),
             ("state", .string(context.runtime.serverState)),
-            ("hot_restart_version", "11.104"),
+            ("hot_restart_version", "11.104"), ("hot_restart_initializing", false),
             ("command_line_options", obj(
                 ("base_id", "0"), ("concurrency", 2), ("config_path", "etc/istio/proxy/envoy-rev.json"),
                 ("config_yaml", ""), ("allow_unknown_static_fields", false), ("reject_unknown_dynamic_fields", false),
@@ -53,7 +60,7 @@ enum EnvoyAdminRenderer {
                 ("log_path", ""), ("service_cluster", ""), ("service_node", ""), ("service_zone", ""),
                 ("drain_time", "45s"), ("parent_shutdown_time", "60s"), ("mode", "Serve"),
                 ("disable_hot_restart", false), ("drain_strategy", "Immediate"), ("restart_epoch", 0))),
-            ("node", node(context)),
+            ("node", runningNode(context)),
             ("uptime_current_epoch", .string(uptime)), ("uptime_all_epochs", .string(uptime)))
     }
 

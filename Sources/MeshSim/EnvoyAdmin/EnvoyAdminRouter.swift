@@ -93,9 +93,11 @@ enum EnvoyAdminRouter {
 /// The text form of `/clusters` (`cluster::host::stat::value` lines).
 enum ClustersText {
     static func render(_ context: ProxyContext) -> String {
-        var lines = ["version_info::\(context.versionInfo)"]
+        // Envoy 1.40 starts straight with the clusters (older releases led with `version_info::`).
+        var lines: [String] = []
         for cluster in context.outboundClusters {
             let name = cluster.name
+            // Istio ≥1.23 sets alt_stat_name to the name and `;`, which Envoy shows as the observability name.
             lines.append("\(name)::observability_name::\(name);")
             for priority in ["default_priority", "high_priority"] {
                 for stat in ["max_connections", "max_pending_requests", "max_requests"] {
@@ -104,13 +106,14 @@ enum ClustersText {
                 lines.append("\(name)::\(priority)::max_retries::\(priority == "default_priority" ? 4_294_967_295 : 3)")
             }
             lines.append("\(name)::added_via_api::true")
+            lines.append("\(name)::eds_service_name::\(name)")
             for pod in context.endpoints(of: cluster.service, subset: cluster.subset) {
                 let host = "\(name)::\(pod.podIP):\(cluster.service.port)"
                 let counters = context.traffic.byClusterHost[name]?[pod.index] ?? FlowCounters()
                 let errors = counters.byCode[2].count + counters.byCode[3].count
                 lines += ["\(host)::cx_active::\(counters.total > 0 ? 1 : 0)", "\(host)::cx_connect_fail::0",
                           "\(host)::cx_total::\(counters.total == 0 ? 0 : counters.total / 500 + 1)", "\(host)::rq_active::0",
-                          "\(host)::rq_error::\(errors)", "\(host)::rq_success::\(counters.total - errors)",
+                          "\(host)::rq_error::\(errors)", "\(host)::rq_pending_active::0", "\(host)::rq_success::\(counters.total - errors)",
                           "\(host)::rq_timeout::0", "\(host)::rq_total::\(counters.total)", "\(host)::hostname::",
                           "\(host)::health_flags::\(context.serving[pod.index] ? "healthy" : "/failed_eds_health")",
                           "\(host)::weight::1", "\(host)::region::region1", "\(host)::zone::zone1", "\(host)::sub_zone::",

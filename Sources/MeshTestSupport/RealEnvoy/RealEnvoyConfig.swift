@@ -131,18 +131,26 @@ enum RealEnvoyConfig {
                                                     "common_tls_context": tls])
     }
 
-    static func sdsFile(_ secret: JSON) -> JSON { ["version_info": "1", "resources": [secret]] }
+    /// xDS versions the way istiod and the Istio agent write them (`<push time>/<push count>`), so a
+    /// version's format on this Envoy's admin API is the one a real mesh shows.
+    static let configVersion = "2026-12-02T00:00:00Z/7"
+    static let secretVersion = "2026-12-02T01:32:28Z/1"
+
+    static func sdsFile(_ secret: JSON) -> JSON { ["version_info": secretVersion, "resources": [secret]] }
+
+    /// Secrets as the Istio agent's SDS sends them: PEM as base64 `inline_bytes`.
+    static func inlineBytes(_ pem: String) -> JSON { ["inline_bytes": Data(pem.utf8).base64EncodedString()] }
 
     static func defaultSecret(chainPEM: String, keyPEM: String) -> JSON {
         ["@type": secretType, "name": "default",
-         "tls_certificate": ["certificate_chain": ["inline_string": chainPEM], "private_key": ["inline_string": keyPEM]]]
+         "tls_certificate": ["certificate_chain": inlineBytes(chainPEM), "private_key": inlineBytes(keyPEM)]]
     }
 
     static func rootSecret(_ rootPEM: String) -> JSON {
-        ["@type": secretType, "name": "ROOTCA", "validation_context": ["trusted_ca": ["inline_string": rootPEM]]]
+        ["@type": secretType, "name": "ROOTCA", "validation_context": ["trusted_ca": inlineBytes(rootPEM)]]
     }
 
-    static func resources(_ items: [JSON]) -> JSON { ["version_info": "1", "resources": items] }
+    static func resources(_ items: [JSON]) -> JSON { ["version_info": configVersion, "resources": items] }
 
     static func write(_ value: Any, to path: String) throws {
         let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
