@@ -81,7 +81,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo", abstract: "Start the simulated mesh on loopback and open the console on it (no configuration needed).")
 
     @Option(help: "Generate a mesh of N services instead of Bookinfo.") var services: Int?
-    @Option(help: "Which mesh the simulated pods are in: istio, linkerd, mosn or mixed.") var mesh: SimMeshMode = .istio
+    @Option(help: "Which mesh the simulated pods are in: istio, linkerd, mosn, kuma, consul, envoy-gateway or mixed.") var mesh: SimMeshMode = .istio
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.200.1"
     @Option(help: "A simulator scenario, `KIND key=value …` (repeatable).") var scenario: [String] = []
     @OptionGroup var look: LookOptions
@@ -132,7 +132,8 @@ struct DemoCommand: AsyncParsableCommand {
             reconnect = connect
         } else {
             var pollerOptions = PollerOptions()
-            pollerOptions.istiodURLs = [istiod]
+            // Kuma, Consul and Envoy Gateway have no istiod: their Envoys are the whole story.
+            pollerOptions.istiodURLs = mesh.hasIstio ? [istiod] : []
             pollerOptions.targets = TargetsFile.targets(topology: server.simulator.topology, urls: server.adminURLs()).map {
                 ScrapeTarget(url: $0.url, labels: Dictionary(uniqueKeysWithValues: $0.labels))
             }

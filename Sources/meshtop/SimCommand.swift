@@ -44,7 +44,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Append `<unix-time> <method> <host:port> <path>` per request to FILE.") var logRequests: String?
     @Option(help: "Write every proxy's admin URL and labels to this YAML file.") var targetsFile: String?
     @Option(help: "Istio version the mesh reports.") var istioVersion: String = "1.24.2"
-    @Option(help: "Which mesh the pods are in: istio (Envoy admin), linkerd (:4191 metrics), mosn (admin API), or mixed (all three).")
+    @Option(help: "Which mesh the pods are in: istio (Envoy admin), linkerd (:4191 metrics), mosn (admin API), kuma, consul or envoy-gateway (plain Envoy admin, that mesh's cluster names, no istiod), or mixed (Istio, Linkerd and MOSN).")
     var mesh: SimMeshMode = .istio
     @Option(help: "Write a Prometheus configuration that scrapes the simulated proxies to FILE.") var prometheusConfig: String?
     @Option(help: "Simulated seconds per wall-clock second (soak tests).") var timeScale: Double = 1

@@ -73,17 +73,7 @@ struct MeshesTests {
             var options = PollerOptions()
             options.istiodURLs = [istiod]
             options.targets = targets
-            options.timeout = 30 // not a deadline test (see PollerTests.pollAndOverlap)
-            let poller = try MeshPoller(options: options)
-            var deriver = SnapshotDeriver()
-            _ = deriver.derive(try #require(await poller.poll()))
-            // 6 s, not 3: a rate's window is stamped when each proxy's answer arrives, and on a
-            // loaded machine (the whole suite on 2 cores) answers arrive up to ~0.4 s late,
-            // which over 3 s moved rates by 11–15 %.
-            try await Task.sleep(nanoseconds: 6_000_000_000)
-            let round = try #require(await poller.poll())
-            let snapshot = deriver.derive(round)
-            await poller.shutdown()
+            let (round, snapshot) = try await Self.pollTwice(options)
             #expect(round.sources.allSatisfy { $0.ok }, "\(round.sources.filter { !$0.ok })")
             #expect(round.syncz.count == 3, "only the Envoys (gateway, productpage, ratings) talk to istiod")
 
@@ -118,6 +108,22 @@ struct MeshesTests {
             let text = SnapshotTables.rows(SnapshotExport(snapshot), section: .services).map { $0.joined(separator: " ") }
             #expect(text.contains { $0.contains("details linkerd linkerd-proxy") } && text.contains { $0.contains("reviews mosn mosn-admin") })
         }
+    }
+
+    /// Two polls 6 s apart and the snapshot of the second, for rates. 6 s, not 3: a rate's window
+    /// is stamped when each proxy's answer arrives, and on a loaded machine (the whole suite on 2
+    /// cores) answers arrive up to ~0.4 s late, which over 3 s moved rates by 11–15 %.
+    static func pollTwice(_ options: PollerOptions) async throws -> (PollRound, MeshSnapshot) {
+        var options = options
+        options.timeout = 30 // not a deadline test (see PollerTests.pollAndOverlap)
+        let poller = try MeshPoller(options: options)
+        var deriver = SnapshotDeriver()
+        _ = deriver.derive(try #require(await poller.poll()))
+        try await Task.sleep(nanoseconds: 6_000_000_000)
+        let round = try #require(await poller.poll())
+        let snapshot = deriver.derive(round)
+        await poller.shutdown()
+        return (round, snapshot)
     }
 
     @Test("Log level on Linkerd (PUT /proxy-log-level) and MOSN (POST /api/v1/update_loglevel); drain refused for both")

@@ -189,6 +189,19 @@ public struct SnapshotDeriver: Sendable {
                 end = dash
             }
         }
+        // Proxies istiod does not list (targets of Linkerd, MOSN, plain Envoy meshes): their
+        // workload from their target's labels.
+        for observation in round.proxies.values.sorted(by: { $0.target.proxyID < $1.target.proxyID }) {
+            let labels = observation.target.labels
+            guard let name = labels["workload"], !name.isEmpty else { continue }
+            let namespace = observation.target.namespace
+            let key = "\(namespace)/\(name)"
+            if byName[key] == nil {
+                byName[key] = Workload(name: name, namespace: namespace, app: labels["app"] ?? name,
+                                       version: labels["version"] ?? "", serviceAccount: "")
+            }
+            if !(byName[key]?.proxyIDs.contains(observation.target.proxyID) ?? true) { byName[key]?.proxyIDs.append(observation.target.proxyID) }
+        }
         return byName.keys.sorted().compactMap { byName[$0] }
     }
 

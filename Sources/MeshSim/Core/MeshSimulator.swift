@@ -18,6 +18,9 @@ public final class MeshSimulator: Sendable {
     private let simulatedStart: Date
     /// Which proxies misbehave, and how, while faults are on (`SimOptions.faults`).
     public let faultAssignments: [Int: FaultKind]
+    /// The mesh of proxy `index`'s pod (fixed at start).
+    func mesh(ofProxy index: Int) -> SimMesh { proxyMeshes[index] }
+
     /// Turns faults on or off regardless of the schedule (tests end a fault this way).
     private let faultOverride = Mutex<Bool?>(nil)
 

@@ -66,9 +66,12 @@ struct ProxyContext {
     var service: SimService { topology.services[proxy.service] }
     var workload: SimWorkload { topology.workloads[proxy.workload] }
 
-    /// `http_conn_manager_prefix` of the inbound listener (Istio ≥ 1.24 appends `;`).
-    var inboundStatPrefix: String { "inbound_0.0.0.0_\(service.port)" }
-    var inboundCluster: String { "inbound|\(service.port)||" }
+    /// The mesh whose naming this proxy's Envoy follows (EnvoyFlavour.swift).
+    var mesh: SimMesh { service.mesh }
+    /// `http_conn_manager_prefix` of the inbound listener.
+    var inboundStatPrefix: String { mesh.inboundStatPrefix(port: service.port) }
+    /// The cluster in front of the workload (nil for a gateway's Envoy).
+    var inboundCluster: String? { service.isGateway ? nil : mesh.inboundCluster(port: service.port) }
 
     /// The services whose outbound clusters this proxy has (Sidecar scope).
     var visibleServices: [SimService] { topology.visibleServices(from: proxy.namespace) }
@@ -87,8 +90,7 @@ struct ProxyContext {
 
     /// Every cluster name this proxy reports stats for, in a stable order.
     func computeClusterNames() -> [String] {
-        outboundClusters.map(\.name) + (service.isGateway ? [] : [inboundCluster])
-            + ["BlackHoleCluster", "InboundPassthroughCluster", "PassthroughCluster", "prometheus_stats", "sds-grpc", "xds-grpc"]
+        outboundClusters.map(\.name) + (inboundCluster.map { [$0] } ?? []) + mesh.supportClusters
     }
 
     /// The pods behind a cluster (all versions, or the subset's version).

@@ -71,8 +71,9 @@ struct ProxyTraffic {
             inbound[sourceWorkload, default: FlowCounters()] = inbound[sourceWorkload, default: FlowCounters()] + counters
             inboundTotal = inboundTotal + counters
         }
-        if !topology.services[topology.proxies[index].service].isGateway {
-            byCluster["inbound|\(topology.services[topology.proxies[index].service].port)||"] = inboundTotal
+        let service = topology.services[topology.proxies[index].service]
+        if !service.isGateway, let inboundCluster = service.mesh.inboundCluster(port: service.port) {
+            byCluster[inboundCluster] = inboundTotal
         }
         inboundByPeer = inbound.keys.sorted().map { (local, PeerLabels(workload: topology.workloads[$0], topology: topology), inbound[$0]!) }
     }

@@ -16,9 +16,10 @@ public struct SimService: Sendable {
     public var mesh: SimMesh = .istio
 
     public var hostname: String { "\(name).\(namespace).svc.cluster.local" }
-    /// Envoy cluster name of the service without a subset: `outbound|9080||reviews.default.svc.cluster.local`.
-    public var defaultCluster: String { "outbound|\(port)||\(hostname)" }
-    public func subsetCluster(_ subset: String) -> String { "outbound|\(port)|\(subset)|\(hostname)" }
+    /// Envoy cluster name of the service without a subset, in its mesh's naming:
+    /// `outbound|9080||reviews.default.svc.cluster.local` in Istio (EnvoyFlavour.swift).
+    public var defaultCluster: String { mesh.outboundCluster(self, subset: nil) }
+    public func subsetCluster(_ subset: String) -> String { mesh.outboundCluster(self, subset: subset) }
 }
 
 /// One version of a service (a Deployment): `reviews-v2`.
@@ -106,6 +107,9 @@ public struct SimTopology: Sendable {
             case .istio: services[index].mesh = .istio
             case .linkerd: services[index].mesh = .linkerd
             case .mosn: services[index].mesh = .mosn
+            case .kuma: services[index].mesh = .kuma
+            case .consul: services[index].mesh = .consul
+            case .envoyGateway: services[index].mesh = .envoyGateway
             case .mixed:
                 if services[index].isGateway { services[index].mesh = .istio; continue }
                 if namespaces.count >= 3, let position = namespaces.firstIndex(of: services[index].namespace) {
@@ -133,18 +137,28 @@ public enum SimMesh: String, Sendable, CaseIterable {
     case linkerd
     /// SOFAMosn (`/api/v1/stats`, `/api/v1/config_dump`, …).
     case mosn
+    /// Envoy in Kuma's data plane: no istiod, Envoy's own stats, Kuma's cluster names.
+    case kuma
+    /// Envoy as Consul's sidecar: Consul's cluster names, the `public_listener` inbound side.
+    case consul
+    /// Envoy Gateway's proxies: one cluster per route rule, `httproute/NS/NAME/rule/N`.
+    case envoyGateway = "envoy-gateway"
 
-    /// The targets file's `kind` label.
+    /// The targets file's `kind` label (every Envoy-based mesh is `envoy`; meshtop tells the
+    /// flavours apart by their cluster names, or a `flavour:` label).
     public var targetKind: String {
         switch self {
-        case .istio: "envoy"
+        case .istio, .kuma, .consul, .envoyGateway: "envoy"
         case .linkerd: "linkerd"
         case .mosn: "mosn"
         }
     }
 }
 
-/// `meshtop sim --mesh`: one mesh for all services, or a mix.
+/// `meshtop sim --mesh`: one mesh for all services, or a mix of Istio, Linkerd and MOSN.
 public enum SimMeshMode: String, Sendable, CaseIterable {
-    case istio, linkerd, mosn, mixed
+    case istio, linkerd, mosn, kuma, consul, envoyGateway = "envoy-gateway", mixed
+
+    /// Whether istiod knows the mesh's proxies (syncz, configz): only where Istio is in it.
+    public var hasIstio: Bool { [.istio, .mixed].contains(self) }
 }

@@ -49,7 +49,7 @@ enum ConfigDumpResources {
             ("eds_cluster_config", obj(("eds_config", ads()), ("service_name", .string(name)))),
             ("connect_timeout", "10s"), ("lb_policy", rule?.loadBalancer.map(JSONValue.string) ?? "LEAST_REQUEST"),
             ("circuit_breakers", breakers),
-            ("alt_stat_name", .string(name + ";")),
+            ("alt_stat_name", service.mesh.hasIstioStats ? .string(name + ";") : nil),
             ("metadata", obj(("filter_metadata", obj(("istio", .object(istio.compactMap { k, v in v.map { (k, $0) } })))))),
             ("filters", [obj(("name", "istio.metadata_exchange"),
                              ("typed_config", obj(("@type", .string(typePrefix + "envoy.tcp.metadataexchange.config.MetadataExchange")),
@@ -62,14 +62,14 @@ enum ConfigDumpResources {
             ]))
     }
 
-    static func inboundCluster(_ context: ProxyContext) -> JSONValue {
+    static func inboundCluster(_ context: ProxyContext, name: String) -> JSONValue {
         let service = context.service
         return obj(
             ("@type", .string(typePrefix + "envoy.config.cluster.v3.Cluster")),
-            ("name", .string(context.inboundCluster)), ("type", "ORIGINAL_DST"), ("connect_timeout", "10s"),
+            ("name", .string(name)), ("type", "ORIGINAL_DST"), ("connect_timeout", "10s"),
             ("lb_policy", "CLUSTER_PROVIDED"), ("circuit_breakers", breakers),
             ("upstream_bind_config", obj(("source_address", obj(("address", "127.0.0.6"), ("port_value", 0))))),
-            ("alt_stat_name", .string(context.inboundCluster + ";")),
+            ("alt_stat_name", context.mesh.hasIstioStats ? .string(name + ";") : nil),
             ("metadata", obj(("filter_metadata", obj(("istio", obj(
                 ("services", [obj(("host", .string(service.hostname)), ("name", .string(service.name)), ("namespace", .string(service.namespace)))]))))))))
     }

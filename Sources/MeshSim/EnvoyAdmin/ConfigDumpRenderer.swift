@@ -35,8 +35,8 @@ enum ConfigDumpRenderer {
                 }),
                 ("last_updated", updated))
         }
-        if !context.service.isGateway {
-            dynamicClusters.append(obj(("version_info", version), ("cluster", ConfigDumpResources.inboundCluster(context)), ("last_updated", updated)))
+        if let inbound = context.inboundCluster {
+            dynamicClusters.append(obj(("version_info", version), ("cluster", ConfigDumpResources.inboundCluster(context, name: inbound)), ("last_updated", updated)))
         }
         if let rejection = context.runtime.rejection, !dynamicClusters.isEmpty, case var .object(first) = dynamicClusters[0] {
             first.append(("error_state", obj(("last_update_attempt", updated), ("details", .string(rejection)))))

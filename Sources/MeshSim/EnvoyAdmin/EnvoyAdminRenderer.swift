@@ -19,16 +19,16 @@ enum EnvoyAdminRenderer {
                   ("service.istio.io/canonical-revision", .string(workload.version)))
         let versionParts = context.envoyVersion.split(separator: ".").compactMap { Int($0) }
         return obj(
-            ("id", .string(context.proxy.nodeID)),
+            ("id", .string(context.mesh.nodeID(context.proxy, service: service))),
             ("cluster", .string("\(service.name).\(service.namespace)")),
-            ("metadata", obj(
+            ("metadata", context.mesh.hasIstioStats ? obj(
                 ("CLUSTER_ID", "Kubernetes"), ("ISTIO_VERSION", .string(context.istioVersion)),
                 ("ISTIO_PROXY_SHA", .string("istio-proxy:\(envoySHA)")),
                 ("INTERCEPTION_MODE", "REDIRECT"), ("LABELS", labels), ("MESH_ID", "cluster.local"),
                 ("NAME", .string(context.proxy.podName)), ("NAMESPACE", .string(context.proxy.namespace)),
                 ("NODE_NAME", .string("node-\(context.proxy.index % 5 + 1)")),
                 ("OWNER", .string("kubernetes://apis/apps/v1/namespaces/\(context.proxy.namespace)/deployments/\(workload.name)")),
-                ("SERVICE_ACCOUNT", .string(service.serviceAccount)), ("WORKLOAD_NAME", .string(workload.name)))),
+                ("SERVICE_ACCOUNT", .string(service.serviceAccount)), ("WORKLOAD_NAME", .string(workload.name))) : plainMetadata(context)),
             ("locality", obj(("region", "region1"), ("zone", "zone1"))),
             ("user_agent_name", "envoy"),
             ("user_agent_build_version", obj(
@@ -37,6 +37,18 @@ enum EnvoyAdminRenderer {
                 ("metadata", obj(("build.type", "RELEASE"), ("revision.sha", .string(envoySHA)),
                                  ("revision.status", "Clean"), ("ssl.version", "BoringSSL"))))),
             ("extensions", []), ("client_features", ["envoy.lb.does_not_support_overprovisioning", "envoy.lrs.supports_send_all_clusters"]))
+    }
+
+    /// Node metadata of an Envoy without Istio (no `ISTIO_VERSION`: meshtop tells it by that):
+    /// what each control plane puts there.
+    private static func plainMetadata(_ context: ProxyContext) -> JSONValue {
+        switch context.mesh {
+        case .kuma:
+            obj(("dataplane.admin.port", .string(String(context.adminPort == 0 ? 9901 : context.adminPort))),
+                ("version", obj(("kumaDp", obj(("version", "2.9.3"))), ("envoy", obj(("version", .string(context.envoyVersion)))))))
+        case .consul: obj(("namespace", .string(context.proxy.namespace)), ("partition", "default"))
+        default: obj()
+        }
     }
 
     /// The node as `/server_info` shows it: the bootstrap's node and what Envoy 1.40 adds at run
@@ -102,15 +114,21 @@ enum EnvoyAdminRenderer {
             }
             return obj(
                 ("name", .string(cluster.name)), ("added_via_api", true), ("circuit_breakers", breakers),
-                ("observability_name", .string(cluster.name + ";")), ("eds_service_name", .string(cluster.name)),
+                ("observability_name", .string(context.mesh.statName(cluster.name))), ("eds_service_name", .string(cluster.name)),
                 ("host_statuses", hosts.isEmpty ? nil : .array(hosts)))
     }
 
     static func finishClusters(_ outbound: [JSONValue], breakers: JSONValue, context: ProxyContext) -> JSONValue {
         var statuses = outbound
-        if !context.service.isGateway {
-            statuses.append(obj(("name", .string(context.inboundCluster)), ("added_via_api", true), ("circuit_breakers", breakers),
-                                ("observability_name", .string(context.inboundCluster + ";"))))
+        if let inbound = context.inboundCluster {
+            statuses.append(obj(("name", .string(inbound)), ("added_via_api", true), ("circuit_breakers", breakers),
+                                ("observability_name", .string(context.mesh.statName(inbound)))))
+        }
+        guard context.mesh.hasIstioStats else {
+            for name in context.mesh.supportClusters {
+                statuses.append(obj(("name", .string(name)), ("circuit_breakers", breakers), ("observability_name", .string(name))))
+            }
+            return obj(("cluster_statuses", .array(statuses)))
         }
         for name in ["BlackHoleCluster", "InboundPassthroughCluster", "PassthroughCluster"] {
             statuses.append(obj(("name", .string(name)), ("added_via_api", true), ("circuit_breakers", breakers), ("observability_name", .string(name))))

@@ -41,7 +41,10 @@ enum EnvoyAdminRouter {
         let regex = statsFilter.flatMap { try? NSRegularExpression(pattern: $0) }
         let matches = regex.map { regex in { (family: String) in regex.firstMatch(in: family, range: NSRange(family.startIndex..., in: family)) != nil } }
         let secretsOnly = path == "/config_dump" && query["resource"].map(ConfigDumpRenderer.secretResources.contains) == true
-        let needsTables = !["/ready", "/server_info"].contains(path) && !secretsOnly && EnvoyStatsRenderer.needsTables(include: matches)
+        // A plain Envoy's filter matches hierarchical names, which only the tables give.
+        let plainStats = !simulator.mesh(ofProxy: index).hasIstioStats
+        let needsTables = !["/ready", "/server_info"].contains(path) && !secretsOnly
+            && (plainStats || EnvoyStatsRenderer.needsTables(include: matches))
         let context = simulator.context(forProxy: index, tables: needsTables)
         switch path {
         case "/server_info": return .json(EnvoyAdminRenderer.serverInfo(context), pretty: true)
@@ -97,8 +100,7 @@ enum ClustersText {
         var lines: [String] = []
         for cluster in context.outboundClusters {
             let name = cluster.name
-            // Istio ≥1.23 sets alt_stat_name to the name and `;`, which Envoy shows as the observability name.
-            lines.append("\(name)::observability_name::\(name);")
+            lines.append("\(name)::observability_name::\(context.mesh.statName(name))")
             for priority in ["default_priority", "high_priority"] {
                 for stat in ["max_connections", "max_pending_requests", "max_requests"] {
                     lines.append("\(name)::\(priority)::\(stat)::\(priority == "default_priority" ? 4_294_967_295 : 1024)")

@@ -23,6 +23,7 @@ enum EnvoyStatsRenderer {
     /// `include` is Envoy's `?filter=`: a partial match against each stat's name, which for a
     /// histogram is its family name (its `_bucket`, `_sum` and `_count` lines come whole).
     static func prometheus(_ context: ProxyContext, include: ((String) -> Bool)? = nil) -> String {
+        guard context.mesh.hasIstioStats else { return EnvoyDefaultTags.prometheus(hierarchical(context), include: include) }
         var out = PrometheusWriter(include: include)
         let traffic = context.traffic
         let codes = simResponseCodes
@@ -101,33 +102,48 @@ enum EnvoyStatsRenderer {
     }
 
     /// The hierarchical stats (`cluster.<name>;.upstream_rq_total`, …) used by `/stats` and
-    /// `/stats?format=json`, with histograms summarised as quantiles.
-    static func hierarchical(_ context: ProxyContext) -> (counters: [(String, Int)], histograms: [(String, CodeCounters)]) {
-        var counters: [(String, Int)] = []
-        var histograms: [(String, CodeCounters)] = []
+    /// `/stats?format=json` (histograms summarised as quantiles), and by a plain Envoy's
+    /// `/stats/prometheus` through Envoy's default tag rules (`EnvoyDefaultTags`).
+    static func hierarchical(_ context: ProxyContext) -> HierarchicalStats {
+        var stats = HierarchicalStats()
         let traffic = context.traffic
+        let mesh = context.mesh
+        // Kuma and Consul sidecars talk mTLS to each other (Envoy Gateway's backends are plain):
+        // their clusters count TLS handshakes. (Istio's mTLS shows in istio_requests_total.)
+        let handshakes = mesh == .kuma || mesh == .consul
         for cluster in context.clusterNames {
-            let stats = traffic.byCluster[cluster] ?? FlowCounters()
-            let prefix = "cluster.\(cluster);."
-            counters.append((prefix + "membership_healthy", context.healthyMembers[cluster] ?? 0))
-            counters.append((prefix + "membership_total", context.members[cluster] ?? 0))
-            counters.append((prefix + "upstream_cx_active", stats.total > 0 ? 1 : 0))
-            for (slot, code) in simResponseCodes.enumerated() where stats.byCode[slot].count > 0 {
-                counters.append((prefix + "upstream_rq_\(code)", stats.byCode[slot].count))
+            let counters = traffic.byCluster[cluster] ?? FlowCounters()
+            let prefix = "cluster.\(mesh.statName(cluster))."
+            stats.gauges.append((prefix + "membership_healthy", context.healthyMembers[cluster] ?? 0))
+            stats.gauges.append((prefix + "membership_total", context.members[cluster] ?? 0))
+            stats.gauges.append((prefix + "upstream_cx_active", counters.total > 0 ? 1 : 0))
+            for (slot, code) in simResponseCodes.enumerated() where counters.byCode[slot].count > 0 {
+                stats.counters.append((prefix + "upstream_rq_\(code)", counters.byCode[slot].count))
             }
-            for (className, count) in classCounts(stats) { counters.append((prefix + "upstream_rq_\(className)", count)) }
-            counters.append((prefix + "upstream_rq_completed", stats.total))
-            counters.append((prefix + "upstream_rq_total", stats.total))
-            if stats.total > 0 { histograms.append((prefix + "upstream_rq_time", stats.byCode.reduce(CodeCounters(), +))) }
+            // Envoy creates a cluster's code and class counters at their first response.
+            for (className, count) in classCounts(counters) where count > 0 { stats.counters.append((prefix + "upstream_rq_\(className)", count)) }
+            stats.counters.append((prefix + "upstream_rq_completed", counters.total))
+            stats.counters.append((prefix + "upstream_rq_total", counters.total))
+            if handshakes, counters.total > 0, context.outboundClusters.contains(where: { $0.name == cluster }) {
+                stats.counters.append((prefix + "ssl.handshake", counters.total / 500 + 1))
+            }
+            if counters.total > 0 { stats.histograms.append((prefix + "upstream_rq_time", counters.byCode.reduce(CodeCounters(), +))) }
         }
-        let http = "http.\(context.inboundStatPrefix);."
-        for (className, count) in classCounts(traffic.inboundTotal) { counters.append((http + "downstream_rq_\(className)", count)) }
-        counters.append((http + "downstream_rq_total", traffic.inboundTotal.total))
-        histograms.append((http + "downstream_rq_time", traffic.inboundTotal.byCode.reduce(CodeCounters(), +)))
-        for (name, _, value) in context.serverStats {
-            counters.append((hierarchicalName(ofPrometheus: name), value))
+        let http = "http.\(mesh.statName(context.inboundStatPrefix))."
+        // The connection manager's classes exist from the start, 1xx to 5xx.
+        let inboundClasses = Dictionary(uniqueKeysWithValues: classCounts(traffic.inboundTotal))
+        for digit in 1...5 { stats.counters.append((http + "downstream_rq_\(digit)xx", inboundClasses["\(digit)xx"] ?? 0)) }
+        stats.counters.append((http + "downstream_rq_completed", traffic.inboundTotal.total))
+        stats.counters.append((http + "downstream_rq_total", traffic.inboundTotal.total))
+        stats.histograms.append((http + "downstream_rq_time", traffic.inboundTotal.byCode.reduce(CodeCounters(), +)))
+        for (name, type, value) in context.serverStats {
+            if type == "gauge" { stats.gauges.append((hierarchicalName(ofPrometheus: name), value)) }
+            else { stats.counters.append((hierarchicalName(ofPrometheus: name), value)) }
         }
-        return (counters.sorted { $0.0 < $1.0 }, histograms.sorted { $0.0 < $1.0 })
+        stats.counters.sort { $0.0 < $1.0 }
+        stats.gauges.sort { $0.0 < $1.0 }
+        stats.histograms.sort { $0.0 < $1.0 }
+        return stats
     }
 
     static func hierarchicalName(ofPrometheus name: String) -> String {
@@ -144,7 +160,8 @@ enum EnvoyStatsRenderer {
 
     /// `/stats?format=json`.
     static func json(_ context: ProxyContext) -> JSONValue {
-        let (counters, histograms) = hierarchical(context)
+        let all = hierarchical(context)
+        let (counters, histograms) = (all.scalars, all.histograms)
         var stats: [JSONValue] = counters.map { obj(("name", .string($0.0)), ("value", .int($0.1))) }
         let computed: [JSONValue] = histograms.map { name, counters in
             obj(("name", .string(name)), ("values", .array(supportedQuantiles.map { quantile in
@@ -159,7 +176,8 @@ enum EnvoyStatsRenderer {
 
     /// `/stats` plain text: `name: value`, histograms as `P0(i,c) … P100(i,c)`.
     static func text(_ context: ProxyContext) -> String {
-        let (counters, histograms) = hierarchical(context)
+        let all = hierarchical(context)
+        let (counters, histograms) = (all.scalars, all.histograms)
         var lines = counters.map { "\($0.0): \($0.1)" }
         for (name, counters) in histograms {
             guard counters.count > 0 else { lines.append("\(name): No recorded values"); continue }

@@ -27,6 +27,11 @@ enum IstiodRouter {
         guard request.method == "GET" || request.method == "HEAD" else {
             return .text(405, "method not allowed\n")
         }
+        // Kuma, Consul and Envoy Gateway have no istiod: the listener stays (the first line on
+        // stdout names it) but serves nothing a console could take for Istio's view.
+        guard simulator.options.meshMode.hasIstio else {
+            return .text(404, "no istiod: this simulated mesh is \(simulator.options.meshMode.rawValue) (its Envoys are read directly)\n")
+        }
         let access = access(remoteIsLoopback: request.remoteIsLoopback, authorization: request.header("Authorization"),
                             options: simulator.options)
         if path.hasPrefix("/debug/") {

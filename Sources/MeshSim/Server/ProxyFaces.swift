@@ -15,7 +15,7 @@ extension SimMesh {
     /// The admin API a proxy of this mesh serves.
     var face: any ProxyFace.Type {
         switch self {
-        case .istio: EnvoyAdminRouter.self
+        case .istio, .kuma, .consul, .envoyGateway: EnvoyAdminRouter.self
         case .linkerd: LinkerdAdminRouter.self
         case .mosn: MosnAdminRouter.self
         }

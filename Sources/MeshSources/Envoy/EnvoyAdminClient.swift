@@ -153,7 +153,8 @@ public final class EnvoyAdminClient: ProxyAdminClient {
         let kind = naming == .istioEnvoy ? MeshKind.envoy : naming
         // Only what the stats show: an Istio sidecar on :15090 whose request metrics are idle
         // stays Istio until its Envoy statistics (or its server info) say otherwise.
-        let counters = EnvoyTraffic.counters(exposition, at: observation.at, target: target, flavour: naming)
+        let counters = EnvoyTraffic.counters(exposition, at: observation.at, target: target, flavour: naming,
+                                             knownClusters: observation.clusterStatuses.map(\.name))
         if !counters.requests.isEmpty || observation.serverInfo != nil {
             observation.detectedKind = kind
             if !counters.requests.isEmpty { observation.counters = counters }

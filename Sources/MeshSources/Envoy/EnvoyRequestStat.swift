@@ -15,6 +15,12 @@ public struct EnvoyRequestStat: Sendable, Equatable {
         /// An HTTP connection manager's stat prefix (`inbound_0.0.0.0_9080`; its first dot on,
         /// underscores stand for dots).
         case http(String)
+
+        /// A recovered cluster name replaced by the known name it was blurred from (`nameResolver`).
+        func resolved(_ known: [String: String]) -> Scope {
+            guard case let .cluster(name) = self, !known.isEmpty, name.contains("."), let exact = known[EnvoyRequestStat.blurred(name)] else { return self }
+            return .cluster(exact)
+        }
     }
 
     public enum Stat: Sendable, Equatable {
@@ -71,6 +77,22 @@ public struct EnvoyRequestStat: Sendable, Equatable {
             return
         }
         return nil
+    }
+
+    /// Restores the names default tags blurred: each known name under its blurred form (every
+    /// character but a letter or digit as `_`), names that blur alike left out.
+    public static func nameResolver(_ known: [String]) -> [String: String] {
+        var byBlurred: [String: String?] = [:]
+        for name in known {
+            let key = blurred(name)
+            byBlurred[key] = byBlurred[key] == nil ? name : .some(nil)
+        }
+        return byBlurred.compactMapValues { $0 }
+    }
+
+    /// A name as it stands in a metric name: letters and digits kept, everything else `_`.
+    static func blurred(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.map { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) ? $0 : "_" }))
     }
 
     /// The Envoy filter (RE2, on full stat names) that lets the request statistics above

@@ -10,8 +10,15 @@ import MeshModel
 /// - the inbound HTTP connection managers are this proxy's service as the destination —
 ///   `downstream_rq_<N>xx` per class, `downstream_rq_time`.
 /// Who this proxy is comes from its target's labels (`app`, `version`, `namespace`).
+///
+/// `knownClusters` are the proxy's cluster names from its own config (`/clusters`): a dotted
+/// name comes back from Envoy's default tags with its tail's `-`, `.` and `_` all made `_`
+/// (`istio-ingressgateway.istio-system.dc1…consul` would read as service `istio`, namespace
+/// `system`); the known name whose characters differ only there is taken instead.
 public enum EnvoyTraffic {
-    public static func counters(_ exposition: Exposition, at: Date, target: ScrapeTarget, flavour: MeshKind) -> RequestCounters {
+    public static func counters(_ exposition: Exposition, at: Date, target: ScrapeTarget, flavour: MeshKind,
+                                knownClusters: [String] = []) -> RequestCounters {
+        let resolve = EnvoyRequestStat.nameResolver(knownClusters)
         let me = TargetIdentity(target)
         var codes: [String: [String: Double]] = [:], classes: [String: [String: Double]] = [:]
         var clusterBuckets: [String: [Double: Double]] = [:], tls: Set<String> = []
@@ -19,7 +26,7 @@ public enum EnvoyTraffic {
         for family in exposition.families {
             for sample in family.samples {
                 guard let stat = EnvoyRequestStat(sample) else { continue }
-                switch (stat.scope, stat.stat) {
+                switch (stat.scope.resolved(resolve), stat.stat) {
                 case let (.cluster(name), .code(code)): codes[name, default: [:]][code, default: 0] += sample.value
                 case let (.cluster(name), .codeClass(digit)): classes[name, default: [:]][digit + "xx", default: 0] += sample.value
                 case let (.cluster(name), .timeBucket(le)): clusterBuckets[name, default: [:]][le, default: 0] += sample.value
