@@ -4,6 +4,8 @@ import Yams
 /// What a captured file is, recognised by its content (not its name).
 public enum CapturedFileKind: String, Sendable, CaseIterable {
     case configDump = "config dump"
+    /// A ztunnel's `/config_dump` (workloads, services, policies, certificates).
+    case ztunnelConfigDump = "ztunnel config dump"
     case certs = "/certs"
     case clusters = "/clusters"
     case listeners = "/listeners"
@@ -107,6 +109,7 @@ public struct CapturedFile: Sendable {
         case let .object(members):
             if case .array? = members["stats"] { return .statsJSON }
             if members["configs"] != nil || members["bootstrap"] != nil || (root["@type"]?.string ?? "").contains("ConfigDump") { return .configDump }
+            if ZtunnelConfigDump.recognises(root) { return .ztunnelConfigDump }
             if members["certificates"] != nil { return .certs }
             if root["cluster_statuses"] != nil { return .clusters }
             if root["listener_statuses"] != nil { return .listeners }
@@ -122,7 +125,7 @@ public struct CapturedFile: Sendable {
         default:
             break
         }
-        throw Failure(file: file, line: 1, reason: "JSON of an unrecognised shape (expected a config dump, /certs, /clusters, /listeners, /server_info, /stats, syncz, registryz, configz or endpointz)")
+        throw Failure(file: file, line: 1, reason: "JSON of an unrecognised shape (expected a config dump, a ztunnel config dump, /certs, /clusters, /listeners, /server_info, /stats, syncz, registryz, configz or endpointz)")
     }
 
     static func line(of error: YamlError) -> Int {

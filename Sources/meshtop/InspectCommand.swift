@@ -54,8 +54,14 @@ struct InspectCommand: ParsableCommand {
 
     static func text(_ summary: [String: Any]) -> String {
         var lines = ["\(summary["file"] ?? ""): \(summary["kind"] ?? "")"]
+        var tables: [String] = []
         for key in summary.keys.sorted() where key != "file" && key != "kind" {
             let value = summary[key]!
+            // istioctl's tables, printed as they are (after the summary) so they can be compared.
+            if key.hasSuffix("Table"), let table = value as? String {
+                tables.append(table)
+                continue
+            }
             if let list = value as? [Any] {
                 lines.append("  \(key):")
                 for item in list { lines.append("    - \(item)") }
@@ -65,7 +71,7 @@ struct InspectCommand: ParsableCommand {
                 lines.append("  \(key): \(value)")
             }
         }
-        return lines.joined(separator: "\n")
+        return (lines + tables.flatMap { ["", $0.hasSuffix("\n") ? String($0.dropLast()) : $0] }).joined(separator: "\n")
     }
 
     /// Completed requests per cluster that had any (`cluster.<name>.upstream_rq_completed`).
@@ -117,6 +123,20 @@ struct InspectCommand: ParsableCommand {
             }
             if !secrets.isEmpty { out["secrets"] = secrets }
             if !dump.skippedTypes.isEmpty { out["skippedTypes"] = dump.skippedTypes }
+        case .ztunnelConfigDump:
+            let dump = try ZtunnelConfigDump.decode(json)
+            out["workloads"] = dump.workloads.count
+            out["services"] = dump.services.count
+            out["policies"] = dump.policies.count
+            out["identities"] = Dictionary(grouping: dump.certificates, by: \.stateWord).mapValues(\.count)
+            if !dump.hasCertificates { out["note"] = "no certificates section: this ztunnel's identities are unknown" }
+            let unavailable = dump.certificates.filter { $0.reason != nil }.map { "\($0.identity): \($0.state)" }
+            if !unavailable.isEmpty { out["unavailable"] = unavailable }
+            if !dump.problems.isEmpty { out["problems"] = dump.problems }
+            // As `istioctl ztunnel-config workload|certificate|policy` prints them.
+            out["workloadTable"] = ZtunnelTables.workloads(dump)
+            out["certificateTable"] = ZtunnelTables.certificates(dump)
+            out["policyTable"] = ZtunnelTables.policies(dump)
         case .certs:
             let certificates = try EnvoyFormats.certs(json)
             out["certificates"] = certificates.map { detail in

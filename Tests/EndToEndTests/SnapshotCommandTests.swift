@@ -194,6 +194,17 @@ struct SnapshotCommandTests {
         #expect(summaries.map { $0["kind"] as? String } == files.map { $0.1 })
         #expect(summaries[2]["proxies"] as? Int == 34)
 
+        // A ztunnel dump (it has `certificates`, but is no /certs): istioctl's tables as istioctl prints them.
+        let ztunnel = "\(Self.fixtures)/istio/istioctl/pkg/writer/ztunnel/configdump/testdata/"
+        let text = try await Self.run(["inspect", ztunnel + "dump.json"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let printed = String(decoding: text.stdout, as: UTF8.self)
+        #expect(printed.hasPrefix(ztunnel + "dump.json: ztunnel config dump\n") && printed.contains("identities: Available=1 Initializing=1 Unavailable=2"))
+        for golden in ["workloadsummary.txt", "secretsummary.txt", "policies.txt"] {
+            let table = try String(contentsOfFile: ztunnel + golden, encoding: .utf8)
+            #expect(printed.contains("\n\n" + table), "\(golden) as istioctl prints it")
+        }
+
         let yaml = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString).yaml")
         try Data("""
             configs:

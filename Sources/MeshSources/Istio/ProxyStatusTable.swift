@@ -11,12 +11,6 @@ public enum ProxyStatusTable {
             table.append([row.proxyID, row.clusterID] + types.map { (statuses[$0] ?? .notSent).rawValue }
                 + [row.istiod ?? "", row.versionColumn])
         }
-        var widths = [Int](repeating: 0, count: table[0].count)
-        for cells in table { for (index, cell) in cells.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        return table.map { cells in
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 5)
-            }.joined()
-        }.joined(separator: "\n") + "\n"
+        return TabTable.render(table, padding: 5)
     }
 }
