@@ -24,11 +24,14 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
     case consul = "consul/envoy"
     /// Envoy Gateway (`httproute/NS/NAME/rule/N` clusters).
     case envoyGateway = "eg/envoy"
+    /// An ambient node's ztunnel (`kind: ztunnel`): its config dump (workloads, identity
+    /// certificates) and L4 metrics.
+    case ztunnel = "istio/ztunnel"
 
     /// The mesh, as exports name it: `istio`, `linkerd` or `mosn`.
     public var mesh: String {
         switch self {
-        case .istioEnvoy, .istioPrometheus, .istiod: "istio"
+        case .istioEnvoy, .istioPrometheus, .istiod, .ztunnel: "istio"
         case .linkerd: "linkerd"
         case .mosn: "mosn"
         case .envoy: "envoy"
@@ -44,6 +47,7 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
         case .istioEnvoy, .envoy, .kuma, .consul, .envoyGateway: "envoy"
         case .istioPrometheus: "prometheus"
         case .istiod: "istiod"
+        case .ztunnel: "ztunnel"
         case .linkerd: "linkerd-proxy"
         case .mosn: "mosn-admin"
         }
@@ -79,6 +83,7 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
         case .istiod, .envoy, .kuma, .consul, .envoyGateway: nil
         case .linkerd: "linkerd"
         case .mosn: "mosn"
+        case .ztunnel: "ztunnel"
         }
     }
 
@@ -97,7 +102,7 @@ public enum MeshKind: String, Sendable, Hashable, CaseIterable {
     public func supports(_ action: OperatorAction.Kind) -> Bool {
         switch (self, action) {
         case (.istioEnvoy, _), (.envoy, _), (.kuma, _), (.consul, _), (.envoyGateway, _), (.linkerd, .setLogLevel), (.mosn, .setLogLevel): true
-        case (.linkerd, _), (.mosn, _), (.istioPrometheus, _), (.istiod, _): false
+        case (.linkerd, _), (.mosn, _), (.istioPrometheus, _), (.istiod, _), (.ztunnel, _): false
         }
     }
 }

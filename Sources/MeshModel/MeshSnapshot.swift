@@ -44,6 +44,9 @@ public struct MeshSnapshot: Sendable, Codable, Hashable {
     /// Per Kubernetes cluster polled through its API: the access tier and what is missing
     /// (nil when no cluster is, and in snapshots stored before clusters were).
     public var access: [ClusterAccess]?
+    /// The ambient nodes' ztunnels (nil where the mesh has no ambient part, and in snapshots
+    /// stored before ambient was read).
+    public var ztunnels: [Ztunnel]?
 
     public init(
         generatedAt: Date, sources: [SourceStatus] = [], services: [Service] = [],

@@ -14,6 +14,8 @@ public struct Service: Sendable, Codable, Hashable, Identifiable {
     public var health: HealthVerdict
     /// Mesh and source of the traffic numbers (nil in data stored before meshes could mix).
     public var origin: MeshKind?
+    /// Sidecar, ambient, ambient+waypoint or none (nil: not known, as in data stored before).
+    public var dataplaneMode: DataplaneMode?
 
     public init(
         name: String, namespace: String, hostname: String, ports: [ServicePort] = [],

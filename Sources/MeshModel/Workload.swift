@@ -11,6 +11,8 @@ public struct Workload: Sendable, Codable, Hashable, Identifiable {
     public var serviceAccount: String
     /// Ids of the proxies (pods) that run this workload.
     public var proxyIDs: [String]
+    /// Sidecar, ambient, ambient+waypoint or none (nil: not known).
+    public var dataplaneMode: DataplaneMode?
 
     public init(
         name: String, namespace: String, app: String, version: String,

@@ -19,6 +19,7 @@ public actor MeshPoller {
     let envoy: EnvoyAdminClient
     let linkerd: LinkerdAdminClient
     let mosn: MosnAdminClient
+    let ztunnel: ZtunnelAdminClient
     /// Prometheus, when it is the source of Istio traffic (also read for TREND history when
     /// there is no local store), and what it answered last.
     public nonisolated let prometheus: PrometheusSource?
@@ -70,6 +71,7 @@ public actor MeshPoller {
         envoy = EnvoyAdminClient(client: client, clock: options.clock)
         linkerd = LinkerdAdminClient(client: client, clock: options.clock)
         mosn = MosnAdminClient(client: client, clock: options.clock)
+        ztunnel = ZtunnelAdminClient(client: client, clock: options.clock)
         ownsPrometheusClient = options.prometheusURL != nil && prometheusClient != nil
         if let url = options.prometheusURL, let prometheusClient {
             prometheus = PrometheusSource(baseURL: url, client: prometheusClient.restricted(to: .readOnly))
@@ -135,6 +137,7 @@ public actor MeshPoller {
         switch kind {
         case .linkerd: linkerd
         case .mosn: mosn
+        case .ztunnel: ztunnel
         case .istioEnvoy, .istioPrometheus, .istiod, .envoy, .kuma, .consul, .envoyGateway: envoy
         }
     }

@@ -82,6 +82,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Generate a mesh of N services instead of Bookinfo.") var services: Int?
     @Option(help: "Which mesh the simulated pods are in: istio, linkerd, mosn, kuma, consul, envoy-gateway or mixed.") var mesh: SimMeshMode = .istio
+    @Option(help: "Istio's data plane: sidecar, ambient or mixed.") var dataplane: SimDataplane = .sidecar
     @Option(help: "First loopback address for the simulated proxies.") var adminAddressBase: String = "127.0.200.1"
     @Option(help: "A simulator scenario, `KIND key=value …` (repeatable).") var scenario: [String] = []
     @OptionGroup var look: LookOptions
@@ -97,6 +98,7 @@ struct DemoCommand: AsyncParsableCommand {
         options.adminAddressBase = adminAddressBase
         options.staleProxies = 1
         options.meshMode = mesh
+        options.dataplane = dataplane
         do {
             options.scenarios = try scenario.map { try ScenarioEvent.parse(inline: $0) }
         } catch let error as SimError {
@@ -105,7 +107,8 @@ struct DemoCommand: AsyncParsableCommand {
         try hostile.apply(to: &options)
         // Through the simulated Kubernetes API by default, so the path newcomers see is the one
         // real clusters use; the simulated cluster runs Istio only, so other meshes go direct.
-        let throughKubernetes = !direct && mesh == .istio
+        // The simulated cluster does not model the ambient data plane yet: ambient demos go direct.
+        let throughKubernetes = !direct && mesh == .istio && dataplane == .sidecar
         if throughKubernetes { options.kube = KubeSimOptions() }
         let settings = try look.settings()
         let console = try look.console(settings)

@@ -46,6 +46,9 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Istio version the mesh reports.") var istioVersion: String = "1.24.2"
     @Option(help: "Which mesh the pods are in: istio (Envoy admin), linkerd (:4191 metrics), mosn (admin API), kuma, consul or envoy-gateway (plain Envoy admin, that mesh's cluster names, no istiod), or mixed (Istio, Linkerd and MOSN).")
     var mesh: SimMeshMode = .istio
+    @Option(help: "Istio's data plane: sidecar, ambient (ztunnels on every node carry the pods' traffic) or mixed.")
+    var dataplane: SimDataplane = .sidecar
+    @Option(help: "Nodes of the simulated cluster (one ztunnel on each in ambient).") var nodes: Int = 3
     @Option(help: "Write a Prometheus configuration that scrapes the simulated proxies to FILE.") var prometheusConfig: String?
     @Option(help: "Simulated seconds per wall-clock second (soak tests).") var timeScale: Double = 1
     @Option(help: "Scrape interval written into --prometheus-config.") var scrapeInterval: String = "5s"
@@ -91,11 +94,14 @@ struct SimCommand: AsyncParsableCommand {
         options.requestLogPath = logRequests
         options.istioVersion = istioVersion
         options.meshMode = mesh
+        options.dataplane = dataplane
+        options.nodes = nodes
         guard timeScale > 0, timeScale <= 3600 else { throw ValidationError("--time-scale must be in (0, 3600]") }
         options.timeScale = timeScale
         try hostile.apply(to: &options)
         if kube || kubeconfigOut != nil {
             guard mesh == .istio else { throw ValidationError("--kube simulates Istio on Kubernetes: --mesh must be istio") }
+            guard dataplane == .sidecar else { throw ValidationError("--kube simulates sidecars only so far: --dataplane ambient|mixed runs without it (--targets-file lists the ztunnels)") }
             guard targetsFile == nil, prometheusConfig == nil else {
                 throw ValidationError("--targets-file and --prometheus-config list direct admin URLs; with --kube the pods are reached through the Kubernetes API only")
             }
@@ -143,7 +149,12 @@ struct SimCommand: AsyncParsableCommand {
         if server.kubernetes != nil {
             Console.out("proxies: \(topology.proxies.count) pods, reached through the Kubernetes API only")
         } else {
-            Console.out("proxies: \(topology.proxies.count) admin APIs (\(urls[0] ?? "") … \(urls[topology.proxies.count - 1] ?? ""))")
+            let proxied = topology.proxies.filter { !topology.isAmbient(proxy: $0.index) }.map(\.index)
+            Console.out("proxies: \(proxied.count) admin APIs (\(proxied.first.flatMap { urls[$0] } ?? "") … \(proxied.last.flatMap { urls[$0] } ?? ""))")
+            if let first = topology.ztunnels.first, let last = topology.ztunnels.last {
+                let ambient = topology.proxies.count - proxied.count
+                Console.out("ztunnels: \(topology.ztunnels.count) on \(topology.nodeNames.count) nodes, carrying \(ambient) ambient pods (\(urls[topology.proxies.count + first.index] ?? "") … \(urls[topology.proxies.count + last.index] ?? ""))")
+            }
         }
         Console.out("services: \(topology.services.count) in \(topology.namespaces.count) namespaces, edges: \(topology.edges.count)")
         if let targetsFile {
@@ -194,3 +205,4 @@ enum Console {
 
 /// `--mesh istio|linkerd|mosn|mixed`: the simulator's own words for which meshes its pods are in.
 extension SimMeshMode: ExpressibleByArgument {}
+extension SimDataplane: ExpressibleByArgument {}

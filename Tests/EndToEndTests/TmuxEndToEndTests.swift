@@ -161,9 +161,9 @@ struct TmuxEndToEndTests {
         tmux(["set-option", "-g", "set-clipboard", "on"])
         tmux(["set-option", "-g", "allow-rename", "on"])
         keys("2")
-        let services = await waitFor("renamed services with traffic") { $0.range(of: #"productpage\? +istio/envoy +v1 +[1-9]"#, options: .regularExpression) != nil }
-        #expect(services.range(of: #"reviews\? +istio/envoy +v1\?\?\?"#, options: .regularExpression) != nil, "controls in versions are shown as ?")
-        #expect(services.range(of: #"ratings +istio/envoy +v1 +[1-9]"#, options: .regularExpression) != nil, "traffic still flows to ratings")
+        let services = await waitFor("renamed services with traffic") { $0.range(of: #"productpage\? +istio/envoy +(sidecar +)?v1 +[1-9]"#, options: .regularExpression) != nil }
+        #expect(services.range(of: #"reviews\? +istio/envoy +(sidecar +)?v1\?\?\?"#, options: .regularExpression) != nil, "controls in versions are shown as ?")
+        #expect(services.range(of: #"ratings +istio/envoy +(sidecar +)?v1 +[1-9]"#, options: .regularExpression) != nil, "traffic still flows to ratings")
         for (key, marker) in [("3", "edges"), ("4", "VIRTUALSERVICE"), ("6", "CDS"), ("7", "SEVERITY"), ("1", "Traffic")] {
             keys(key)
             let screen = await waitFor("view \(key)") { $0.contains(marker) }

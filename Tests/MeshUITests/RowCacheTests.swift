@@ -36,7 +36,7 @@ struct RowCacheTests {
         #expect(stale(state) != age, "ages move with the clock: \(age ?? "-") → \(stale(state) ?? "-")")
 
         _ = state.update(.key(.character("2")))
-        let trend = { (state: AppState) in ViewModels.rows(state, .services).first { $0.key == "default/reviews" }?.cells[9] }
+        let trend = { (state: AppState) in ViewModels.rows(state, .services).first { $0.key == "default/reviews" }?.cells[10] }
         let flat = trend(state)
         state.trends["default/reviews"] = [1, 5, 9, 2, 7]
         #expect(trend(state) != flat)

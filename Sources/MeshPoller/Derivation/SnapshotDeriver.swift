@@ -110,7 +110,9 @@ public struct SnapshotDeriver: Sendable {
         if routes.isEmpty { routes = EnvoyRouteDerivation.routes(round) }
         snapshot.routes = routes.map { $0.withObservedShares(edges: snapshot.edges, policies: policies) }
         snapshot.destinationPolicies = policies
-        snapshot.findings = routeFindings + HealthRules.findings(snapshot)
+        snapshot.ztunnels = ztunnels(round, now: now)
+        setDataplaneModes(round, snapshot: &snapshot)
+        snapshot.findings = routeFindings + HealthRules.findings(snapshot) + ambientFindings(round)
         snapshot.configs = round.configs.map(ConfigText.document).sorted { $0.id < $1.id }
             + round.proxies.keys.sorted().flatMap { round.proxies[$0]!.configs }
         snapshot.events = EventDeriver.events(from: previous, to: snapshot)

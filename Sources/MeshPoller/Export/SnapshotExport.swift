@@ -16,6 +16,16 @@ public struct SnapshotExport: Codable, Sendable {
         /// Which mesh the row belongs to (`istio`, `linkerd`, `mosn`) and which source its numbers came
         /// from (`envoy`, `prometheus`, `linkerd-proxy`, `mosn-admin`, `istiod`).
         var mesh: String?; var dataSource: String?
+        /// `sidecar`, `ambient`, `ambient+waypoint` or `none`; omitted when not known.
+        var dataplaneMode: String?
+    }
+    /// A workload with its data-plane mode (only those whose mode is known).
+    public struct WorkloadRow: Codable, Sendable { var name: String; var namespace: String; var app: String; var version: String; var dataplaneMode: String }
+    /// An ambient node's ztunnel: its identities' certificates and how it is.
+    public struct ZtunnelIdentityRow: Codable, Sendable { var identity: String; var state: String; var reason: String?; var notAfter: Date?; var timeLeftSeconds: Double? }
+    public struct ZtunnelRow: Codable, Sendable {
+        var id: String; var node: String; var version: String?; var workloads: Int; var answered: Bool
+        var soonestExpiry: Date?; var identities: [ZtunnelIdentityRow]; var health: String; var healthReason: String
     }
     public struct EdgeRow: Codable, Sendable {
         var source: String; var destination: String; var `protocol`: String; var mtls: Bool
@@ -53,6 +63,10 @@ public struct SnapshotExport: Codable, Sendable {
     public var sources: [Source]
     public var mesh: Mesh
     public var services: [ServiceRow]
+    /// Workloads whose data-plane mode is known; omitted when none is.
+    public var workloads: [WorkloadRow]?
+    /// Omitted when the mesh has no ambient part.
+    public var ztunnels: [ZtunnelRow]?
     public var edges: [EdgeRow]
     public var proxies: [ProxyRow]
     public var certs: [CertRow]
@@ -79,7 +93,21 @@ public struct SnapshotExport: Codable, Sendable {
         services = snapshot.services.map {
             ServiceRow(name: $0.name, namespace: $0.namespace, hostname: $0.hostname, versions: $0.versions, rps: round($0.traffic.rps) ?? 0,
                        successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic), health: $0.health.health.rawValue,
-                       healthReason: $0.health.reason, mesh: $0.origin?.mesh, dataSource: $0.origin?.dataSource)
+                       healthReason: $0.health.reason, mesh: $0.origin?.mesh, dataSource: $0.origin?.dataSource,
+                       dataplaneMode: $0.dataplaneMode?.rawValue)
+        }
+        let modes = snapshot.workloads.compactMap { workload in
+            workload.dataplaneMode.map { WorkloadRow(name: workload.name, namespace: workload.namespace, app: workload.app, version: workload.version, dataplaneMode: $0.rawValue) }
+        }
+        workloads = modes.isEmpty ? nil : modes
+        ztunnels = snapshot.ztunnels.map { list in
+            list.map { ztunnel in
+                ZtunnelRow(id: ztunnel.id, node: ztunnel.node, version: ztunnel.version, workloads: ztunnel.workloads, answered: ztunnel.answered,
+                           soonestExpiry: ztunnel.soonestExpiry,
+                           identities: ztunnel.identities.map { ZtunnelIdentityRow(identity: $0.identity, state: $0.state, reason: $0.reason, notAfter: $0.notAfter,
+                                                                                    timeLeftSeconds: $0.notAfter.map { $0.timeIntervalSince(now).rounded() }) },
+                           health: ztunnel.health.health.rawValue, healthReason: ztunnel.health.reason)
+            }
         }
         edges = snapshot.edges.map {
             EdgeRow(source: $0.source, destination: $0.destination, protocol: $0.protocol, mtls: $0.mtls, rps: round($0.traffic.rps) ?? 0,

@@ -125,6 +125,8 @@ public struct CertificateAuthority: Sendable {
             issuerPrivateKey: Certificate.PrivateKey(signer))
         let pem = try certificate.serializeAsPEM().pemString + "\n"
         let hex = serial.map { String(format: "%02x", $0) }.joined()
-        return IssuedCertificate(serialHex: hex, notBefore: notBefore, notAfter: notAfter, spiffeID: nil, pem: pem)
+        // The dates as the certificate encodes them (whole seconds), so every face that shows them
+        // (/certs, a ztunnel's dump) agrees with the PEM to the second.
+        return IssuedCertificate(serialHex: hex, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, spiffeID: nil, pem: pem)
     }
 }

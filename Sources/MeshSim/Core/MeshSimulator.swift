@@ -119,6 +119,8 @@ public final class MeshSimulator: Sendable {
             // A request that slipped in while the proxy went away is refused like a dead socket would be.
             guard read({ $0.proxies[index].present }) else { return .text(503, "proxy is gone\n") }
             return proxyMeshes[index].face.respond(request, proxy: index, simulator: self)
+        case let .ztunnel(index):
+            return ZtunnelRouter.respond(request, ztunnel: index, simulator: self)
         }
     }
 
@@ -135,6 +137,8 @@ public enum ListenerRole: Sendable, Equatable {
     /// need a token (`sim --kube`).
     case istiodPodIP
     case proxy(Int)
+    /// A ztunnel's admin and metrics (one listener in the direct simulation).
+    case ztunnel(Int)
     /// A pod port of the simulated cluster, reached through a port-forward (from the pod's
     /// localhost) or the API server's pod proxy (from outside), see `KubePodPorts`.
     case pod(KubeSimPod, port: Int, fromLocalhost: Bool)

@@ -34,6 +34,9 @@ public struct SimOptions: Sendable {
     public var timeScale: Double = 1
     /// Which mesh the services' pods are in (`--mesh`).
     public var meshMode: SimMeshMode = .istio
+    /// Sidecars, Istio's ambient data plane, or some of each (`--dataplane`), on `nodes` nodes.
+    public var dataplane: SimDataplane = .sidecar
+    public var nodes = 3
     /// Misbehaving admin APIs (`--faults`), from `faultsAt` seconds after start, for `faultsFor`
     /// seconds (nil: until the simulator stops). Wall-clock seconds, not simulated ones.
     public var faults: [FaultSpec] = []

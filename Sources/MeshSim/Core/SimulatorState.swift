@@ -29,6 +29,11 @@ public struct SimulatorState: Sendable {
         var topology = try options.services.map { try SimTopology.generated(services: $0, seed: seed, adminBase: options.adminAddressBase) }
             ?? SimTopology.bookinfo(seed: seed, adminBase: options.adminAddressBase)
         topology.assignMeshes(options.meshMode)
+        guard options.dataplane == .sidecar || options.meshMode == .istio else {
+            throw SimError.invalidOption("--dataplane \(options.dataplane.rawValue) is Istio's: --mesh must be istio")
+        }
+        guard (1...500).contains(options.nodes) else { throw SimError.invalidOption("--nodes must be 1 to 500") }
+        topology.assignDataplane(options.dataplane, nodes: options.nodes, adminBase: IPv4.parse(options.adminAddressBase) ?? 0)
         if options.hostileNames { topology.makeHostile() }
         self.topology = topology
         startedAt = now

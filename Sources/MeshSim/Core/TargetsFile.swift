@@ -12,9 +12,10 @@ public enum TargetsFile {
         }
     }
 
-    /// One target per proxy of the simulation, present or not.
+    /// One target per proxy of the simulation, present or not (ambient pods have none), then
+    /// one per ztunnel (`kind: ztunnel`, its URL under the number of proxies + its index).
     public static func targets(topology: SimTopology, urls: [Int: String]) -> [Target] {
-        topology.proxies.map { proxy in
+        let proxies = topology.proxies.filter { !topology.isAmbient(proxy: $0.index) }.map { proxy in
             let workload = topology.workloads[proxy.workload]
             let service = topology.services[proxy.service]
             return Target(url: urls[proxy.index] ?? "", labels: [
@@ -23,6 +24,13 @@ public enum TargetsFile {
                 ("version", service.isGateway ? "unknown" : workload.version), ("cluster", "Kubernetes"),
             ])
         }
+        let ztunnels = topology.ztunnels.map { ztunnel in
+            Target(url: urls[topology.proxies.count + ztunnel.index] ?? "", labels: [
+                ("kind", "ztunnel"), ("proxy", ztunnel.id), ("proxy_type", "ztunnel"), ("namespace", "istio-system"),
+                ("pod", ztunnel.podName), ("node", ztunnel.node), ("cluster", "Kubernetes"),
+            ])
+        }
+        return proxies + ztunnels
     }
 
     public static func render(_ targets: [Target]) -> String {

@@ -14,6 +14,9 @@ public struct SimService: Sendable {
     public var externalRPS: Double
     /// Which mesh the service's pods are in: it decides the admin API their proxies serve.
     public var mesh: SimMesh = .istio
+    /// Istio's ambient data plane (`--dataplane`): the pods have no proxy of their own; their
+    /// node's ztunnel carries and measures their traffic (Ambient.swift).
+    public var ambient = false
 
     public var hostname: String { "\(name).\(namespace).svc.cluster.local" }
     /// Envoy cluster name of the service without a subset, in its mesh's naming:
@@ -82,6 +85,10 @@ public struct SimTopology: Sendable {
     /// its own namespace, istio-system, and the services it calls elsewhere); a namespace missing
     /// here sees the whole mesh.
     public var sidecarScopes: [String: Set<Int>]
+    /// The cluster's nodes (every pod runs on one) and the ztunnel on each of them, when part
+    /// of the mesh is ambient (Ambient.swift).
+    public var nodeNames: [String] = ["sim-worker-1", "sim-worker-2", "sim-worker-3"]
+    public var ztunnels: [SimZtunnel] = []
 
     public var namespaces: [String] {
         var seen: [String] = []

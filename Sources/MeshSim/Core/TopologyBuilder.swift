@@ -61,8 +61,11 @@ struct TopologyBuilder {
 
     /// The admin address of proxy `index`: counts up from the base, skipping .0 and .255 so
     /// every address is a plain host address.
-    func adminAddress(_ index: Int) -> UInt32 {
-        var address = adminBase
+    func adminAddress(_ index: Int) -> UInt32 { Self.address(base: adminBase, index: index) }
+
+    /// The `index`-th plain host address from `base` on.
+    static func address(base: UInt32, index: Int) -> UInt32 {
+        var address = base
         var remaining = index
         while remaining > 0 || address & 0xFF == 0 || address & 0xFF == 255 {
             address += 1

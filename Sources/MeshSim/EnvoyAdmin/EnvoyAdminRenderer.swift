@@ -26,7 +26,7 @@ enum EnvoyAdminRenderer {
                 ("ISTIO_PROXY_SHA", .string("istio-proxy:\(envoySHA)")),
                 ("INTERCEPTION_MODE", "REDIRECT"), ("LABELS", labels), ("MESH_ID", "cluster.local"),
                 ("NAME", .string(context.proxy.podName)), ("NAMESPACE", .string(context.proxy.namespace)),
-                ("NODE_NAME", .string("node-\(context.proxy.index % 5 + 1)")),
+                ("NODE_NAME", .string(context.topology.nodeNames[context.topology.node(ofProxy: context.proxy.index)])),
                 ("OWNER", .string("kubernetes://apis/apps/v1/namespaces/\(context.proxy.namespace)/deployments/\(workload.name)")),
                 ("SERVICE_ACCOUNT", .string(service.serviceAccount)), ("WORKLOAD_NAME", .string(workload.name))) : plainMetadata(context)),
             ("locality", obj(("region", "region1"), ("zone", "zone1"))),

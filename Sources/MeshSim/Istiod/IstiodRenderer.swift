@@ -10,7 +10,8 @@ enum IstiodRenderer {
     static func syncz(_ state: SimulatorState, namespace: String?) -> JSONValue {
         var rows: [JSONValue] = []
         // Only Envoy sidecars and gateways talk xDS to istiod; Linkerd and MOSN pods do not.
-        for proxy in state.topology.proxies where state.proxies[proxy.index].present && state.topology.mesh(ofProxy: proxy.index) == .istio {
+        for proxy in state.topology.proxies where state.proxies[proxy.index].present && state.topology.mesh(ofProxy: proxy.index) == .istio
+            && !state.topology.isAmbient(proxy: proxy.index) {
             if let namespace, proxy.namespace != namespace { continue }
             let runtime = state.proxies[proxy.index]
             var pairs: [(String, JSONValue?)] = [
@@ -31,6 +32,7 @@ enum IstiodRenderer {
             pairs.append(("resources", .object(resources)))
             rows.append(.object(pairs.compactMap { key, value in value.map { (key, $0) } }))
         }
+        if namespace == nil || namespace == "istio-system" { rows += state.topology.ztunnels.map { ztunnelSyncz(state, $0) } }
         return .array(rows)
     }
 

@@ -57,6 +57,8 @@ enum IstiodRouter {
             return .text(200, "")
         case "/debug/syncz":
             return .json(simulator.read { IstiodRenderer.syncz($0, namespace: request.query["namespace"]) }, pretty: pretty)
+        case "/debug/ambientz":
+            return .json(simulator.read { IstiodRenderer.ambientz($0) }, pretty: pretty)
         case "/debug/registryz":
             return .json(simulator.read { IstiodRenderer.registryz($0) }, pretty: pretty)
         case "/debug/configz":

@@ -45,8 +45,9 @@ public final class SimServer: Sendable {
             return
         }
         let present = simulator.presentProxies
-        let proxies = simulator.topology.proxies
-        for proxy in proxies {
+        let topology = simulator.topology
+        // Ambient pods have no proxy: nothing of theirs listens. Their node's ztunnel does.
+        for proxy in topology.proxies where !topology.isAmbient(proxy: proxy.index) {
             let listening = listeners.withLock { $0[proxy.index] != nil }
             if present[proxy.index], !listening {
                 let port = ports.withLock { $0[proxy.index] } ?? simulator.options.adminPort
@@ -59,14 +60,28 @@ public final class SimServer: Sendable {
                 try? await channel?.close()
             }
         }
+        for ztunnel in topology.ztunnels {
+            let key = topology.proxies.count + ztunnel.index
+            guard listeners.withLock({ $0[key] == nil }) else { continue }
+            let channel = try await bind(host: ztunnel.host, port: ports.withLock { $0[key] } ?? simulator.options.adminPort, role: .ztunnel(ztunnel.index))
+            ports.withLock { $0[key] = channel.localAddress?.port ?? simulator.options.adminPort }
+            listeners.withLock { $0[key] = channel }
+        }
     }
 
-    /// The admin URL of every proxy (also of absent ones: their address stays reserved).
+    /// The admin URL of every proxy (also of absent ones: their address stays reserved), and
+    /// after them every ztunnel's (key: the number of proxies + the ztunnel's index). Ambient
+    /// pods have none.
     public func adminURLs() -> [Int: String] {
         let known = ports.withLock { $0 }
+        let topology = simulator.topology
         var urls: [Int: String] = [:]
-        for proxy in simulator.topology.proxies {
+        for proxy in topology.proxies where !topology.isAmbient(proxy: proxy.index) {
             urls[proxy.index] = "http://\(proxy.adminHost):\(known[proxy.index] ?? simulator.options.adminPort)"
+        }
+        for ztunnel in topology.ztunnels {
+            let key = topology.proxies.count + ztunnel.index
+            urls[key] = "http://\(ztunnel.host):\(known[key] ?? simulator.options.adminPort)"
         }
         return urls
     }

@@ -55,7 +55,7 @@ public struct OperatorActionClient: Sendable {
         case .istioEnvoy, .envoy, .kuma, .consul, .envoyGateway: EnvoyAdminClient.actionRequest(kind)
         case .linkerd: LinkerdAdminClient.actionRequest(kind)
         case .mosn: MosnAdminClient.actionRequest(kind, logger: "stdout")
-        case .istioPrometheus, .istiod: nil
+        case .istioPrometheus, .istiod, .ztunnel: nil
         }
     }
 

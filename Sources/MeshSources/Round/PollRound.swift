@@ -33,6 +33,8 @@ public struct ProxyObservation: Sendable {
     /// The proxy did not answer this poll: what is here is from its last good poll (or nothing),
     /// and its present state is unknown.
     public var unanswered = false
+    /// A ztunnel's config dump (workloads, identities), when the target is one.
+    public var ztunnel: ZtunnelConfigDump?
 
     public init(target: ScrapeTarget, at: Date) {
         self.target = target

@@ -8,7 +8,7 @@ public enum ViewModels {
         switch view {
         case .services:
             [TableColumn("NAMESPACE", width: 10, flexible: true, priority: 3), TableColumn("SERVICE", width: 14, flexible: true, priority: 9),
-             TableColumn("MESH", width: 11, priority: 5), TableColumn("VERSIONS", width: 8, priority: 2), TableColumn("RPS", width: 8, alignRight: true, priority: 8),
+             TableColumn("MESH", width: 11, priority: 5), TableColumn("MODE", width: 10, priority: 1), TableColumn("VERSIONS", width: 8, priority: 2), TableColumn("RPS", width: 8, alignRight: true, priority: 8),
              TableColumn("SUCCESS", width: 8, alignRight: true, priority: 7), TableColumn("P50", width: 6, alignRight: true, priority: 3),
              TableColumn("P95", width: 6, alignRight: true, priority: 4), TableColumn("P99", width: 7, alignRight: true, priority: 6),
              TableColumn("TREND", width: 10, priority: 4), TableColumn("HEALTH", width: 8, priority: 9)]
@@ -19,6 +19,7 @@ public enum ViewModels {
              TableColumn("FINDINGS", width: 10, flexible: true, priority: 6)]
         case .certificates:
             [TableColumn("KIND", width: 12, priority: 9), TableColumn("IDENTITY", width: 20, flexible: true, priority: 8),
+             TableColumn("SOURCE", width: 20, priority: 1, cutMiddle: true),
              TableColumn("SERIAL", width: 11, flexible: true, priority: 2, cutMiddle: true), TableColumn("NOT AFTER", width: 16, priority: 6),
              TableColumn("LEFT", width: 9, alignRight: true, priority: 9), TableColumn("USED", width: 5, alignRight: true, priority: 5),
              TableColumn("HEALTH", width: 8, priority: 9)]
@@ -36,6 +37,24 @@ public enum ViewModels {
         case .overview, .topology:
             []
         }
+    }
+
+    /// A data-plane mode in a table cell (`-`: not known).
+    static func modeLabel(_ mode: DataplaneMode?) -> String {
+        switch mode {
+        case .ambientWaypoint: "ambient+wp"
+        case let mode?: mode.rawValue
+        case nil: "-"
+        }
+    }
+
+    /// Where a certificate was seen: on sidecars, or held by a ztunnel (its node) for an
+    /// ambient identity; `shared` for the CA certificates every proxy presents.
+    static func certificateSource(_ certificate: Certificate, ztunnelNodes: [String: String]) -> String {
+        let onZtunnels = certificate.proxyIDs.compactMap { ztunnelNodes[$0] }
+        if onZtunnels.isEmpty { return "sidecar" }
+        if onZtunnels.count < certificate.proxyIDs.count { return "shared" }
+        return onZtunnels.count == 1 ? "ztunnel " + onZtunnels[0] : "ztunnel ×\(onZtunnels.count)"
     }
 
     static func number(_ value: Double?, _ digits: Int = 1) -> String { value.map { fixed($0, digits) } ?? "-" }
@@ -107,12 +126,14 @@ public enum ViewModels {
                 let traffic = service.traffic
                 return TableRow(
                     key: key,
-                    cells: [service.namespace, service.name, service.origin?.label ?? "-", service.versions.joined(separator: ","), number(traffic.rps, 2),
+                    cells: [service.namespace, service.name, service.origin?.label ?? "-", modeLabel(service.dataplaneMode),
+                            service.versions.joined(separator: ","), number(traffic.rps, 2),
                             percent(traffic.successRate), number(traffic.latencyMs.p50), number(traffic.latencyMs.p95),
                             number(traffic.latencyMs.p99), Sparkline.text(state.trends[key] ?? [], width: 10, glyphs: state.glyphs),
                             service.health.health.rawValue.uppercased()],
-                    roles: [.muted, nil, .muted, .muted, nil, (traffic.serverErrorRate ?? 0) > 0 ? health : nil, nil, nil, nil, .sparkline, health],
-                    sortKeys: [.text(service.namespace), .text(service.name), .text(service.origin?.label ?? ""), .text(service.versions.joined()), .number(traffic.rps),
+                    roles: [.muted, nil, .muted, .muted, .muted, nil, (traffic.serverErrorRate ?? 0) > 0 ? health : nil, nil, nil, nil, .sparkline, health],
+                    sortKeys: [.text(service.namespace), .text(service.name), .text(service.origin?.label ?? ""), .text(modeLabel(service.dataplaneMode)),
+                               .text(service.versions.joined()), .number(traffic.rps),
                                .number(traffic.successRate ?? 2), .number(traffic.latencyMs.p50 ?? -1), .number(traffic.latencyMs.p95 ?? -1),
                                .number(traffic.latencyMs.p99 ?? -1), .number(traffic.rps), .number(Double(HealthOrder.rank(service.health.health)))])
             }
@@ -133,18 +154,20 @@ public enum ViewModels {
                 }
             }
         case .certificates:
+            let nodes = Dictionary((snapshot.ztunnels ?? []).map { ($0.id, $0.node) }, uniquingKeysWith: { a, _ in a })
             return snapshot.certificates.map { certificate in
                 let left = certificate.timeLeft(at: state.now)
+                let source = certificateSource(certificate, ztunnelNodes: nodes)
                 let health = Role.health(certificate.health.health.rawValue)
                 return TableRow(
                     key: "\(certificate.kind.rawValue):\(certificate.id)",
                     cells: [certificate.kind.rawValue, certificate.spiffeID ?? certificate.subject ?? (certificate.serial.isEmpty ? certificate.proxyIDs.first ?? "-" : "-"),
-                            certificate.serial.isEmpty ? "-" : certificate.serial,
+                            source, certificate.serial.isEmpty ? "-" : certificate.serial,
                             Self.dateMinute(certificate.notAfter), left <= 0 ? "expired" : duration(left),
                             certificate.startKnown ? fixed(certificate.lifetimeUsed(at: state.now) * 100, 0) + "%" : "-",
                             certificate.health.health.rawValue.uppercased()],
-                    roles: [certificate.kind == .leaf ? nil : .accent, nil, .muted, nil, health, nil, health],
-                    sortKeys: [.text(certificate.kind.rawValue), .text(certificate.spiffeID ?? ""), .text(certificate.serial),
+                    roles: [certificate.kind == .leaf ? nil : .accent, nil, .muted, .muted, nil, health, nil, health],
+                    sortKeys: [.text(certificate.kind.rawValue), .text(certificate.spiffeID ?? ""), .text(source), .text(certificate.serial),
                                .number(certificate.notAfter.timeIntervalSince1970), .number(left), .number(certificate.lifetimeUsed(at: state.now)),
                                .number(Double(HealthOrder.rank(certificate.health.health)))])
             }
