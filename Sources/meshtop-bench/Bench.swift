@@ -8,7 +8,7 @@ struct Bench: AsyncParsableCommand {
         commandName: "meshtop-bench",
         abstract: "Benchmarks for meshtop (run a release build).",
         subcommands: [SuiteBench.self, SimLoadBench.self, ParseBench.self, RenderBench.self, ResponsivenessBench.self, StoreBench.self, TopologyBench.self,
-                      PollBench.self, SoakBench.self, KubeBench.self],
+                      PollBench.self, SoakBench.self, KubeBench.self, AmbientBench.self],
         defaultSubcommand: SuiteBench.self)
 
     /// glibc's allocator tuned for polling before anything runs (`AllocatorTuning`).

@@ -13,6 +13,24 @@ public struct IssuedCertificate: Sendable, Equatable {
     public var pem: String
 }
 
+extension IssuedCertificate {
+    /// The serial in decimal, as ztunnel's config dump writes serials (128 bits and more).
+    public var serialDecimal: String {
+        var digits: [Int] = [0]
+        for character in serialHex {
+            guard let nibble = character.hexDigitValue else { continue }
+            var carry = nibble
+            for index in digits.indices.reversed() {
+                let value = digits[index] * 16 + carry
+                digits[index] = value % 10
+                carry = value / 10
+            }
+            while carry > 0 { digits.insert(carry % 10, at: 0); carry /= 10 }
+        }
+        return digits.map(String.init).joined()
+    }
+}
+
 /// Lifetimes and rotation policy of the simulated mesh CA (defaults: Istio's).
 public struct CertificatePolicy: Sendable, Equatable {
     public var rootLifetime: TimeInterval = 10 * 365 * 86400

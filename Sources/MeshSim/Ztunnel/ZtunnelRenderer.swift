@@ -63,7 +63,7 @@ enum ZtunnelRenderer {
     }
 
     static func chainElement(_ certificate: IssuedCertificate) -> JSONValue {
-        obj(("pem", .string(certificate.pem)), ("serialNumber", .string(decimal(hex: certificate.serialHex))),
+        obj(("pem", .string(certificate.pem)), ("serialNumber", .string(certificate.serialDecimal)),
             ("validFrom", .string(Timestamp.rfc3339(certificate.notBefore))), ("expirationTime", .string(Timestamp.rfc3339(certificate.notAfter))))
     }
 
@@ -112,21 +112,5 @@ enum ZtunnelRenderer {
         out.type("istio_build", "gauge")
         out.sample("istio_build", "component=\"ztunnel\",tag=\"\(state.options.istioVersion)\"", 1)
         return out.text
-    }
-
-    /// A hexadecimal serial (128 bits and more) in decimal.
-    static func decimal(hex: String) -> String {
-        var digits: [Int] = [0]
-        for character in hex {
-            guard let nibble = character.hexDigitValue else { continue }
-            var carry = nibble
-            for index in digits.indices.reversed() {
-                let value = digits[index] * 16 + carry
-                digits[index] = value % 10
-                carry = value / 10
-            }
-            while carry > 0 { digits.insert(carry % 10, at: 0); carry /= 10 }
-        }
-        return digits.map(String.init).joined()
     }
 }
