@@ -85,75 +85,192 @@ public struct ZtunnelConfigDump: Sendable, Equatable {
         return members["workloads"] != nil && (members["services"] != nil || members["certificates"] != nil || members["workloadState"] != nil)
     }
 
+    /// Decodes a dump streaming (`JSONScanner`): only the fields meshtop keeps are made into
+    /// values (a 200-node mesh's dump is ~10 MB; building the whole tree first cost 5× more).
     public static func decode(_ bytes: [UInt8]) throws -> ZtunnelConfigDump {
-        try decode(JSON.parse(bytes))
-    }
-
-    public static func decode(_ root: JSON) throws -> ZtunnelConfigDump {
-        guard case .object = root, recognises(root) else { throw DecodingProblem("not a ztunnel config dump (no workloads with services or certificates)") }
-        var dump = ZtunnelConfigDump()
-        for (key, item) in entries(root["workloads"]) {
-            guard let name = item["name"]?.string, let namespace = item["namespace"]?.string else {
-                dump.problems.append("workload \(key): no name or namespace"); continue
-            }
-            let addresses = (item["workloadIps"]?.array ?? item["workloadIp"].map { [$0] } ?? []).compactMap(\.string)
-            dump.workloads.append(Workload(
-                uid: item["uid"]?.string ?? key, name: name, namespace: namespace, addresses: addresses,
-                node: item["node"]?.string ?? "", serviceAccount: item["serviceAccount"]?.string ?? "default",
-                trustDomain: item["trustDomain"]?.string ?? "cluster.local", workloadName: item["workloadName"]?.string ?? "",
-                canonicalName: item["canonicalName"]?.string ?? "", canonicalRevision: item["canonicalRevision"]?.string ?? "",
-                protocol: item["protocol"]?.string ?? "TCP", waypoint: waypoint(item["waypoint"]), status: item["status"]?.string ?? ""))
-        }
-        for (key, item) in entries(root["services"]) {
-            guard let name = item["name"]?.string else { dump.problems.append("service \(key): no name"); continue }
-            dump.services.append(Service(name: name, namespace: item["namespace"]?.string ?? "", hostname: item["hostname"]?.string ?? "",
-                                         vips: (item["vips"]?.array ?? []).compactMap(\.string)))
-        }
-        for (key, item) in entries(root["policies"]) {
-            guard let name = item["name"]?.string else { dump.problems.append("policy \(key): no name"); continue }
-            dump.policies.append(Policy(name: name, namespace: item["namespace"]?.string ?? "", action: item["action"]?.string ?? "",
-                                        scope: item["scope"]?.string ?? ""))
-        }
-        dump.hasCertificates = root["certificates"] != nil
-        for (key, item) in entries(root["certificates"]) {
-            guard let identity = item["identity"]?.string else { dump.problems.append("certificate \(key): no identity"); continue }
-            var entry = IdentityCertificate(identity: identity, state: item["state"]?.string ?? "unknown", chain: [], roots: [])
-            for (field, list) in [("certChain", \IdentityCertificate.chain), ("rootCerts", \IdentityCertificate.roots)] {
-                for (position, element) in (item[field]?.array ?? []).enumerated() {
-                    guard let serial = element["serialNumber"]?.string ?? element["serialNumber"]?.int.map(String.init),
-                          serial.allSatisfy(\.isNumber), !serial.isEmpty else {
-                        dump.problems.append("certificate \(identity): \(field)[\(position)] has no decimal serialNumber"); continue
-                    }
-                    entry[keyPath: list].append(ChainCertificate(pem: element["pem"]?.string ?? "", serialNumber: serial,
-                                                                 validFrom: date(element["validFrom"]), expiration: date(element["expirationTime"])))
+        try bytes.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            var dump = ZtunnelConfigDump()
+            var sections = Set<String>()
+            guard try scanner.peek() == 0x7B else { throw DecodingProblem("not a ztunnel config dump (not a JSON object)") }
+            try scanner.object { scanner, key in
+                sections.insert(key)
+                switch key {
+                case "workloads": try entries(&scanner) { scanner, name in try dump.readWorkload(&scanner, name) }
+                case "services": try entries(&scanner) { scanner, name in try dump.readService(&scanner, name) }
+                case "policies": try entries(&scanner) { scanner, name in try dump.readPolicy(&scanner, name) }
+                case "certificates":
+                    dump.hasCertificates = true
+                    try entries(&scanner) { scanner, name in try dump.readCertificate(&scanner, name) }
+                default: try scanner.skip()
                 }
             }
-            dump.certificates.append(entry)
+            try scanner.end()
+            guard sections.contains("workloads"), !sections.isDisjoint(with: ["services", "certificates", "workloadState"]) else {
+                throw DecodingProblem("not a ztunnel config dump (no workloads with services or certificates)")
+            }
+            return dump
         }
-        return dump
     }
 
-    /// The waypoint of a workload: `{destination: "/10.96.65.117", port}` (the address, network
+    /// A section's entries with a name for messages: an array's by position, a map's (older
+    /// ztunnels) by key. Anything else (null) has none.
+    static func entries(_ scanner: inout JSONScanner, _ body: (inout JSONScanner, String) throws -> Void) throws {
+        switch try scanner.peek() {
+        case 0x5B:
+            var position = 0
+            try scanner.array { scanner in
+                try body(&scanner, "#\(position)")
+                position += 1
+            }
+        case 0x7B: try scanner.object { scanner, key in try body(&scanner, key) }
+        default: try scanner.skip()
+        }
+    }
+
+    /// A string member, or nil for any other value (skipped).
+    static func text(_ scanner: inout JSONScanner) throws -> String? {
+        guard try scanner.peek() == 0x22 else { try scanner.skip(); return nil }
+        return try scanner.string()
+    }
+
+    /// Strings of an array member (other elements skipped).
+    static func texts(_ scanner: inout JSONScanner) throws -> [String] {
+        guard try scanner.peek() == 0x5B else { try scanner.skip(); return [] }
+        var out: [String] = []
+        try scanner.array { scanner in if let value = try text(&scanner) { out.append(value) } }
+        return out
+    }
+
+    /// Reads members of an object value (a non-object is skipped): `body` consumes each value.
+    static func members(_ scanner: inout JSONScanner, _ body: (inout JSONScanner, String) throws -> Void) throws -> Bool {
+        guard try scanner.peek() == 0x7B else { try scanner.skip(); return false }
+        try scanner.object(body)
+        return true
+    }
+
+    mutating func readWorkload(_ scanner: inout JSONScanner, _ name: String) throws {
+        // Plain locals, not a dictionary: a large mesh's dump has tens of thousands of workloads.
+        var uid: String?, workloadName: String?, namespace: String?, node: String?, serviceAccount: String?, trustDomain: String?
+        var deployment: String?, canonicalName: String?, canonicalRevision: String?, transport: String?, status: String?
+        var addresses: [String] = [], waypoint: String?
+        let isObject = try Self.members(&scanner) { scanner, key in
+            switch key {
+            case "name": workloadName = try Self.text(&scanner)
+            case "namespace": namespace = try Self.text(&scanner)
+            case "node": node = try Self.text(&scanner)
+            case "protocol": transport = try Self.text(&scanner)
+            case "workloadIps": addresses = try Self.texts(&scanner)
+            case "workloadIp": addresses = try Self.text(&scanner).map { [$0] } ?? []
+            case "waypoint": waypoint = try Self.waypoint(&scanner)
+            case "uid": uid = try Self.text(&scanner)
+            case "serviceAccount": serviceAccount = try Self.text(&scanner)
+            case "trustDomain": trustDomain = try Self.text(&scanner)
+            case "workloadName": deployment = try Self.text(&scanner)
+            case "canonicalName": canonicalName = try Self.text(&scanner)
+            case "canonicalRevision": canonicalRevision = try Self.text(&scanner)
+            case "status": status = try Self.text(&scanner)
+            default: try scanner.skip()
+            }
+        }
+        guard isObject, let workloadName, let namespace else { problems.append("workload \(name): no name or namespace"); return }
+        workloads.append(Workload(
+            uid: uid ?? name, name: workloadName, namespace: namespace, addresses: addresses, node: node ?? "",
+            serviceAccount: serviceAccount ?? "default", trustDomain: trustDomain ?? "cluster.local", workloadName: deployment ?? "",
+            canonicalName: canonicalName ?? "", canonicalRevision: canonicalRevision ?? "", protocol: transport ?? "TCP", waypoint: waypoint,
+            status: status ?? ""))
+    }
+
+    /// A workload's waypoint: `{destination: "/10.96.65.117", port}` (the address, network
     /// first), or in newer builds `{destination: {address|hostname}}`.
-    static func waypoint(_ value: JSON?) -> String? {
-        guard let value, case .object = value else { return nil }
-        if let text = value["destination"]?.string { return text }
-        let destination = value["destination"]
-        return destination?["hostname"]?.string ?? destination?["address"]?.string ?? value["address"]?.string
-    }
-
-    /// A section's entries with a key to name them by: an array's by position, a map's by key
-    /// (sorted, so the order is stable). Anything else has none.
-    static func entries(_ value: JSON?) -> [(String, JSON)] {
-        switch value {
-        case let .array(items)?: Array(items.enumerated().map { ("#\($0.offset)", $0.element) })
-        case let .object(members)?: members.keys.sorted().map { ($0, members[$0]!) }
-        default: []
+    static func waypoint(_ scanner: inout JSONScanner) throws -> String? {
+        var found: String?
+        _ = try members(&scanner) { scanner, key in
+            guard key == "destination" || key == "address" else { return try scanner.skip() }
+            if try scanner.peek() == 0x22 {
+                let value = try scanner.string()
+                found = found ?? value
+                return
+            }
+            _ = try members(&scanner) { scanner, inner in
+                guard inner == "hostname" || inner == "address" else { return try scanner.skip() }
+                found = try text(&scanner) ?? found
+            }
         }
+        return found
     }
 
-    static func date(_ value: JSON?) -> Date? {
-        guard let text = value?.string else { return nil }
+    mutating func readService(_ scanner: inout JSONScanner, _ name: String) throws {
+        var fields: [String: String] = [:], vips: [String] = []
+        let isObject = try Self.members(&scanner) { scanner, key in
+            switch key {
+            case "name", "namespace", "hostname": fields[key] = try Self.text(&scanner)
+            case "vips": vips = try Self.texts(&scanner)
+            default: try scanner.skip()
+            }
+        }
+        guard isObject, let serviceName = fields["name"] else { problems.append("service \(name): no name"); return }
+        services.append(Service(name: serviceName, namespace: fields["namespace"] ?? "", hostname: fields["hostname"] ?? "", vips: vips))
+    }
+
+    mutating func readPolicy(_ scanner: inout JSONScanner, _ name: String) throws {
+        var fields: [String: String] = [:]
+        let isObject = try Self.members(&scanner) { scanner, key in
+            switch key {
+            case "name", "namespace", "action", "scope": fields[key] = try Self.text(&scanner)
+            default: try scanner.skip()
+            }
+        }
+        guard isObject, let policyName = fields["name"] else { problems.append("policy \(name): no name"); return }
+        policies.append(Policy(name: policyName, namespace: fields["namespace"] ?? "", action: fields["action"] ?? "", scope: fields["scope"] ?? ""))
+    }
+
+    mutating func readCertificate(_ scanner: inout JSONScanner, _ name: String) throws {
+        var identity: String?, state: String?, lists: [String: [ChainCertificate]] = [:], bad: [String] = []
+        let isObject = try Self.members(&scanner) { scanner, key in
+            switch key {
+            case "identity": identity = try Self.text(&scanner)
+            case "state": state = try Self.text(&scanner)
+            case "certChain", "rootCerts":
+                guard try scanner.peek() == 0x5B else { return try scanner.skip() }
+                var position = 0
+                try scanner.array { scanner in
+                    if let element = try Self.chainElement(&scanner) { lists[key, default: []].append(element) }
+                    else { bad.append("\(key)[\(position)]") }
+                    position += 1
+                }
+            default: try scanner.skip()
+            }
+        }
+        guard isObject, let identity else { problems.append("certificate \(name): no identity"); return }
+        for element in bad { problems.append("certificate \(identity): \(element) has no decimal serialNumber") }
+        certificates.append(IdentityCertificate(identity: identity, state: state ?? "unknown", chain: lists["certChain"] ?? [], roots: lists["rootCerts"] ?? []))
+    }
+
+    /// `{pem, serialNumber (decimal, a string or a number), validFrom, expirationTime}`; nil
+    /// without a decimal serial.
+    static func chainElement(_ scanner: inout JSONScanner) throws -> ChainCertificate? {
+        var pem = "", serial: String?, validFrom: Date?, expiration: Date?
+        _ = try members(&scanner) { scanner, key in
+            switch key {
+            case "pem": pem = try text(&scanner) ?? ""
+            case "serialNumber":
+                if try scanner.peek() == 0x22 { serial = try scanner.string() }
+                else if JSONScanner.isNumberByte(try scanner.peek()) {
+                    let value = try scanner.number()
+                    serial = value.isFinite && value >= 0 ? String(format: "%.0f", value) : nil
+                } 
+                else { try scanner.skip() }
+            case "validFrom": validFrom = try text(&scanner).flatMap(date)
+            case "expirationTime": expiration = try text(&scanner).flatMap(date)
+            default: try scanner.skip()
+            }
+        }
+        guard let serial, !serial.isEmpty, serial.allSatisfy(\.isNumber) else { return nil }
+        return ChainCertificate(pem: pem, serialNumber: serial, validFrom: validFrom, expiration: expiration)
+    }
+
+    static func date(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
