@@ -22,6 +22,8 @@ public struct TrafficMetrics: Sendable, Codable, Hashable {
     /// Share of requests answered 4xx, 0...1.
     public var clientErrorRate: Double?
     public var latencyMs: LatencyQuantiles
+    /// Connection-level traffic from ambient ztunnels (nil where none measures it).
+    public var l4: L4Traffic?
 
     public init(
         rps: Double = 0, successRate: Double? = nil, serverErrorRate: Double? = nil,
@@ -35,5 +37,25 @@ public struct TrafficMetrics: Sendable, Codable, Hashable {
     }
 
     /// No traffic at all in the window.
-    public var isIdle: Bool { rps == 0 }
+    public var isIdle: Bool { rps == 0 && (l4?.connectionsPerSecond ?? 0) == 0 && (l4?.bytesInPerSecond ?? 0) == 0 }
+}
+
+/// L4 traffic as ztunnels measure it (`istio_tcp_*`, the destination's reporter only, so a
+/// connection is counted once): no requests, codes or latency — bytes and connections.
+public struct L4Traffic: Sendable, Codable, Hashable {
+    /// Bytes per second from clients to the destination (the request direction).
+    public var bytesInPerSecond: Double
+    /// Bytes per second from the destination back to clients.
+    public var bytesOutPerSecond: Double
+    /// Connections opened per second.
+    public var connectionsPerSecond: Double
+    /// Share of the bytes carried over mutual TLS, 0...1 (nil without traffic).
+    public var mtlsShare: Double?
+
+    public init(bytesInPerSecond: Double = 0, bytesOutPerSecond: Double = 0, connectionsPerSecond: Double = 0, mtlsShare: Double? = nil) {
+        self.bytesInPerSecond = bytesInPerSecond
+        self.bytesOutPerSecond = bytesOutPerSecond
+        self.connectionsPerSecond = connectionsPerSecond
+        self.mtlsShare = mtlsShare
+    }
 }

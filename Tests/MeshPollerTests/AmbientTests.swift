@@ -72,12 +72,7 @@ struct AmbientTests {
             var options = PollerOptions()
             options.istiodURLs = [sim.istiod]
             options.targets = sim.targets
-            options.timeout = 30
-            let poller = try MeshPoller(options: options)
-            var deriver = SnapshotDeriver()
-            let round = try #require(await poller.poll())
-            let snapshot = deriver.derive(round)
-            await poller.shutdown()
+            let (round, snapshot) = try await MeshesTests.pollTwice(options)
             #expect(round.sources.allSatisfy { $0.ok }, "\(round.sources.filter { !$0.ok })")
             let ztunnels = try #require(snapshot.ztunnels)
             #expect(ztunnels.map(\.node).sorted() == topology.nodeNames)
@@ -98,6 +93,30 @@ struct AmbientTests {
             let reviews = try #require(snapshot.services.first { $0.name == "reviews" })
             if reviews.dataplaneMode == .ambient, reviews.traffic.rps == 0 {
                 #expect(reviews.health.health == .unknown && reviews.health.reason.contains("L4 only"))
+            }
+            // L4 from the ztunnels (destination reporter): bytes as the simulator's flows carry them.
+            for service in topology.services where service.ambient {
+                let model = topology.edges.filter { $0.destination == service.index }.map(\.rps).reduce(0, +)
+                let l4 = try #require(snapshot.services.first { $0.name == service.name }?.traffic.l4, "\(service.name)")
+                let expected = model * Double(ZtunnelRenderer.requestBytes)
+                #expect(abs(l4.bytesInPerSecond - expected) / expected < 0.1, "\(service.name): \(l4.bytesInPerSecond) B/s in vs the model's \(expected)")
+                #expect(abs(l4.bytesOutPerSecond / l4.bytesInPerSecond - Double(ZtunnelRenderer.responseBytes) / Double(ZtunnelRenderer.requestBytes)) < 0.01)
+                #expect(l4.connectionsPerSecond > 0 && abs((l4.mtlsShare ?? 0) - 1) < 1e-9)
+            }
+            for service in topology.services where !service.ambient {
+                #expect(snapshot.services.first { $0.name == service.name }?.traffic.l4 == nil, "no ztunnel measures \(service.name)")
+            }
+            // Between two ambient services only the ztunnels see the calls: an L4 edge.
+            let l4Edges = snapshot.edges.filter { $0.protocol == "tcp" }
+            #expect(l4Edges.contains { $0.id == "default/productpage->default/reviews" && $0.origin == .ztunnel && $0.mtls && $0.traffic.rps == 0 },
+                    "\(snapshot.edges.map { ($0.id, $0.protocol) })")
+            // An ambient caller has no proxy to report its calls: the callee's sidecar does, and
+            // names the caller (Istio's destination labels), so the edge is there with its RED.
+            for edge in topology.edges {
+                let (source, destination) = (topology.services[edge.source], topology.services[edge.destination])
+                guard source.ambient, !destination.ambient else { continue }
+                let found = snapshot.edges.first { $0.id == "\(source.namespace)/\(source.name)->\(destination.namespace)/\(destination.name)" }
+                #expect(found?.protocol == "http" && abs((found?.traffic.rps ?? 0) - edge.rps) / edge.rps < 0.1, "\(source.name) → \(destination.name): \(String(describing: found))")
             }
             let export = try JSONSerialization.jsonObject(with: SnapshotExport(snapshot).json()) as? [String: Any]
             #expect((export?["ztunnels"] as? [[String: Any]])?.count == 3)

@@ -107,4 +107,49 @@ extension SnapshotDeriver {
         }
         return findings
     }
+
+    /// L4 rates from the ztunnels' `istio_tcp_*` (destination reporter) since each one's last
+    /// poll, per destination service and per edge; an edge only ztunnels saw is added as `tcp`.
+    mutating func applyL4(_ round: PollRound, snapshot: inout MeshSnapshot) {
+        struct Rates { var bytesIn = 0.0, bytesOut = 0.0, opened = 0.0, mtlsBytes = 0.0 }
+        var byService: [String: Rates] = [:], byEdge: [String: (source: String, destination: String, rates: Rates)] = [:]
+        for (proxy, observation) in round.proxies where observation.target.kind == .ztunnel {
+            guard let counters = observation.tcp else { continue }
+            defer { if !observation.unanswered { tcpBaselines[proxy] = counters } }
+            guard let before = tcpBaselines[proxy], counters.at.timeIntervalSince(before.at) > 0.5 else { continue }
+            let seconds = counters.at.timeIntervalSince(before.at)
+            for (series, increase) in counters.increase(since: before) {
+                let destination = "\(series.destinationNamespace)/\(series.destinationService)"
+                let source = "\(series.sourceNamespace)/\(series.sourceService)"
+                let add = { (rates: inout Rates) in
+                    rates.bytesIn += increase.bytesIn / seconds
+                    rates.bytesOut += increase.bytesOut / seconds
+                    rates.opened += increase.opened / seconds
+                    if series.mutualTLS { rates.mtlsBytes += (increase.bytesIn + increase.bytesOut) / seconds }
+                }
+                add(&byService[destination, default: Rates()])
+                add(&byEdge["\(source)->\(destination)", default: (source, destination, Rates())].rates)
+            }
+        }
+        let traffic = { (rates: Rates) in
+            let total = rates.bytesIn + rates.bytesOut
+            return L4Traffic(bytesInPerSecond: rates.bytesIn, bytesOutPerSecond: rates.bytesOut, connectionsPerSecond: rates.opened,
+                             mtlsShare: total > 0 ? rates.mtlsBytes / total : nil)
+        }
+        for index in snapshot.services.indices {
+            if let rates = byService[snapshot.services[index].id] { snapshot.services[index].traffic.l4 = traffic(rates) }
+        }
+        for key in byEdge.keys.sorted() {
+            let (source, destination, rates) = byEdge[key]!
+            let l4 = traffic(rates)
+            if let index = snapshot.edges.firstIndex(where: { $0.id == key }) {
+                snapshot.edges[index].traffic.l4 = l4
+            } else {
+                var metrics = TrafficMetrics()
+                metrics.l4 = l4
+                snapshot.edges.append(Edge(source: source, destination: destination, protocol: "tcp", mtls: (l4.mtlsShare ?? 0) >= 0.5, traffic: metrics,
+                                           health: HealthVerdict(.unknown, reason: "L4 only: no request metrics"), origin: .ztunnel))
+            }
+        }
+    }
 }

@@ -18,6 +18,8 @@ public struct SnapshotDeriver: Sendable {
     private var previous: MeshSnapshot?
     /// Certificates parsed from each PEM seen in the last round.
     private var parsedPEMs: [String: [Certificate]] = [:]
+    /// Each ztunnel's last L4 counters, the baseline of its next rates.
+    var tcpBaselines: [String: TCPCounters] = [:]
 
     public init(thresholds: HealthThresholds = HealthThresholds()) { self.thresholds = thresholds }
 
@@ -111,6 +113,7 @@ public struct SnapshotDeriver: Sendable {
         snapshot.routes = routes.map { $0.withObservedShares(edges: snapshot.edges, policies: policies) }
         snapshot.destinationPolicies = policies
         snapshot.ztunnels = ztunnels(round, now: now)
+        applyL4(round, snapshot: &snapshot)
         setDataplaneModes(round, snapshot: &snapshot)
         snapshot.findings = routeFindings + HealthRules.findings(snapshot) + ambientFindings(round)
         snapshot.configs = round.configs.map(ConfigText.document).sorted { $0.id < $1.id }

@@ -48,6 +48,11 @@ struct TrafficAggregation {
     private var servicesFromSource: [String: Accumulator] = [:]
     /// `source → destination` (both `namespace/service`) → metrics from reporter="source".
     var edges: [String: (source: String, destination: String, accumulator: Accumulator)] = [:]
+    /// The same from reporter="destination", for callers with no proxy of their own to report
+    /// (an ambient pod calling a sidecar): Istio's destination labels name the caller. Used
+    /// only where no source reported the edge.
+    private var edgesFromDestination: [String: (source: String, destination: String, accumulator: Accumulator)] = [:]
+    private var destinationEdgeOrigins: [String: MeshKind] = [:]
     private var edgeTLS: [String: Double] = [:]
     /// Where each service's and edge's numbers came from (the reporting side's mesh and source).
     private var serviceOrigins: [String: MeshKind] = [:]
@@ -118,6 +123,10 @@ struct TrafficAggregation {
             services[keys.destination, default: Accumulator()].add(keys, count: count, seconds: seconds)
             serviceOrigins[keys.destination] = origin
             if keys.mutualTLS { edgeTLS[keys.edge, default: 0] += count }
+            if Self.namesCaller(keys, origin: origin) {
+                edgesFromDestination[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator.add(keys, count: count, seconds: seconds)
+                destinationEdgeOrigins[keys.edge] = origin
+            }
         case .source:
             servicesFromSource[keys.destination, default: Accumulator()].add(keys, count: count, seconds: seconds)
             sourceReportedOrigins[keys.destination] = sourceReportedOrigins[keys.destination] ?? origin
@@ -148,6 +157,7 @@ struct TrafficAggregation {
         switch keys.reporter {
         case .destination:
             body(&services[keys.destination, default: Accumulator()])
+            if edgesFromDestination[keys.edge] != nil { body(&edgesFromDestination[keys.edge]!.accumulator) }
         case .source:
             body(&servicesFromSource[keys.destination, default: Accumulator()])
             body(&edges[keys.edge, default: (keys.source, keys.destination, Accumulator())].accumulator)
@@ -169,8 +179,16 @@ struct TrafficAggregation {
     /// Every service with traffic, known to the control plane or not (`namespace/name`).
     var serviceKeys: Set<String> { Set(services.keys).union(servicesFromSource.keys) }
 
+    /// Whether a destination-reported series names its caller well enough to be an edge: Istio's
+    /// labels do (from peer metadata); a Linkerd or plain Envoy's inbound side does not.
+    static func namesCaller(_ keys: SeriesKeys, origin: MeshKind) -> Bool {
+        (origin == .istioEnvoy || origin == .istioPrometheus) && !keys.source.hasSuffix("/unknown") && !keys.source.hasPrefix("unknown/")
+    }
+
     func edgeList() -> [Edge] {
-        edges.values.sorted { ($0.source, $0.destination) < ($1.source, $1.destination) }.map { edge in
+        var all = edges
+        for (key, edge) in edgesFromDestination where all[key] == nil { all[key] = edge }
+        return all.values.sorted { ($0.source, $0.destination) < ($1.source, $1.destination) }.map { edge in
             let key = "\(edge.source)->\(edge.destination)"
             let total = edge.accumulator.requests
             let shares = total > 0 ? edge.accumulator.byVersion.mapValues { $0 / total } : [:]
@@ -178,7 +196,7 @@ struct TrafficAggregation {
                         // The destination reports mTLS (Istio's connection_security_policy); an
                         // Envoy without Istio says it on its client side (TLS handshakes).
                         mtls: (edgeTLS[key] ?? 0) > 0 || edge.accumulator.mutualTLS > 0,
-                        traffic: edge.accumulator.metrics(boundSets: boundSets), versionShare: shares, origin: edgeOrigins[key])
+                        traffic: edge.accumulator.metrics(boundSets: boundSets), versionShare: shares, origin: edgeOrigins[key] ?? destinationEdgeOrigins[key])
         }
     }
 }

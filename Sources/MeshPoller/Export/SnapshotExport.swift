@@ -18,7 +18,10 @@ public struct SnapshotExport: Codable, Sendable {
         var mesh: String?; var dataSource: String?
         /// `sidecar`, `ambient`, `ambient+waypoint` or `none`; omitted when not known.
         var dataplaneMode: String?
+        /// Connection-level traffic from ztunnels; omitted where none measures it.
+        var l4: L4Row?
     }
+    public struct L4Row: Codable, Sendable { var bytesInPerSecond: Double; var bytesOutPerSecond: Double; var connectionsPerSecond: Double; var mtlsShare: Double? }
     /// A workload with its data-plane mode (only those whose mode is known).
     public struct WorkloadRow: Codable, Sendable { var name: String; var namespace: String; var app: String; var version: String; var dataplaneMode: String }
     /// An ambient node's ztunnel: its identities' certificates and how it is.
@@ -32,6 +35,7 @@ public struct SnapshotExport: Codable, Sendable {
         var rps: Double; var successRate: Double?; var latencyMs: Latency; var versionShare: [String: Double]
         var health: String; var healthReason: String
         var mesh: String?; var dataSource: String?
+        var l4: L4Row?
     }
     public struct SyncCell: Codable, Sendable { var state: String; var ageSeconds: Double?; var error: String? }
     public struct ProxyRow: Codable, Sendable {
@@ -80,6 +84,10 @@ public struct SnapshotExport: Codable, Sendable {
         let latency = { (metrics: TrafficMetrics) in
             Latency(p50: round(metrics.latencyMs.p50), p95: round(metrics.latencyMs.p95), p99: round(metrics.latencyMs.p99))
         }
+        let l4Row = { (traffic: L4Traffic) in
+            L4Row(bytesInPerSecond: round(traffic.bytesInPerSecond) ?? 0, bytesOutPerSecond: round(traffic.bytesOutPerSecond) ?? 0,
+                  connectionsPerSecond: round(traffic.connectionsPerSecond) ?? 0, mtlsShare: round(traffic.mtlsShare))
+        }
         generatedAt = now
         access = snapshot.access
         sources = snapshot.sources.map { Source(name: $0.name, url: $0.url, ok: $0.ok, error: $0.error, latencyMs: round($0.latencyMs)) }
@@ -94,7 +102,7 @@ public struct SnapshotExport: Codable, Sendable {
             ServiceRow(name: $0.name, namespace: $0.namespace, hostname: $0.hostname, versions: $0.versions, rps: round($0.traffic.rps) ?? 0,
                        successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic), health: $0.health.health.rawValue,
                        healthReason: $0.health.reason, mesh: $0.origin?.mesh, dataSource: $0.origin?.dataSource,
-                       dataplaneMode: $0.dataplaneMode?.rawValue)
+                       dataplaneMode: $0.dataplaneMode?.rawValue, l4: $0.traffic.l4.map(l4Row))
         }
         let modes = snapshot.workloads.compactMap { workload in
             workload.dataplaneMode.map { WorkloadRow(name: workload.name, namespace: workload.namespace, app: workload.app, version: workload.version, dataplaneMode: $0.rawValue) }
@@ -113,7 +121,7 @@ public struct SnapshotExport: Codable, Sendable {
             EdgeRow(source: $0.source, destination: $0.destination, protocol: $0.protocol, mtls: $0.mtls, rps: round($0.traffic.rps) ?? 0,
                     successRate: round($0.traffic.successRate), latencyMs: latency($0.traffic),
                     versionShare: $0.versionShare.mapValues { round($0) ?? 0 }, health: $0.health.health.rawValue, healthReason: $0.health.reason,
-                    mesh: $0.origin?.mesh, dataSource: $0.origin?.dataSource)
+                    mesh: $0.origin?.mesh, dataSource: $0.origin?.dataSource, l4: $0.traffic.l4.map(l4Row))
         }
         proxies = snapshot.proxies.map { proxy in
             var sync: [String: SyncCell] = [:]

@@ -35,6 +35,8 @@ public struct ProxyObservation: Sendable {
     public var unanswered = false
     /// A ztunnel's config dump (workloads, identities), when the target is one.
     public var ztunnel: ZtunnelConfigDump?
+    /// A ztunnel's L4 counters (`istio_tcp_*`, destination reporter).
+    public var tcp: TCPCounters?
 
     public init(target: ScrapeTarget, at: Date) {
         self.target = target

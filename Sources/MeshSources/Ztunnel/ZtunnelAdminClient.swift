@@ -25,11 +25,13 @@ public struct ZtunnelAdminClient: ProxyAdminClient {
         var observation = ProxyObservation(target: target, at: clock())
         let source = "ztunnel \(target.proxyID)"
         do throws(SourceError) {
+            observation.at = clock() // stamped when asked, as for Envoy
             let (metricsRequest, metrics) = try await client.read(target, Self.metricsPath, source, accept: "text/plain;version=0.0.4",
                                                                   via: target.statsEndpoint, into: &observation)
             let exposition = try SourceError.decode(metricsRequest.failureSource) { try ExpositionParser.parse(metrics.body, format: .prometheus) }
             let version = exposition.family("istio_build")?.samples.first?.label("tag") ?? "unknown"
             observation.serverInfo = ServerInfo(version: version, state: "LIVE", istioVersion: version)
+            observation.tcp = TCPCounters(at: observation.at, exposition: exposition)
             let (dumpRequest, answer) = try await client.read(target, Self.dumpPath, source, into: &observation)
             let dump = try SourceError.decode(dumpRequest.failureSource) { try ZtunnelConfigDump.decode(answer.body) }
             observation.ztunnel = dump

@@ -57,6 +57,10 @@ enum TopologyDrawing {
         let errors = (traffic.serverErrorRate ?? 0) * 100
         let p99 = traffic.latencyMs.p99.map { ViewModels.number($0, $0 < 10 ? 1 : 0) + "ms" } ?? "-"
         let marker = edge.mtls ? (ascii ? "*" : "◆") : " "
+        // Only ztunnels saw it: bytes and connections, no requests to count.
+        if traffic.rps == 0, let l4 = traffic.l4 {
+            return "\(marker)L4 \(ViewModels.byteRate(l4.bytesInPerSecond + l4.bytesOutPerSecond).replacingOccurrences(of: " ", with: "")) \(ViewModels.fixed(l4.connectionsPerSecond, 1))c/s"
+        }
         return "\(marker)\(ViewModels.number(traffic.rps, traffic.rps < 100 ? 1 : 0))rps \(ViewModels.number(errors, 1))% \(p99)"
     }
 

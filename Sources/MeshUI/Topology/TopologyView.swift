@@ -34,7 +34,9 @@ enum TopologyView {
             adjacency(state, graph: graph, area: body, &buffer)
             return
         }
-        title += " · \(state.glyphs == .ascii ? "*" : "◆") mTLS · j/k select · Enter focus · arrows pan"
+        title += " · \(state.glyphs == .ascii ? "*" : "◆") mTLS"
+        if graph.edges.contains(where: { $0.traffic.rps == 0 && $0.traffic.l4 != nil }) { title += " · L4 = ztunnels only, bytes and conn/s" }
+        title += " · j/k select · Enter focus · arrows pan"
         buffer.put(" " + title, x: header.x, y: header.y, role: .header, clip: header)
         if graph.layout.layers.isEmpty {
             buffer.put("no traffic between services yet", x: body.x + 2, y: body.y + 1, role: .muted, clip: body)
@@ -92,7 +94,8 @@ public enum TopologyText {
     public static func render(_ snapshot: MeshSnapshot, ascii: Bool = false, maxWidth: Int = 240) -> String {
         let glyphs: Glyphs = ascii ? .ascii : .unicode
         let graph = TopologyGraph.make(snapshot)
-        var header = "\(graph.nodes.count - graph.layout.isolated.count) services, \(graph.edges.count) edges (\(ascii ? "*" : "◆") mTLS)"
+        var header = "\(graph.nodes.count - graph.layout.isolated.count) services, \(graph.edges.count) edges (\(ascii ? "*" : "◆") mTLS"
+            + (graph.edges.contains { $0.traffic.rps == 0 && $0.traffic.l4 != nil } ? "; L4 = ztunnels only, bytes and conn/s)" : ")")
         if !graph.layout.isolated.isEmpty { header += "; without traffic, not drawn: " + graph.layout.isolated.joined(separator: ", ") }
         var buffer: CellBuffer
         if graph.layout.width + 2 <= maxWidth {

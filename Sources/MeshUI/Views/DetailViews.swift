@@ -18,6 +18,12 @@ enum DetailViews {
                           ViewModels.percent(traffic.successRate), ViewModels.number(traffic.latencyMs.p50), ViewModels.number(traffic.latencyMs.p95),
                           ViewModels.number(traffic.latencyMs.p99), service.versions.joined(separator: ",")), x: area.x + 1, y: y, clip: area)
         y += 1
+        if let mode = service.dataplaneMode {
+            var line = "data plane \(mode.rawValue)"
+            if let l4 = traffic.l4 { line += "   " + ViewModels.l4Summary(l4) }
+            buffer.put(line, x: area.x + 1, y: y, role: .muted, clip: area)
+            y += 1
+        }
         y = charts(state, key: key, area: Rect(x: area.x, y: y, width: area.width, height: 3), &buffer) + 1
         let edgeColumns = [TableColumn("DIRECTION", width: 9), TableColumn("PEER", width: 24, flexible: true), TableColumn("RPS", width: 8, alignRight: true),
                            TableColumn("SUCCESS", width: 8, alignRight: true), TableColumn("P99", width: 7, alignRight: true), TableColumn("MTLS", width: 4)]
@@ -25,7 +31,7 @@ enum DetailViews {
         let edgeRows = edges.map { edge in
             let inbound = edge.destination == key
             return TableRow(key: edge.id, cells: [inbound ? "inbound" : "outbound", inbound ? edge.source : edge.destination,
-                                                  ViewModels.number(edge.traffic.rps, 2), ViewModels.percent(edge.traffic.successRate),
+                                                  ViewModels.rpsCell(edge.traffic), ViewModels.percent(edge.traffic.successRate),
                                                   ViewModels.number(edge.traffic.latencyMs.p99), edge.mtls ? "yes" : "no"],
                             roles: [.muted, nil, nil, Role.health(edge.health.health.rawValue), nil, edge.mtls ? .healthy : .warning])
         }

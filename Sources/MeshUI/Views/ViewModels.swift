@@ -39,6 +39,23 @@ public enum ViewModels {
         }
     }
 
+    /// Requests per second, or `L4` where only ztunnels measured the traffic (no requests).
+    static func rpsCell(_ traffic: TrafficMetrics) -> String {
+        traffic.rps == 0 && traffic.l4 != nil ? "L4" : number(traffic.rps, 2)
+    }
+
+    /// `L4 in 29.6 KB/s  out 124.8 KB/s  1.6 conn/s  mTLS 100%`.
+    static func l4Summary(_ l4: L4Traffic) -> String {
+        "L4 (ztunnels) in \(byteRate(l4.bytesInPerSecond))  out \(byteRate(l4.bytesOutPerSecond))  \(fixed(l4.connectionsPerSecond, 1)) conn/s  mTLS \(percent(l4.mtlsShare))"
+    }
+
+    static func byteRate(_ bytes: Double) -> String {
+        let units = ["B/s", "KB/s", "MB/s", "GB/s"]
+        var value = bytes, unit = 0
+        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+        return fixed(value, unit == 0 ? 0 : 1) + " " + units[unit]
+    }
+
     /// A data-plane mode in a table cell (`-`: not known).
     static func modeLabel(_ mode: DataplaneMode?) -> String {
         switch mode {
@@ -127,7 +144,7 @@ public enum ViewModels {
                 return TableRow(
                     key: key,
                     cells: [service.namespace, service.name, service.origin?.label ?? "-", modeLabel(service.dataplaneMode),
-                            service.versions.joined(separator: ","), number(traffic.rps, 2),
+                            service.versions.joined(separator: ","), rpsCell(traffic),
                             percent(traffic.successRate), number(traffic.latencyMs.p50), number(traffic.latencyMs.p95),
                             number(traffic.latencyMs.p99), Sparkline.text(state.trends[key] ?? [], width: 10, glyphs: state.glyphs),
                             service.health.health.rawValue.uppercased()],
