@@ -54,6 +54,36 @@ struct AppStateTests {
         #expect(state.filter.isEmpty)
     }
 
+    @Test("Ztunnels: :zt or z from Proxies (the Proxies tab stays lit), a row per ztunnel, Enter for its identities; z and Tab lead back")
+    func ztunnels() {
+        var state = Fixture.state(width: 120, height: 30)
+        let expiry = state.now.addingTimeInterval(3 * 3600)
+        state.snapshot?.ztunnels = [
+            Ztunnel(id: "ztunnel-a.istio-system", node: "worker-1", version: "1.28.0", workloads: 4,
+                    identities: [ZtunnelIdentity(identity: "spiffe://cluster.local/ns/default/sa/reviews", state: "Available", notAfter: expiry),
+                                 ZtunnelIdentity(identity: "spiffe://cluster.local/ns/default/sa/ratings", state: "Unavailable", reason: "signing gRPC error")],
+                    answered: true, health: HealthVerdict(.critical, reason: "spiffe://cluster.local/ns/default/sa/ratings unavailable")),
+        ]
+        _ = state.update(.key(.character(":")))
+        for character in "zt" { _ = state.update(.key(.character(character))) }
+        _ = state.update(.key(.enter))
+        #expect(state.view == .ztunnels)
+        let rows = ViewModels.rows(state, .ztunnels)
+        #expect(rows.map { $0.cells } == [["worker-1", "ztunnel-a.istio-system", "4", "2", "1", "3h0m", "1.28.0", "-", "CRITICAL"]])
+        let screen = Screen.render(state).lines.joined(separator: "\n")
+        #expect(screen.contains("6 Proxies") && screen.contains("FIRST EXPIRY"))
+        _ = state.update(.key(.enter))
+        let detail = Screen.render(state).lines.joined(separator: "\n")
+        #expect(detail.contains("node worker-1") && detail.contains("signing gRPC error") && detail.contains("Unavailable"))
+        _ = state.update(.key(.escape))
+        _ = state.update(.key(.character("z")))
+        #expect(state.view == .proxies)
+        _ = state.update(.key(.character("z")))
+        #expect(state.view == .ztunnels)
+        _ = state.update(.key(.tab))
+        #expect(state.view == .events, "Tab moves on from the Proxies tab")
+    }
+
     @Test("The palette runs commands and aliases, completes with Tab, and reports unknown ones")
     func palette() {
         var state = Fixture.state()

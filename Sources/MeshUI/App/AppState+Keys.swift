@@ -7,6 +7,7 @@ extension AppState {
     public static let commands: [(names: [String], help: String)] = [
         (["overview", "ov"], "Overview"), (["services", "svc"], "Services"), (["routes", "vs"], "Routes"),
         (["certs", "certificates"], "Certificates"), (["proxies", "po", "ps"], "Proxies"), (["events", "ev"], "Events"),
+        (["ztunnel", "zt"], "Ztunnels: the ambient nodes' agents and their identities (z in Proxies)"),
         (["topo", "topology"], "Topology"), (["theme"], "theme NAME"), (["ns"], "ns NAME | all: one namespace (on a cluster, poll only its proxies)"),
         (["ctx", "context"], "ctx NAME: poll another kubeconfig context"),
         (["at"], "at TIME: travel to a stored time (14:02, 10m, 2026-11-26 14:02)"), (["live"], "back to live"),
@@ -23,7 +24,7 @@ extension AppState {
         ("s / S", "sort by the next column / reverse"), ("p", "pause updates"), ("r", "refresh now"),
         ("[ ]", "time travel: older / newer poll (] past the newest: live)"), ("t", "chart range 15 min / 1 h / 24 h (service detail)"),
         ("l", "proxy: set its log level (asks first)"), ("D / U", "proxy: drain (fail health check) / restore (asks first)"),
-        ("X", "proxy: reset its counters (asks first)"),
+        ("X", "proxy: reset its counters (asks first)"), ("z", "proxies ⇄ ztunnels (ambient nodes)"),
         ("y", "raw JSON of the selection (y again: YAML)"), ("c", "copy the selection (OSC 52)"), ("w", "why this colour"), ("q", "quit"),
     ]
 
@@ -79,7 +80,7 @@ extension AppState {
         case .tab: switchView(by: 1)
         case .backTab: switchView(by: -1)
         case let .character(digit) where digit.isNumber:
-            if let number = Int(String(digit)), number >= 1, number <= ViewID.allCases.count { select(ViewID.allCases[number - 1]) }
+            if let number = Int(String(digit)), number >= 1, number <= ViewID.tabs.count { select(ViewID.tabs[number - 1]) }
         case .down, .character("j"): move(by: 1)
         case .up, .character("k"): move(by: -1)
         case .pageDown, .control("f"): move(by: visibleRows)
@@ -122,6 +123,9 @@ extension AppState {
             return askAction(.restoreHealthCheck)
         case .character("X"):
             return askAction(.resetCounters)
+        case .character("z") where detail == nil && (view == .proxies || view == .ztunnels):
+            // Proxies ⇄ their ambient nodes' ztunnels.
+            select(view == .proxies ? .ztunnels : .proxies)
         case .character("t"):
             guard let detail, detail.view == .services else { return [] }
             chartRange = chartRange.next
@@ -159,8 +163,8 @@ extension AppState {
     }
 
     mutating func switchView(by delta: Int) {
-        let all = ViewID.allCases
-        let index = all.firstIndex(of: view) ?? 0
+        let all = ViewID.tabs
+        let index = all.firstIndex(of: view.tab) ?? 0
         select(all[(index + delta + all.count) % all.count])
     }
 
@@ -187,7 +191,7 @@ extension AppState {
             overlay = .raw(title: "event", text: Self.eventText(event, width: max(20, width - 8)), offset: 0)
             return
         }
-        guard view == .services || view == .proxies else { return }
+        guard view == .services || view == .proxies || view == .ztunnels else { return }
         detail = (view, row.key)
     }
 
@@ -262,6 +266,7 @@ extension AppState {
         case "certs", "certificates": select(.certificates)
         case "proxies", "po", "ps": select(.proxies)
         case "events", "ev": select(.events)
+        case "ztunnel", "zt", "ztunnels": select(.ztunnels)
         case "topo", "topology": select(.topology)
         case "help": overlay = .help
         case "loglevel", "log":
@@ -345,7 +350,7 @@ extension AppState {
         if y == 0 {
             // Tabs: " 1 Overview  2 Services …" — find which label was clicked.
             var column = 1
-            for (candidate, label) in zip(ViewID.allCases, ViewID.tabLabels(width: width)) {
+            for (candidate, label) in zip(ViewID.tabs, ViewID.tabLabels(width: width)) {
                 if x >= column, x < column + label.count { select(candidate); return [] }
                 column += label.count + 1
             }

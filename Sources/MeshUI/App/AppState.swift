@@ -4,13 +4,22 @@ import MeshModel
 /// The views, in tab order (product.md §4).
 public enum ViewID: String, Sendable, CaseIterable {
     case overview, services, topology, routes, certificates, proxies, events
+    /// The ambient nodes' ztunnels (`:ztunnel`, or `z` in Proxies): no tab of its own, it sits
+    /// under Proxies.
+    case ztunnels
+
+    /// The views with a tab (and a digit), in order.
+    public static let tabs: [ViewID] = [.overview, .services, .topology, .routes, .certificates, .proxies, .events]
+
+    /// The tab that is lit while this view shows.
+    public var tab: ViewID { self == .ztunnels ? .proxies : self }
 
     /// The tab labels for a terminal `width` wide: full titles when they fit, else short ones
     /// (7 tabs do not fit 80 columns in full).
     public static func tabLabels(width: Int) -> [String] {
-        let full = allCases.enumerated().map { " \($0 + 1) \($1.title) " }
+        let full = tabs.enumerated().map { " \($0 + 1) \($1.title) " }
         if full.reduce(1, { $0 + $1.count + 1 }) + 22 <= width { return full }
-        return allCases.enumerated().map { " \($0 + 1) \($1.shortTitle) " }
+        return tabs.enumerated().map { " \($0 + 1) \($1.shortTitle) " }
     }
 
     public var shortTitle: String {
@@ -22,6 +31,7 @@ public enum ViewID: String, Sendable, CaseIterable {
         case .certificates: "Certs"
         case .proxies: "Proxies"
         case .events: "Events"
+        case .ztunnels: "Ztunnels"
         }
     }
 
@@ -34,6 +44,7 @@ public enum ViewID: String, Sendable, CaseIterable {
         case .certificates: "Certificates"
         case .proxies: "Proxies"
         case .events: "Events"
+        case .ztunnels: "Ztunnels"
         }
     }
 }

@@ -22,6 +22,7 @@ public enum Screen {
         } else if let detail = state.detail {
             switch detail.view {
             case .services: DetailViews.service(state, key: detail.key, area: body, &buffer)
+            case .ztunnels: ZtunnelView.detail(state, key: detail.key, area: body, &buffer)
             default: DetailViews.proxy(state, key: detail.key, area: body, &buffer)
             }
         } else if state.view == .overview {
@@ -36,7 +37,9 @@ public enum Screen {
             TableWidget.render(columns: ViewModels.columns(state.view), rows: rows, selected: table.selected, offset: table.offset,
                                sortColumn: table.sortColumn, reversed: table.reversed, area: body, buffer: &buffer, glyphs: state.glyphs)
             if rows.isEmpty {
-                buffer.put(state.filter.isEmpty ? "nothing to show" : "no rows match /\(state.filter)", x: 2, y: body.y + 2, role: .muted, clip: body)
+                let empty = state.view == .ztunnels && state.filter.isEmpty ? "no ztunnels: the mesh has no ambient part, or no ztunnel target is read (kind: ztunnel)"
+                    : state.filter.isEmpty ? "nothing to show" : "no rows match /\(state.filter)"
+                buffer.put(empty, x: 2, y: body.y + 2, role: .muted, clip: body)
             }
         }
         drawStatus(state, area: status, &buffer)
@@ -57,8 +60,8 @@ public enum Screen {
     static func drawTabs(_ state: AppState, area: Rect, _ buffer: inout CellBuffer) {
         buffer.fill(area, role: .tabInactive)
         var x = area.x + 1
-        for (view, label) in zip(ViewID.allCases, ViewID.tabLabels(width: area.width)) {
-            let active = view == state.view
+        for (view, label) in zip(ViewID.tabs, ViewID.tabLabels(width: area.width)) {
+            let active = view == state.view.tab
             x = buffer.put(label, x: x, y: area.y, role: active ? .tabActive : .tabInactive, bold: active, clip: area) + 1
         }
         var brand = state.readOnly ? " READ-ONLY · meshtop " : " meshtop "

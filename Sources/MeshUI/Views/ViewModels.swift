@@ -34,6 +34,8 @@ public enum ViewModels {
         case .events:
             [TableColumn("TIME", width: 8, priority: 9), TableColumn("SEVERITY", width: 8, priority: 8), TableColumn("KIND", width: 14, priority: 6),
              TableColumn("SUBJECT", width: 20, flexible: true, priority: 9), TableColumn("MESSAGE", width: 20, flexible: true, priority: 7)]
+        case .ztunnels:
+            ZtunnelView.columns
         case .overview, .topology:
             []
         }
@@ -227,6 +229,8 @@ public enum ViewModels {
                                 sortKeys: [.text(proxy.id), .text(mesh), .text(proxy.clusterID)] + cells.map { .text($0) }
                                     + [.text(proxy.istiod ?? ""), .text(version), .text(serverState), .text(scrape.short)])
             }
+        case .ztunnels:
+            return ZtunnelView.rows(state, snapshot)
         case .events:
             return state.timeline.reversed().map { event in
                 let role: Role = event.severity == .critical ? .critical : (event.severity == .warning ? .warning : .text)
