@@ -20,6 +20,8 @@ struct SimCommand: AsyncParsableCommand {
               cert-expired workload=ratings-v1 ago=1h
               weight-change virtualService=reviews at=30s weights=v1:0,v2:50,v3:50
               proxy-down proxy=productpage at=15s for=30s
+              ztunnel-cert-expiring node=sim-worker-1 left=2h      (--dataplane ambient|mixed)
+              ztunnel-down node=sim-worker-2 at=20s for=1m          (--dataplane ambient|mixed)
             """)
 
     @Option(help: "Generate a mesh of N services instead of Bookinfo.") var services: Int?

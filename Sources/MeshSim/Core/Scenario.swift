@@ -19,6 +19,12 @@ public enum ScenarioKind: String, Sendable, CaseIterable {
     /// A proxy disappears (its admin API stops answering, istiod forgets it) and, after `for`,
     /// comes back as a restarted pod.
     case proxyDown = "proxy-down"
+    /// The certificates a node's ztunnel holds for its ambient pods get close to expiry and
+    /// stop rotating (`node=sim-worker-1 left=2h`).
+    case ztunnelCertExpiring = "ztunnel-cert-expiring"
+    /// A node's ztunnel stops answering and leaves istiod's syncz (`node=sim-worker-2`); after
+    /// `for` it comes back.
+    case ztunnelDown = "ztunnel-down"
 }
 
 /// One scenario event: a kind, a start offset, an optional duration, and kind-specific settings.
@@ -95,7 +101,7 @@ public struct ScenarioEvent: Sendable, Equatable {
         for key in ["kind", "at", "for"] { settings[key] = nil }
         let needs: [ScenarioKind: String] = [
             .errorSpike: "service", .latencyRegression: "service", .proxyStale: "proxy", .certExpiring: "workload",
-            .certExpired: "workload", .weightChange: "virtualService", .proxyDown: "proxy",
+            .certExpired: "workload", .weightChange: "virtualService", .proxyDown: "proxy", .ztunnelCertExpiring: "node", .ztunnelDown: "node",
         ]
         if let required = needs[kind], settings[required] == nil {
             throw SimError.invalidScenario("\(context): \(kind.rawValue) needs \(required)=…")

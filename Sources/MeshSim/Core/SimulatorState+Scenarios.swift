@@ -34,6 +34,17 @@ extension SimulatorState {
             pinCertificates(workload: workload, left: -ago, now: now)
         case .weightChange:
             applyWeights(settings, now: now)
+        case .ztunnelCertExpiring:
+            guard let node = settings["node"].flatMap(ztunnel(onNode:)) else { return }
+            let left = (try? Duration.seconds(parsing: settings["left"] ?? "2h")) ?? 7200
+            let lifetime = options.certificates.leafLifetime
+            for pod in topology.ambientPods(onNode: node) {
+                proxies[pod.index].rotationStalled = true
+                try? issueLeaf(for: pod.index, now: now, age: lifetime - left, lifetime: lifetime)
+            }
+        case .ztunnelDown:
+            guard let node = settings["node"].flatMap(ztunnel(onNode:)) else { return }
+            ztunnelsDown.insert(node)
         case .proxyDown:
             guard let proxy = settings["proxy"].flatMap(proxy(matching:)) else { return }
             proxies[proxy].present = false
@@ -64,6 +75,13 @@ extension SimulatorState {
         case .proxyDown:
             guard let proxy = settings["proxy"].flatMap(proxy(matching:)) else { return }
             restart(proxy: proxy, now: now)
+        case .ztunnelCertExpiring:
+            guard let node = settings["node"].flatMap(ztunnel(onNode:)) else { return }
+            for pod in topology.ambientPods(onNode: node) { proxies[pod.index].rotationStalled = false }
+            rotateCertificates(now: now)
+        case .ztunnelDown:
+            guard let node = settings["node"].flatMap(ztunnel(onNode:)) else { return }
+            ztunnelsDown.remove(node)
         }
     }
 

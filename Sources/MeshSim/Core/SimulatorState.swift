@@ -17,6 +17,8 @@ public struct SimulatorState: Sendable {
     public internal(set) var elapsedTicks = 0
     var random: SimRandom
     var scenarioActive: [Bool]
+    /// Ztunnels that stopped answering (`ztunnel-down`), by index.
+    public internal(set) var ztunnelsDown: Set<Int> = []
     /// Events worth a log line on the simulator's stderr (scenario starts and ends, actions).
     public internal(set) var journal: [String] = []
 
@@ -163,6 +165,9 @@ public struct SimulatorState: Sendable {
         }?.index
     }
 
+    /// The ztunnel on node `name`.
+    public func ztunnel(onNode name: String) -> Int? { topology.ztunnels.first { $0.node == name }?.index }
+
     /// The proxy's counters as its own admin API shows them (after any reset).
     public func counters(flow: Int, asSeenBy proxy: Int) -> FlowCounters {
         let current = traffic.flows[flow].counters
@@ -185,6 +190,9 @@ public struct SimulatorState: Sendable {
             throw SimError.invalidScenario("\(event.kind.rawValue): no VirtualService '\(name)'")
         }
         if let weights = settings["weights"] { _ = try Self.parseWeights(weights) }
+        if let node = settings["node"], ztunnel(onNode: node) == nil {
+            throw SimError.invalidScenario("\(event.kind.rawValue): no ztunnel on node '\(node)' (run with --dataplane ambient or mixed; nodes: \(topology.nodeNames.joined(separator: ", ")))")
+        }
     }
 
     static func parseWeights(_ text: String) throws -> [(String, Int)] {

@@ -32,7 +32,9 @@ enum IstiodRenderer {
             pairs.append(("resources", .object(resources)))
             rows.append(.object(pairs.compactMap { key, value in value.map { (key, $0) } }))
         }
-        if namespace == nil || namespace == "istio-system" { rows += state.topology.ztunnels.map { ztunnelSyncz(state, $0) } }
+        if namespace == nil || namespace == "istio-system" {
+            rows += state.topology.ztunnels.filter { !state.ztunnelsDown.contains($0.index) }.map { ztunnelSyncz(state, $0) }
+        }
         return .array(rows)
     }
 

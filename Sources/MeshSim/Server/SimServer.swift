@@ -60,9 +60,15 @@ public final class SimServer: Sendable {
                 try? await channel?.close()
             }
         }
+        let down = simulator.read { $0.ztunnelsDown }
         for ztunnel in topology.ztunnels {
             let key = topology.proxies.count + ztunnel.index
-            guard listeners.withLock({ $0[key] == nil }) else { continue }
+            let listening = listeners.withLock { $0[key] != nil }
+            if down.contains(ztunnel.index) {
+                if listening { try? await listeners.withLock({ $0.removeValue(forKey: key) })?.close() }
+                continue
+            }
+            guard !listening else { continue }
             let channel = try await bind(host: ztunnel.host, port: ports.withLock { $0[key] } ?? simulator.options.adminPort, role: .ztunnel(ztunnel.index))
             ports.withLock { $0[key] = channel.localAddress?.port ?? simulator.options.adminPort }
             listeners.withLock { $0[key] = channel }

@@ -12,6 +12,8 @@ enum ZtunnelRouter {
         }
         guard request.method == "GET" || request.method == "HEAD" else { return .text(405, "method not allowed\n") }
         return simulator.read { state -> SimResponse in
+            // A request that slipped in while the ztunnel went away is refused as a dead socket would be.
+            guard !state.ztunnelsDown.contains(index) else { return .text(503, "ztunnel is gone\n") }
             let ztunnel = state.topology.ztunnels[index]
             switch request.path {
             case "/config_dump": return .json(ZtunnelRenderer.configDump(state, ztunnel: ztunnel), pretty: true)

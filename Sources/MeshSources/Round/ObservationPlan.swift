@@ -41,6 +41,9 @@ public struct ProxyDetails: Sendable {
     public var serverInfo: ServerInfo
     /// The target answered only `/stats/prometheus`: asked again when the details are next due.
     public var servesOnlyStats = false
+    /// A ztunnel's config dump: its workloads and identities change when pods or certificates
+    /// do, and a large mesh's dump is megabytes, so it is read on the details' cadence.
+    public var ztunnel: ZtunnelConfigDump?
 }
 
 /// One proxy read: the observation, and what was read afresh for the poller to keep — also
