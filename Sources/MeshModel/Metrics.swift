@@ -59,3 +59,13 @@ public struct L4Traffic: Sendable, Codable, Hashable {
         self.mtlsShare = mtlsShare
     }
 }
+
+/// Byte counts for people: `740 B`, `29.6 KB`, `1.2 MB` (decimal units, as network rates are read).
+public enum ByteCount {
+    public static func text(_ bytes: Double) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = bytes, unit = 0
+        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+        return String(format: unit == 0 ? "%.0f %@" : "%.1f %@", value, units[unit])
+    }
+}

@@ -42,6 +42,8 @@ public struct Ztunnel: Sendable, Codable, Hashable, Identifiable {
     public var identities: [ZtunnelIdentity]
     /// Whether this poll read it; when not, what is shown is from its last good poll.
     public var answered: Bool
+    /// Its workload discovery (WDS) as istiod's syncz reports it (nil: istiod does not list it).
+    public var workloadSync: SyncState?
     public var health: HealthVerdict
 
     public init(id: String, node: String, version: String?, workloads: Int, identities: [ZtunnelIdentity], answered: Bool,

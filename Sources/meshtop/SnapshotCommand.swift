@@ -142,7 +142,8 @@ struct SnapshotCommand: AsyncParsableCommand {
         case "csv":
             return Data(SnapshotTables.csv(SnapshotTables.rows(export, section: SnapshotSection(rawValue: section!)!)).utf8)
         default:
-            let sections = section.map { [SnapshotSection(rawValue: $0)!] } ?? [.services, .edges, .proxies, .certs, .routes, .findings]
+            let sections = section.map { [SnapshotSection(rawValue: $0)!] }
+                ?? [.services, .edges, .proxies, .certs, .routes, .findings] + (export.ztunnels == nil ? [] : [.ztunnels])
             let text = sections.map { section in
                 "\(section.rawValue.uppercased())\n" + SnapshotTables.text(SnapshotTables.rows(export, section: section))
             }.joined(separator: "\n")

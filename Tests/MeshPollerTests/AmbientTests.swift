@@ -77,6 +77,7 @@ struct AmbientTests {
             let ztunnels = try #require(snapshot.ztunnels)
             #expect(ztunnels.map(\.node).sorted() == topology.nodeNames)
             #expect(ztunnels.allSatisfy { $0.answered && $0.health.health == .healthy && $0.version == sim.simulator.options.istioVersion })
+            #expect(ztunnels.allSatisfy { $0.workloadSync?.status == .synced }, "WDS from istiod's syncz")
             #expect(ztunnels.map(\.workloads).reduce(0, +) == topology.proxies.filter { topology.isAmbient(proxy: $0.index) }.count)
             // Every ambient identity's leaf is in the certificate table, seen on its ztunnel.
             for ztunnel in ztunnels {

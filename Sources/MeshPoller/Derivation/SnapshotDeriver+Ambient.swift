@@ -12,6 +12,7 @@ extension SnapshotDeriver {
     func ztunnels(_ round: PollRound, now: Date) -> [Ztunnel]? {
         let observations = round.proxies.values.filter { $0.target.kind == .ztunnel }.sorted { $0.target.proxyID < $1.target.proxyID }
         guard !observations.isEmpty else { return nil }
+        let syncz = Dictionary(round.syncz.map { ($0.proxyID, $0) }, uniquingKeysWith: { first, _ in first })
         return observations.map { observation in
             let dump = observation.ztunnel
             let node = observation.target.labels["node"]
@@ -22,6 +23,10 @@ extension SnapshotDeriver {
             var ztunnel = Ztunnel(id: observation.target.proxyID, node: node, version: observation.serverInfo?.istioVersion,
                                   workloads: dump?.workloads.filter { $0.node == node && $0.protocol == "HBONE" }.count ?? 0,
                                   identities: identities, answered: !observation.unanswered && dump != nil)
+            if let wds = syncz[observation.target.proxyID]?.workloads {
+                ztunnel.workloadSync = SyncState(status: SyncState.derive(sent: wds.sent, acked: wds.acked, lastError: wds.lastError, proxyType: .ztunnel),
+                                                 sentAt: wds.sentTime, lastError: wds.lastError)
+            }
             ztunnel.health = health(ztunnel, hasCertificates: dump?.hasCertificates ?? false, now: now)
             return ztunnel
         }
@@ -39,7 +44,8 @@ extension SnapshotDeriver {
             return HealthVerdict(.warning, reason: "\(pending.identity) initializing")
         }
         guard hasCertificates else { return HealthVerdict(.unknown, reason: "its config dump has no certificates") }
-        return HealthVerdict(.healthy, reason: "\(ztunnel.identities.count) identities available")
+        let count = ztunnel.identities.count
+        return HealthVerdict(.healthy, reason: "\(count) \(count == 1 ? "identity" : "identities") available")
     }
 
     /// Sets each workload's and service's mode: ambient (or ambient+waypoint) where a ztunnel

@@ -29,6 +29,8 @@ public struct SnapshotExport: Codable, Sendable {
     public struct ZtunnelRow: Codable, Sendable {
         var id: String; var node: String; var version: String?; var workloads: Int; var answered: Bool
         var soonestExpiry: Date?; var identities: [ZtunnelIdentityRow]; var health: String; var healthReason: String
+        /// Its workload discovery's state in istiod's syncz (`SYNCED`, `STALE`, …); omitted when istiod does not list it.
+        var wds: String?
     }
     public struct EdgeRow: Codable, Sendable {
         var source: String; var destination: String; var `protocol`: String; var mtls: Bool
@@ -114,7 +116,7 @@ public struct SnapshotExport: Codable, Sendable {
                            soonestExpiry: ztunnel.soonestExpiry,
                            identities: ztunnel.identities.map { ZtunnelIdentityRow(identity: $0.identity, state: $0.state, reason: $0.reason, notAfter: $0.notAfter,
                                                                                     timeLeftSeconds: $0.notAfter.map { $0.timeIntervalSince(now).rounded() }) },
-                           health: ztunnel.health.health.rawValue, healthReason: ztunnel.health.reason)
+                           health: ztunnel.health.health.rawValue, healthReason: ztunnel.health.reason, wds: ztunnel.workloadSync?.status.rawValue)
             }
         }
         edges = snapshot.edges.map {

@@ -3,7 +3,7 @@ import MeshModel
 
 /// Aligned text tables (like istioctl's) and CSV, one section at a time.
 public enum SnapshotSection: String, CaseIterable, Sendable {
-    case services, edges, proxies, certs, routes, findings, sources
+    case services, edges, proxies, certs, routes, findings, sources, ztunnels
 }
 
 public enum SnapshotTables {
@@ -12,16 +12,18 @@ public enum SnapshotTables {
         let number = { (value: Double?, digits: Int) in value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
         let percent = { (value: Double?) in value.map { String(format: "%.2f%%", $0 * 100) } ?? "-" }
         let time = { (date: Date) in ISO8601DateFormatter().string(from: date) }
+        // Bytes per second both ways and connections per second, as ztunnels measured them.
+        let l4 = { (row: SnapshotExport.L4Row) in "\(ByteCount.text(row.bytesInPerSecond + row.bytesOutPerSecond))/s \(String(format: "%.1f", row.connectionsPerSecond)) conn/s" }
         switch section {
         case .services:
-            return [["NAMESPACE", "SERVICE", "MESH", "DATA", "VERSIONS", "RPS", "SUCCESS", "P50", "P95", "P99", "HEALTH", "REASON"]]
-                + export.services.map { [$0.namespace, $0.name, $0.mesh ?? "-", $0.dataSource ?? "-", $0.versions.joined(separator: ","), number($0.rps, 2),
-                                         percent($0.successRate), number($0.latencyMs.p50, 1), number($0.latencyMs.p95, 1),
-                                         number($0.latencyMs.p99, 1), $0.health.uppercased(), $0.healthReason] }
+            return [["NAMESPACE", "SERVICE", "MESH", "DATA", "MODE", "VERSIONS", "RPS", "SUCCESS", "P50", "P95", "P99", "L4", "HEALTH", "REASON"]]
+                + export.services.map { [$0.namespace, $0.name, $0.mesh ?? "-", $0.dataSource ?? "-", $0.dataplaneMode ?? "-", $0.versions.joined(separator: ","),
+                                         number($0.rps, 2), percent($0.successRate), number($0.latencyMs.p50, 1), number($0.latencyMs.p95, 1),
+                                         number($0.latencyMs.p99, 1), $0.l4.map(l4) ?? "-", $0.health.uppercased(), $0.healthReason] }
         case .edges:
-            return [["SOURCE", "DESTINATION", "MESH", "DATA", "RPS", "SUCCESS", "P99", "MTLS", "HEALTH"]]
+            return [["SOURCE", "DESTINATION", "MESH", "DATA", "RPS", "SUCCESS", "P99", "L4", "MTLS", "HEALTH"]]
                 + export.edges.map { [$0.source, $0.destination, $0.mesh ?? "-", $0.dataSource ?? "-", number($0.rps, 2), percent($0.successRate),
-                                      number($0.latencyMs.p99, 1), $0.mtls ? "yes" : "no", $0.health.uppercased()] }
+                                      number($0.latencyMs.p99, 1), $0.l4.map(l4) ?? "-", $0.mtls ? "yes" : "no", $0.health.uppercased()] }
         case .proxies:
             let types = ["CDS", "LDS", "EDS", "RDS", "ECDS"]
             return [["NAME", "MESH", "DATA", "CLUSTER"] + types + ["ISTIOD", "VERSION", "STATE"]]
@@ -54,6 +56,13 @@ public enum SnapshotTables {
             return rows
         case .findings:
             return [["SEVERITY", "CODE", "SUBJECT", "MESSAGE"]] + export.findings.map { [$0.severity.uppercased(), $0.code, $0.subject, $0.message] }
+        case .ztunnels:
+            return [["NODE", "ZTUNNEL", "PODS", "IDENTITIES", "NOT READY", "FIRST EXPIRY", "WDS", "VERSION", "HEALTH", "REASON"]]
+                + (export.ztunnels ?? []).map { ztunnel in
+                    [ztunnel.node, ztunnel.id, String(ztunnel.workloads), String(ztunnel.identities.count),
+                     String(ztunnel.identities.filter { $0.state != "Available" }.count), ztunnel.soonestExpiry.map(time) ?? "-", ztunnel.wds ?? "-",
+                     ztunnel.version ?? "-", ztunnel.health.uppercased(), ztunnel.healthReason]
+                }
         case .sources:
             return [["NAME", "URL", "OK", "LATENCY", "ERROR"]]
                 + export.sources.map { [$0.name, $0.url, $0.ok ? "yes" : "no", number($0.latencyMs, 1), $0.error ?? ""] }

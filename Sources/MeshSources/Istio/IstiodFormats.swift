@@ -18,6 +18,11 @@ public struct SynczEntry: Sendable, Equatable {
     public var types: [XDSType: TypeState]
     /// Which istiod replica reported it (set by the poller when merging replicas).
     public var istiod: String?
+    /// A ztunnel's workload discovery (WDS, `istio.workload.Address`), which is none of Envoy's types.
+    public var workloads: TypeState?
+
+    /// The type URL of ambient's workload discovery (WDS).
+    public static let workloadTypeURL = "type.googleapis.com/istio.workload.Address"
 
     /// SYNCED / NOT SENT / STALE / ERROR per type, as istioctl derives them.
     public var statuses: [XDSType: SyncStatus] {
@@ -84,10 +89,15 @@ public enum IstiodFormats {
                     sentTime: resource?["sentTime"]?.string.flatMap(Timestamps.parse),
                     lastError: resource?["lastError"]?.string)
             }
-            return SynczEntry(proxyID: row["proxy"]?.string ?? "", clusterID: row["cluster_id"]?.string ?? "",
-                              proxyType: ProxyType(rawValue: row["proxy_type"]?.string ?? "") ?? .sidecar,
-                              istioVersion: row["istio_version"]?.string, proxyVersion: row["proxy_version"]?.string,
-                              types: types, istiod: nil)
+            var entry = SynczEntry(proxyID: row["proxy"]?.string ?? "", clusterID: row["cluster_id"]?.string ?? "",
+                                   proxyType: ProxyType(rawValue: row["proxy_type"]?.string ?? "") ?? .sidecar,
+                                   istioVersion: row["istio_version"]?.string, proxyVersion: row["proxy_version"]?.string,
+                                   types: types, istiod: nil)
+            if let wds = resources[SynczEntry.workloadTypeURL] {
+                entry.workloads = SynczEntry.TypeState(sent: wds["sent"]?.string, acked: wds["acked"]?.string,
+                                                       sentTime: wds["sentTime"]?.string.flatMap(Timestamps.parse), lastError: wds["lastError"]?.string)
+            }
+            return entry
         }
     }
 

@@ -51,12 +51,7 @@ public enum ViewModels {
         "L4 (ztunnels) in \(byteRate(l4.bytesInPerSecond))  out \(byteRate(l4.bytesOutPerSecond))  \(fixed(l4.connectionsPerSecond, 1)) conn/s  mTLS \(percent(l4.mtlsShare))"
     }
 
-    static func byteRate(_ bytes: Double) -> String {
-        let units = ["B/s", "KB/s", "MB/s", "GB/s"]
-        var value = bytes, unit = 0
-        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
-        return fixed(value, unit == 0 ? 0 : 1) + " " + units[unit]
-    }
+    static func byteRate(_ bytes: Double) -> String { ByteCount.text(bytes) + "/s" }
 
     /// A data-plane mode in a table cell (`-`: not known).
     static func modeLabel(_ mode: DataplaneMode?) -> String {

@@ -9,6 +9,7 @@ enum ZtunnelView {
         TableColumn("NODE", width: 14, flexible: true, priority: 9), TableColumn("ZTUNNEL", width: 18, flexible: true, priority: 4, cutMiddle: true),
         TableColumn("PODS", width: 5, alignRight: true, priority: 7), TableColumn("IDENTITIES", width: 10, alignRight: true, priority: 6),
         TableColumn("NOT READY", width: 9, alignRight: true, priority: 7), TableColumn("FIRST EXPIRY", width: 12, alignRight: true, priority: 9),
+        TableColumn("WDS", width: 12, priority: 5),
         TableColumn("VERSION", width: 8, priority: 3), TableColumn("SCRAPE", width: 11, priority: 6), TableColumn("HEALTH", width: 8, priority: 9),
     ]
 
@@ -19,16 +20,28 @@ enum ZtunnelView {
             let left = ztunnel.soonestExpiry.map { $0.timeIntervalSince(state.now) }
             let scrape = ViewModels.scrape(sources["proxy \(ztunnel.id)"], now: state.now)
             let health = Role.health(ztunnel.health.health.rawValue)
+            let wds = workloadSync(ztunnel.workloadSync, now: state.now)
             return TableRow(
                 key: ztunnel.id,
                 cells: [ztunnel.node, ztunnel.id, String(ztunnel.workloads), String(ztunnel.identities.count), notReady == 0 ? "-" : String(notReady),
-                        left.map { $0 <= 0 ? "expired" : ViewModels.duration($0) } ?? "-", ztunnel.version ?? "-", scrape.short,
+                        left.map { $0 <= 0 ? "expired" : ViewModels.duration($0) } ?? "-", wds.text, ztunnel.version ?? "-", scrape.short,
                         ztunnel.health.health.rawValue.uppercased()],
-                roles: [nil, .muted, nil, nil, notReady > 0 ? .warning : .muted, left.map { $0 <= 0 ? .failure : nil } ?? .muted, .muted,
+                roles: [nil, .muted, nil, nil, notReady > 0 ? .warning : .muted, left.map { $0 <= 0 ? .failure : nil } ?? .muted, wds.role, .muted,
                         scrape.failing ? .failure : .muted, health],
                 sortKeys: [.text(ztunnel.node), .text(ztunnel.id), .number(Double(ztunnel.workloads)), .number(Double(ztunnel.identities.count)),
-                           .number(Double(notReady)), .number(left ?? .infinity), .text(ztunnel.version ?? ""), .text(scrape.short),
+                           .number(Double(notReady)), .number(left ?? .infinity), .text(wds.text), .text(ztunnel.version ?? ""), .text(scrape.short),
                            .number(Double(HealthOrder.rank(ztunnel.health.health)))])
+        }
+    }
+
+    /// WDS as the Proxies view shows xDS: SYNCED, or STALE/ERROR with the age of the push.
+    static func workloadSync(_ sync: SyncState?, now: Date) -> (text: String, role: Role?) {
+        guard let sync else { return ("-", .muted) }
+        switch sync.status {
+        case .synced: return ("SYNCED", .healthy)
+        case .stale, .staleNeverAcknowledged, .error:
+            return ("\(sync.status == .error ? "ERROR" : "STALE") \(sync.sentAt.map { ViewModels.duration(now.timeIntervalSince($0)) } ?? "")", sync.status == .error ? .failure : .stale)
+        default: return (sync.status.rawValue, .muted)
         }
     }
 
