@@ -31,7 +31,7 @@ declare -A extra=(
     [envoy]="$fixtures/istio/istioctl/pkg/writer/envoy $fixtures/istio/pilot/pkg/xds/testdata"
     [istiod]="$fixtures/istio/istioctl/pkg/writer/pilot $fixtures/istio/tests/testdata/config"
     [pem]="$fixtures/istio/security/pkg/pki/testdata $fixtures/istio/samples/certs"
-    [apis]="$fixtures/mosn $fixtures/kiali"
+    [apis]="$fixtures/mosn $fixtures/kiali $fixtures/istio/istioctl/pkg/writer/ztunnel"
 )
 
 failed=0

@@ -14,7 +14,8 @@ enum FuzzTarget: String, CaseIterable {
     case istiod
     /// PEM bundles as SDS secrets carry them: certificates, chains, garbage between blocks.
     case pem
-    /// The other APIs we decode: Prometheus HTTP API envelopes and SOFAMosn admin JSON.
+    /// The other APIs we decode: Prometheus HTTP API envelopes, SOFAMosn admin JSON, ztunnel
+    /// config dumps (and the istioctl tables drawn from them).
     case apis
 
     func run(_ bytes: [UInt8]) {
@@ -25,6 +26,9 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? ExpositionParser.parse(bytes, format: .prometheus, strict: true)
             var scanner = IstioStatsScanner()
             _ = try? scanner.counters(at: Date(timeIntervalSince1970: 0), body: bytes)
+            if let exposition = try? ExpositionParser.parse(bytes, format: .prometheus) {
+                _ = TCPCounters(at: Date(timeIntervalSince1970: 0), exposition: exposition)
+            }
         case .envoy:
             if let dump = try? ConfigDumpDecoder.decode(bytes) {
                 _ = ConfigText.proxyClusters(dump, namespace: "ns", pod: "pod")
@@ -50,6 +54,11 @@ enum FuzzTarget: String, CaseIterable {
             _ = MosnFormats.version(bytes)
             _ = MosnFormats.state(bytes)
             _ = try? MosnFormats.configDocuments(bytes, namespace: "ns", pod: "pod")
+            if let dump = try? ZtunnelConfigDump.decode(bytes) {
+                _ = ZtunnelTables.workloads(dump)
+                _ = ZtunnelTables.certificates(dump, now: Date(timeIntervalSince1970: 0))
+                _ = ZtunnelTables.policies(dump)
+            }
         }
     }
 

@@ -52,6 +52,9 @@ public enum ZtunnelTables {
     public static func hex(decimal: String) -> String {
         var digits = decimal.compactMap { $0.wholeNumberValue }
         guard !digits.isEmpty else { return "" }
+        // X.509 serials are at most 20 bytes (49 digits); a longer one is no serial and is shown
+        // as written rather than converted in quadratic time.
+        guard digits.count <= 64 else { return decimal }
         var out: [Character] = []
         while !(digits.count == 1 && digits[0] == 0) {
             var remainder = 0, quotient: [Int] = []
