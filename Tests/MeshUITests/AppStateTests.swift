@@ -69,7 +69,7 @@ struct AppStateTests {
         _ = state.update(.key(.enter))
         #expect(state.view == .ztunnels)
         let rows = ViewModels.rows(state, .ztunnels)
-        #expect(rows.map { $0.cells } == [["worker-1", "ztunnel-a.istio-system", "4", "2", "1", "3h0m", "-", "1.28.0", "-", "CRITICAL"]])
+        #expect(rows.map { $0.cells } == [["worker-1", "ztunnel-a", "4", "2", "1", "3h0m", "-", "1.28.0", "-", "CRITICAL"]])
         let screen = Screen.render(state).lines.joined(separator: "\n")
         #expect(screen.contains("6 Proxies") && screen.contains("FIRST EXPIRY"))
         _ = state.update(.key(.enter))

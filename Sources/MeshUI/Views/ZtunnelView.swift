@@ -9,8 +9,8 @@ enum ZtunnelView {
         TableColumn("NODE", width: 14, flexible: true, priority: 9), TableColumn("ZTUNNEL", width: 18, flexible: true, priority: 4, cutMiddle: true),
         TableColumn("PODS", width: 5, alignRight: true, priority: 7), TableColumn("IDENTITIES", width: 10, alignRight: true, priority: 6),
         TableColumn("NOT READY", width: 9, alignRight: true, priority: 7), TableColumn("FIRST EXPIRY", width: 12, alignRight: true, priority: 9),
-        TableColumn("WDS", width: 12, priority: 5),
-        TableColumn("VERSION", width: 8, priority: 3), TableColumn("SCRAPE", width: 11, priority: 6), TableColumn("HEALTH", width: 8, priority: 9),
+        TableColumn("WDS", width: 12, priority: 7),
+        TableColumn("VERSION", width: 8, priority: 3), TableColumn("SCRAPE", width: 11, priority: 5), TableColumn("HEALTH", width: 8, priority: 9),
     ]
 
     static func rows(_ state: AppState, _ snapshot: MeshSnapshot) -> [TableRow] {
@@ -23,7 +23,8 @@ enum ZtunnelView {
             let wds = workloadSync(ztunnel.workloadSync, now: state.now)
             return TableRow(
                 key: ztunnel.id,
-                cells: [ztunnel.node, ztunnel.id, String(ztunnel.workloads), String(ztunnel.identities.count), notReady == 0 ? "-" : String(notReady),
+                // The pod's name: every ztunnel is in istio-system.
+                cells: [ztunnel.node, String(ztunnel.id.split(separator: ".").first ?? ""), String(ztunnel.workloads), String(ztunnel.identities.count), notReady == 0 ? "-" : String(notReady),
                         left.map { $0 <= 0 ? "expired" : ViewModels.duration($0) } ?? "-", wds.text, ztunnel.version ?? "-", scrape.short,
                         ztunnel.health.health.rawValue.uppercased()],
                 roles: [nil, .muted, nil, nil, notReady > 0 ? .warning : .muted, left.map { $0 <= 0 ? .failure : nil } ?? .muted, wds.role, .muted,
