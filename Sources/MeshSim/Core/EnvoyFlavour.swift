@@ -4,9 +4,6 @@
 /// Gateway (`meshtop sim --mesh kuma|consul|envoy-gateway`) have no istiod and no Istio stats
 /// filter, so meshtop has to read their traffic from Envoy's own statistics.
 extension SimMesh {
-    /// Whether the proxies serve Envoy's admin API.
-    var isEnvoy: Bool { [.istio, .kuma, .consul, .envoyGateway].contains(self) }
-
     /// Istio's bootstrap: `istio_requests_total` from the stats filter, cluster statistics
     /// tagged `cluster_name` through `alt_stat_name` (the name and `;`). The other meshes keep
     /// Envoy's default tag rules (`envoy_cluster_name`, cut at the first dot).
